@@ -1,0 +1,47 @@
+//! Command-line stage: one file per subcommand, each with its clap `Args`
+//! beside its `run` function, plus the helpers they share.
+
+pub mod check;
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use rulebook::diagnostic::Diagnostic;
+use rulebook::render::{self, Style};
+
+/// An error that ends a command with exit code 1, already worded for the user.
+pub type CliResult = Result<std::process::ExitCode, String>;
+
+/// Reads a file the user named, with the path in the error.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
+/// How diagnostics look on this terminal: colour only on a terminal without NO_COLOR.
+pub fn stderr_style() -> Style {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    Style { color, ascii: false }
+}
+
+/// Prints diagnostics about one file to stderr.
+pub fn print_diagnostics(diags: &[Diagnostic], path: &Path, src: &str) {
+    if !diags.is_empty() {
+        eprint!("{}", render::render(diags, &path.display().to_string(), src, stderr_style()));
+    }
+}
+
+/// Loads and checks a rulebook, printing its diagnostics; `None` if invalid.
+pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
+    let src = read_text(path)?;
+    match rulebook::load(&src) {
+        Ok(checked) => {
+            print_diagnostics(&checked.warnings, path, &src);
+            Ok(checked)
+        }
+        Err(diags) => {
+            print_diagnostics(&diags, path, &src);
+            let n = diags.iter().filter(|d| d.is_error()).count();
+            Err(format!("`{}` is not a valid rulebook ({n} error{})", path.display(), if n == 1 { "" } else { "s" }))
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Calendar dates as day numbers, strict `YYYY-MM-DD` parsing, and the month
+//! arithmetic of the standard: `A − N months` clamps the day to the month's end.
+
+use std::fmt;
+
+/// A proleptic Gregorian date, stored as days since 1970-01-01.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Date(i32);
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+impl Date {
+    /// The date of a year, month (1–12) and day, if it exists.
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m as i32 + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Date(era * 146_097 + doe - 719_468))
+    }
+
+    /// Year, month, day.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let y = yoe + era * 400 + i32::from(m <= 2);
+        (y, m, d)
+    }
+
+    /// Strictly `YYYY-MM-DD`, a real calendar date.
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+        };
+        Date::from_ymd(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+    }
+
+    /// `self − n months`, the day clamped to the end of the target month.
+    pub fn minus_months(self, n: u32) -> Date {
+        let (y, m, d) = self.ymd();
+        let total = y * 12 + (m as i32 - 1) - n as i32;
+        let (ty, tm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+        let td = d.min(days_in_month(ty, tm));
+        Date::from_ymd(ty, tm, td).unwrap_or(Date(i32::MIN / 2))
+    }
+
+    pub fn next_day(self) -> Date {
+        Date(self.0 + 1)
+    }
+
+    /// Months since year 0: consecutive calendar months differ by one.
+    pub fn month_index(self) -> i32 {
+        let (y, m, _) = self.ymd();
+        y * 12 + m as i32 - 1
+    }
+
+    pub fn days(self) -> i32 {
+        self.0
+    }
+
+    pub fn from_days(days: i32) -> Date {
+        Date(days)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl fmt::Debug for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A look-back window `(A − N months, A]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// The last date outside the window: `A − N months`.
+    pub after: Date,
+    /// The as-of date, the window's last day.
+    pub until: Date,
+}
+
+impl Window {
+    pub fn months_to(as_of: Date, months: u32) -> Window {
+        Window { after: as_of.minus_months(months), until: as_of }
+    }
+
+    pub fn contains(self, d: Date) -> bool {
+        self.after < d && d <= self.until
+    }
+
+    /// The window's first day, `A − N months + 1 day`.
+    pub fn first_day(self) -> Date {
+        self.after.next_day()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn round_trips_every_day_of_four_centuries() {
+        let start = d("1900-01-01").days();
+        for n in start..start + 146_097 {
+            let date = Date::from_days(n);
+            let (y, m, dd) = date.ymd();
+            assert_eq!(Date::from_ymd(y, m, dd), Some(date));
+            assert_eq!(Date::parse(&date.to_string()), Some(date));
+        }
+    }
+
+    #[test]
+    fn parses_strictly() {
+        assert_eq!(d("2026-03-05").to_string(), "2026-03-05");
+        for bad in ["2026-13-01", "2026-02-29", "2026-3-05", "2026/03/05", "20260305", " 2026-03-05", "2026-03-05 ", "２０２６-03-05", "0000-01-01"] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
+        }
+        assert!(Date::parse("2024-02-29").is_some());
+    }
+
+    #[test]
+    fn month_arithmetic_clamps_to_month_end() {
+        assert_eq!(d("2026-03-31").minus_months(1), d("2026-02-28"));
+        assert_eq!(d("2024-03-31").minus_months(1), d("2024-02-29"));
+        assert_eq!(d("2024-02-29").minus_months(12), d("2023-02-28"));
+        assert_eq!(d("2026-01-15").minus_months(36), d("2023-01-15"));
+        assert_eq!(d("2026-05-31").minus_months(3), d("2026-02-28"));
+    }
+
+    #[test]
+    fn window_is_half_open() {
+        let w = Window::months_to(d("2026-06-30"), 12);
+        assert!(!w.contains(d("2025-06-30")));
+        assert!(w.contains(d("2025-07-01")));
+        assert!(w.contains(d("2026-06-30")));
+        assert!(!w.contains(d("2026-07-01")));
+        assert_eq!(w.first_day(), d("2025-07-01"));
+    }
+}

@@ -1,0 +1,36 @@
+//! The `rulebook` command line: parses arguments and dispatches to one
+//! function per subcommand under `cli/`.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Check, score, explain, test and compare utility credit-scoring rulebooks.
+#[derive(Parser)]
+#[command(name = "rulebook", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check rulebooks; print diagnostics
+    Check(cli::check::Args),
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Check(a) => cli::check::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Exact numbers: a fixed-point decimal with six fraction digits in an `i64`.
+//! Points, attribute values and totals never touch binary floats, so 0.5
+//! steps and any two-decimal value add up exactly.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Neg, Sub};
+
+/// A fixed-point decimal: the value times 10⁶.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Num(i64);
+
+const SCALE: i64 = 1_000_000;
+const DIGITS: usize = 6;
+
+/// Why a text is not a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumError {
+    /// Not plain decimal notation (`4`, `3.50`, `-1`).
+    Syntax,
+    /// More fraction digits than the six a `Num` keeps.
+    TooPrecise,
+    /// Too large to hold.
+    Overflow,
+}
+
+impl fmt::Display for NumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NumError::Syntax => "is not a number",
+            NumError::TooPrecise => "has more than 6 decimal places",
+            NumError::Overflow => "is too large",
+        })
+    }
+}
+
+impl Num {
+    pub const ZERO: Num = Num(0);
+
+    pub fn from_int(n: i64) -> Num {
+        Num(n.saturating_mul(SCALE))
+    }
+
+    /// The raw scaled value, for compact storage.
+    pub fn raw(self) -> i64 {
+        self.0
+    }
+
+    pub fn from_raw(raw: i64) -> Num {
+        Num(raw)
+    }
+
+    /// The whole part if the value has no fraction.
+    pub fn as_int(self) -> Option<i64> {
+        (self.0 % SCALE == 0).then_some(self.0 / SCALE)
+    }
+
+    pub fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    pub fn clamp_to(self, lo: Num, hi: Num) -> Num {
+        if self < lo {
+            lo
+        } else if self > hi {
+            hi
+        } else {
+            self
+        }
+    }
+
+    /// `self × n` for a whole multiplier, saturating.
+    pub fn times(self, n: i64) -> Num {
+        Num(self.0.saturating_mul(n))
+    }
+
+    /// `self × other`, exact when the product has at most six fraction digits
+    /// (it always does for an int multiplier); otherwise truncated.
+    pub fn mul(self, other: Num) -> Num {
+        let p = (self.0 as i128) * (other.0 as i128) / (SCALE as i128);
+        Num(p.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+    }
+
+    /// Parses plain decimal notation: optional sign, digits, optional
+    /// fraction. No exponent, no spaces (trim first if spaces are allowed).
+    pub fn parse(s: &str) -> Result<Num, NumError> {
+        let b = s.as_bytes();
+        let (neg, rest) = match b.first() {
+            Some(b'-') => (true, &b[1..]),
+            Some(b'+') => (false, &b[1..]),
+            _ => (false, b),
+        };
+        let (int, frac) = match rest.iter().position(|&c| c == b'.') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        if int.is_empty() || !int.iter().all(u8::is_ascii_digit) {
+            return Err(NumError::Syntax);
+        }
+        let mut value: i64 = 0;
+        for &c in int {
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(i64::from(c - b'0')))
+                .ok_or(NumError::Overflow)?;
+        }
+        value = value.checked_mul(SCALE).ok_or(NumError::Overflow)?;
+        if let Some(frac) = frac {
+            if frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
+                return Err(NumError::Syntax);
+            }
+            let significant = frac.len() - frac.iter().rev().take_while(|&&c| c == b'0').count();
+            if significant > DIGITS {
+                return Err(NumError::TooPrecise);
+            }
+            let mut f: i64 = 0;
+            for i in 0..DIGITS {
+                f = f * 10 + frac.get(i).map_or(0, |&c| i64::from(c - b'0'));
+            }
+            value = value.checked_add(f).ok_or(NumError::Overflow)?;
+        }
+        Ok(Num(if neg { -value } else { value }))
+    }
+}
+
+impl Add for Num {
+    type Output = Num;
+    fn add(self, o: Num) -> Num {
+        Num(self.0.saturating_add(o.0))
+    }
+}
+
+impl AddAssign for Num {
+    fn add_assign(&mut self, o: Num) {
+        *self = *self + o;
+    }
+}
+
+impl Sub for Num {
+    type Output = Num;
+    fn sub(self, o: Num) -> Num {
+        Num(self.0.saturating_sub(o.0))
+    }
+}
+
+impl Neg for Num {
+    type Output = Num;
+    fn neg(self) -> Num {
+        Num(self.0.saturating_neg())
+    }
+}
+
+impl std::iter::Sum for Num {
+    fn sum<I: Iterator<Item = Num>>(iter: I) -> Num {
+        iter.fold(Num::ZERO, Add::add)
+    }
+}
+
+/// Prints exactly, without trailing zeros: `29.5`, `30`, `-0.25`.
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let (int, frac) = (abs / SCALE as u64, abs % SCALE as u64);
+        let text = if frac == 0 {
+            format!("{sign}{int}")
+        } else {
+            let digits = format!("{frac:06}");
+            format!("{sign}{int}.{}", digits.trim_end_matches('0'))
+        };
+        f.pad(&text)
+    }
+}
+
+impl fmt::Debug for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl serde::Serialize for Num {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // An arbitrary-precision JSON number: serde_json writes the text as is.
+        let text = self.to_string();
+        serde_json::Number::from_string_unchecked(text).serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_exactly() {
+        for (text, shown) in [("29.5", "29.5"), ("30", "30"), ("3.50", "3.5"), ("-1", "-1"), ("+2", "2"), ("0.000001", "0.000001"), ("4.100000000", "4.1")] {
+            assert_eq!(Num::parse(text).map(|n| n.to_string()), Ok(shown.to_string()), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_plain_notation() {
+        for text in ["", "-", "1e3", "1.", ".5", "1,5", " 1", "0x10", "1.2.3"] {
+            assert_eq!(Num::parse(text), Err(NumError::Syntax), "{text:?}");
+        }
+        assert_eq!(Num::parse("0.0000001"), Err(NumError::TooPrecise));
+        assert_eq!(Num::parse("99999999999999999999"), Err(NumError::Overflow));
+    }
+
+    #[test]
+    fn halves_add_up_exactly() {
+        let half = Num::parse("0.5").unwrap_or_default();
+        let sum: Num = std::iter::repeat_n(half, 61).sum();
+        assert_eq!(sum.to_string(), "30.5");
+        let cents: Num = std::iter::repeat_n(Num::parse("0.01").unwrap_or_default(), 100).sum();
+        assert_eq!(cents, Num::from_int(1));
+    }
+}

@@ -1,0 +1,128 @@
+//! Syntax stage: source text → pest pairs → AST (`parse`), with parse errors
+//! in the user's words.
+
+pub mod ast;
+mod lower;
+
+use pest::Parser;
+
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+/// The pest parser generated from `grammar/rulebook.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/rulebook.pest"]
+pub struct RulebookParser;
+
+/// Parses a rulebook. A syntax error is one diagnostic at the failing token.
+pub fn parse(src: &str) -> Result<ast::Rulebook, Diagnostic> {
+    let mut pairs = RulebookParser::parse(Rule::file, src).map_err(|e| syntax_error(src, e))?;
+    let file = pairs.next().ok_or_else(|| Diagnostic::error("empty rulebook", Span::default(), "nothing to read"))?;
+    lower::file(file)
+}
+
+/// A pest error as a diagnostic: "expected `{`", pointing at one character.
+fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let width = src.get(at..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
+    let span = Span::new(at, at + width);
+    let found = match src.get(at..).and_then(|r| r.split_whitespace().next()) {
+        None => "the end of the file".to_string(),
+        Some(word) => format!("`{}`", word.chars().take(20).collect::<String>()),
+    };
+    let expected = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let message = if expected.is_empty() { format!("unexpected {found}") } else { format!("expected {expected}") };
+    Diagnostic::error(message, span, format!("found {found}"))
+}
+
+/// "`{`, `dimension` or `}`": the tokens a parse could have continued with.
+fn expected_list(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = rules.iter().map(|r| describe(*r)).collect();
+    words.sort_unstable();
+    words.dedup();
+    match words.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+/// A grammar rule in the words of the language reference.
+pub fn describe(r: Rule) -> &'static str {
+    use Rule::*;
+    match r {
+        EOI => "the end of the file",
+        file | item => "a declaration (`event`, `rules`, `class`, `grades` or an override)",
+        header | kw_standard => "`standard`",
+        period | kw_period => "`period`",
+        total | kw_total => "`total`",
+        event_decl | kw_event => "`event`",
+        attr_block | lbrace | rule_block | tiers | literal_set => "`{`",
+        rbrace => "`}`",
+        lparen => "`(`",
+        rparen => "`)`",
+        comma => "`,`",
+        colon => "`:`",
+        assign | default => "`=`",
+        arrow => "`=>`",
+        ge | min_bound => "`>=`",
+        times | multiplier => "`x`",
+        attr => "an attribute (`name: type`)",
+        type_name | kw_int | kw_decimal | kw_bool | kw_text | kw_date => "a type (`int`, `decimal`, `bool`, `text` or `date`)",
+        constraint | allowed => "`>=` or `in`",
+        group_decl | kw_rules => "`rules`",
+        rule | rule_body | per_event_rule | once_rule | absence_rule | count_rule | episode_rule => "a rule (`deduct` or `bonus`)",
+        effect | kw_deduct | kw_bonus => "`deduct` or `bonus`",
+        kw_per => "`per`",
+        kw_once => "`once`",
+        kw_if => "`if`",
+        kw_any => "`any`",
+        kw_no => "`no`",
+        kw_by => "`by`",
+        kw_count => "`count`",
+        kw_of => "`of`",
+        kw_episode => "`episode`",
+        severity | kw_severity => "`severity`",
+        severity_max | kw_max => "`max`",
+        severity_term | kw_length => "`length` or an attribute",
+        selector | kinds => "an event kind",
+        filter | kw_where => "`where`",
+        window | kw_within => "`within`",
+        duration => "a duration (`12 months`)",
+        unit | kw_months | kw_years => "`months` or `years`",
+        tier | tier_range => "a tier (`2 => 20`, `3+ => 30`)",
+        tier_open => "`+`",
+        tier_upto => "`..`",
+        class_decl | kw_class => "`class`",
+        kw_default => "`default`",
+        dimension | kw_dimension => "`dimension`",
+        dim_source => "`uses`, `assessed` or `{`",
+        uses | kw_uses => "`uses`",
+        assessed | kw_assessed => "`assessed`",
+        kw_latest => "`latest`",
+        override_decl | kw_grade => "`grade`",
+        kw_when => "`when`",
+        grades_decl | kw_grades => "`grades`",
+        band => "a grade band (`AA >= 80`)",
+        expr | primary | prefix | op_not | kw_not => "a condition",
+        infix | op_or | op_and | kw_and | kw_or => "`and` or `or`",
+        op_eq | op_ne | op_le | op_ge | op_lt | op_gt => "a comparison (`==`, `<`, ...)",
+        postfix | op_in | kw_in => "`in`",
+        literal => "a value",
+        kw_true | kw_false => "`true` or `false`",
+        name | reserved | ident_char => "a name",
+        clause | clause_id => "a clause ID (`P1`)",
+        string | string_inner => "a quoted text",
+        number => "a number",
+        integer => "a whole number",
+        date => "a date (`2026-03-31`)",
+        kw_version => "`version`",
+        WHITESPACE | COMMENT => "a space",
+    }
+}
