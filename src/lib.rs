@@ -10,28 +10,42 @@
 pub mod check;
 pub mod date;
 pub mod diagnostic;
+pub mod eval;
+pub mod input;
 pub mod num;
 pub mod render;
+pub mod report;
 pub mod span;
 pub mod syntax;
+
+use std::sync::Arc;
 
 use diagnostic::Diagnostic;
 use syntax::ast::Rulebook;
 
-/// A rulebook that parsed and passed every check, with its warnings.
-#[derive(Clone, Debug)]
+/// A rulebook that parsed, passed every check and compiled, with its warnings.
+#[derive(Debug)]
 pub struct Checked {
     pub book: Rulebook,
+    pub program: eval::Program,
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Source text → checked AST: parse, then run every check. `Err` holds every
-/// error (and warning) found; `Ok` keeps the warnings.
+/// Source text → checked, compiled rulebook: parse, check, compile.
+/// `Err` holds every error (and warning) found; `Ok` keeps the warnings.
 pub fn load(src: &str) -> Result<Checked, Vec<Diagnostic>> {
     let book = syntax::parse(src).map_err(|d| vec![d])?;
-    let diags = check::check(&book);
+    let mut diags = check::check(&book);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    Ok(Checked { book, warnings: diags })
+    let schema = Arc::new(input::Schema::of(&book));
+    match eval::compile(&book, src, schema) {
+        Ok(program) => Ok(Checked { book, program, warnings: diags }),
+        Err(errors) => {
+            diags.extend(errors);
+            diagnostic::sort(&mut diags);
+            Err(diags)
+        }
+    }
 }

@@ -19,12 +19,18 @@ struct Args {
 enum Command {
     /// Parse and check rulebooks; print diagnostics
     Check(cli::check::Args),
+    /// Score every customer of the event logs and roster
+    Score(cli::score::Args),
+    /// Explain one customer's score, rule by rule
+    Explain(cli::explain::Args),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Check(a) => cli::check::run(a),
+        Command::Score(a) => cli::score::run(a),
+        Command::Explain(a) => cli::explain::run(a),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,9 @@
 //! beside its `run` function, plus the helpers they share.
 
 pub mod check;
+pub mod data;
+pub mod explain;
+pub mod score;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -43,5 +46,15 @@ pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
             let n = diags.iter().filter(|d| d.is_error()).count();
             Err(format!("`{}` is not a valid rulebook ({n} error{})", path.display(), if n == 1 { "" } else { "s" }))
         }
+    }
+}
+
+/// Standard output, or the file given with `--output`.
+pub fn open_output(path: Option<&Path>) -> Result<Box<dyn std::io::Write>, String> {
+    match path {
+        None => Ok(Box::new(std::io::stdout().lock())),
+        Some(p) => std::fs::File::create(p)
+            .map(|f| Box::new(f) as Box<dyn std::io::Write>)
+            .map_err(|e| format!("cannot create `{}`: {e}", p.display())),
     }
 }

@@ -1,0 +1,125 @@
+//! Command-line helpers shared by `score`, `explain` and `diff`: the event
+//! and roster arguments, opening files, and the run summary.
+
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+
+use rulebook::date::Date;
+use rulebook::input::{self, EventLog, Format, LoadOptions, Roster, Schema, Source};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum EventsFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DataArgs {
+    /// Event logs (CSV or JSON Lines; `-` reads standard input); several are read as one log
+    #[arg(long = "events", required = true, num_args = 1.., value_name = "FILE")]
+    pub events: Vec<PathBuf>,
+    /// Format of the event logs when the extension does not say (and for `-`)
+    #[arg(long, value_enum)]
+    pub events_format: Option<EventsFormat>,
+    /// Customers roster CSV: `customer,class[,since]`
+    #[arg(long, value_name = "FILE")]
+    pub customers: Option<PathBuf>,
+    /// Evaluation date (YYYY-MM-DD); defaults to today
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Treat event kinds the rulebook does not declare as errors
+    #[arg(long)]
+    pub strict: bool,
+    /// Write bad rows to the rejects file and score the rest
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Where `--keep-going` writes rejected rows
+    #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
+    pub rejects: PathBuf,
+}
+
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+/// Today in UTC.
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    Date::from_days(i32::try_from(secs / 86_400).unwrap_or(0))
+}
+
+impl DataArgs {
+    pub fn as_of(&self) -> Date {
+        self.as_of.unwrap_or_else(today)
+    }
+
+    fn sources(&self) -> Result<Vec<Source>, String> {
+        let mut stdin_used = false;
+        self.events
+            .iter()
+            .map(|path| {
+                let name = path.display().to_string();
+                let format = match (self.events_format, Format::from_name(&name)) {
+                    (Some(EventsFormat::Csv), _) => Format::Csv,
+                    (Some(EventsFormat::Jsonl), _) => Format::Jsonl,
+                    (None, Some(f)) => f,
+                    (None, None) => {
+                        return Err(format!("cannot tell the format of `{name}`: name it .csv or .jsonl, or pass --events-format"))
+                    }
+                };
+                let reader: Box<dyn std::io::Read + Send> = if name == "-" {
+                    if stdin_used {
+                        return Err("standard input (`-`) can be read only once".into());
+                    }
+                    stdin_used = true;
+                    Box::new(std::io::stdin())
+                } else {
+                    Box::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?)
+                };
+                Ok(Source { name: if name == "-" { "<stdin>".into() } else { name }, format, reader })
+            })
+            .collect()
+    }
+
+    pub fn roster(&self, class_names: &[&str]) -> Result<Roster, String> {
+        match &self.customers {
+            None => Ok(Roster::default()),
+            Some(path) => {
+                let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+                Roster::read(BufReader::new(file), &path.display().to_string(), class_names).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Reads the roster and every log against `schema`; writes rejects with `--keep-going`.
+    pub fn load(&self, schema: &Schema, class_names: &[&str]) -> Result<EventLog, String> {
+        let roster = self.roster(class_names)?;
+        let opts = LoadOptions { as_of: self.as_of(), strict: self.strict, keep_going: self.keep_going };
+        let log = input::load(self.sources()?, schema, &roster, opts).map_err(|e| e.to_string())?;
+        if self.keep_going {
+            self.write_rejects(&log)?;
+        }
+        Ok(log)
+    }
+
+    fn write_rejects(&self, log: &EventLog) -> Result<(), String> {
+        let err = |e: std::io::Error| format!("cannot write `{}`: {e}", self.rejects.display());
+        let mut w = std::io::BufWriter::new(File::create(&self.rejects).map_err(err)?);
+        writeln!(w, "file,line,reason,row").map_err(err)?;
+        for r in &log.rejects {
+            let cells = [rulebook::report::csv_cell(&r.file), r.line.to_string(), rulebook::report::csv_cell(&r.reason), rulebook::report::csv_cell(&r.row)];
+            writeln!(w, "{}", cells.join(",")).map_err(err)?;
+        }
+        w.flush().map_err(err)?;
+        if !log.rejects.is_empty() {
+            eprintln!("{} rejected row(s) written to {}", log.rejects.len(), self.rejects.display());
+        }
+        Ok(())
+    }
+}
+
+/// The run summary for stderr.
+pub fn summary(log: &EventLog, as_of: Date) -> String {
+    format!("as of {as_of}: {} customers scored; {}", log.customers.len(), log.summary)
+}

@@ -1,0 +1,362 @@
+//! Eval stage: a checked AST compiled once into a `Program` that is cheap to
+//! run — kinds as bitmaps, attributes as slots, filters as `CExpr`, windows
+//! as month counts. Anything the compiler cannot resolve becomes a
+//! diagnostic, never a panic.
+
+use std::sync::Arc;
+
+use super::expr::{self, CExpr, TOTAL};
+use crate::diagnostic::Diagnostic;
+use crate::input::schema::Schema;
+use crate::num::Num;
+use crate::span::Span;
+use crate::syntax::ast::{self, Effect, RuleKind, Severity, Source, Type};
+
+/// Who a ledger line is about: the rule's clause, label and source span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta {
+    pub clause: Option<String>,
+    pub label: Option<String>,
+    pub span: Span,
+    /// The rule as written, whitespace folded (for `diff`).
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub struct Program {
+    pub schema: Arc<Schema>,
+    pub name: String,
+    pub version: Option<String>,
+    pub period: u32,
+    pub classes: Vec<ClassProg>,
+    pub default_class: u16,
+    /// Highest first; the last has no threshold.
+    pub bands: Vec<BandProg>,
+    pub grades_meta: Meta,
+    /// Distinct window lengths in months; rules refer to them by index.
+    pub windows: Vec<u32>,
+}
+
+#[derive(Debug)]
+pub struct ClassProg {
+    pub name: String,
+    pub label: Option<String>,
+    pub dims: Vec<DimProg>,
+    /// Top-level and class overrides, in the order written.
+    pub overrides: Vec<OverrideProg>,
+}
+
+#[derive(Debug)]
+pub struct DimProg {
+    pub name: String,
+    pub label: Option<String>,
+    pub max: Num,
+    pub source: DimSource,
+}
+
+#[derive(Debug)]
+pub enum DimSource {
+    Rules(Vec<RuleProg>),
+    Assessed(AssessedProg),
+}
+
+#[derive(Debug)]
+pub struct RuleProg {
+    pub meta: Meta,
+    pub effect: Effect,
+    /// Index into `Program::windows`.
+    pub window: usize,
+    /// `kinds[k]`: the rule looks at events of kind `k`.
+    pub kinds: Vec<bool>,
+    pub kind_names: Vec<String>,
+    /// Per kind, the compiled filter.
+    pub filter: Vec<Option<CExpr>>,
+    pub form: Form,
+}
+
+#[derive(Debug)]
+pub enum Form {
+    /// Points per event; the multiplier is an attribute slot per kind.
+    PerEvent { points: Num, multiplier: Option<Vec<usize>> },
+    Once { points: Num },
+    Absence { points: Num },
+    Count { tiers: Vec<TierProg> },
+    /// Severity terms: `None` is the run's length, `Some(slots)` an attribute per kind.
+    Episodes { severity: Vec<Option<Vec<usize>>>, tiers: Vec<TierProg> },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TierProg {
+    pub from: u32,
+    pub to: Option<u32>,
+    pub points: Num,
+}
+
+impl TierProg {
+    pub fn contains(&self, n: u32) -> bool {
+        n >= self.from && self.to.is_none_or(|to| n <= to)
+    }
+}
+
+#[derive(Debug)]
+pub struct AssessedProg {
+    pub meta: Meta,
+    pub kind: u16,
+    pub value: usize,
+    pub filter: Option<CExpr>,
+}
+
+#[derive(Debug)]
+pub struct OverrideProg {
+    pub meta: Meta,
+    /// Index into `Program::bands`.
+    pub band: usize,
+    pub when: CExpr,
+}
+
+#[derive(Debug)]
+pub struct BandProg {
+    pub grade: String,
+    pub min: Option<Num>,
+}
+
+impl Program {
+    pub fn class_index(&self, name: &str) -> Option<u16> {
+        self.classes.iter().position(|c| c.name == name).map(|i| i as u16)
+    }
+
+    pub fn class_names(&self) -> Vec<&str> {
+        self.classes.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// Every dimension name, in first-declared order across classes.
+    pub fn dimension_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for d in self.classes.iter().flat_map(|c| &c.dims) {
+            if !out.contains(&d.name.as_str()) {
+                out.push(&d.name);
+            }
+        }
+        out
+    }
+}
+
+fn meta(src: &str, clause: &Option<ast::Clause>, label: &Option<crate::span::Spanned<String>>, span: Span) -> Meta {
+    Meta {
+        clause: clause.as_ref().map(|c| c.to_string()),
+        label: label.as_ref().map(|l| l.node.clone()),
+        span,
+        text: span.text(src).split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// Compiles a checked rulebook against its schema.
+pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<Program, Vec<Diagnostic>> {
+    let mut c = Compiler { src, schema: &schema, windows: vec![book.header.period.months()], errors: vec![] };
+    let grades = book.grades.first();
+    let bands: Vec<BandProg> = grades.map_or(vec![], |g| g.bands.iter().map(|b| BandProg { grade: b.grade.node.clone(), min: b.min.as_ref().map(|m| m.node) }).collect());
+    let grades_meta = grades.map_or(meta(src, &None, &None, book.header.span), |g| meta(src, &g.clause, &g.label, g.span));
+    if bands.last().is_none_or(|b| b.min.is_some()) {
+        c.errors.push(Diagnostic::error("the grades have no bottom band", grades.map_or(book.header.span, |g| g.span), "here"));
+    }
+    let classes: Vec<ClassProg> = book.classes.iter().map(|class| c.class(book, class, &bands)).collect();
+    if classes.is_empty() {
+        c.errors.push(Diagnostic::error("the rulebook declares no class", book.header.span, "add a `class`"));
+    }
+    let default_class = book.classes.iter().position(|k| k.default).unwrap_or(0) as u16;
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    Ok(Program {
+        name: book.header.name.node.clone(),
+        version: book.header.version.as_ref().map(|v| v.node.clone()),
+        period: book.header.period.months(),
+        windows: c.windows,
+        schema,
+        classes,
+        default_class,
+        bands,
+        grades_meta,
+    })
+}
+
+struct Compiler<'a> {
+    src: &'a str,
+    schema: &'a Schema,
+    windows: Vec<u32>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    fn class(&mut self, book: &ast::Rulebook, class: &ast::Class, bands: &[BandProg]) -> ClassProg {
+        let dims: Vec<DimProg> = class.dimensions.iter().map(|d| self.dimension(book, d)).collect();
+        let mut overrides: Vec<&ast::Override> = book.overrides.iter().chain(&class.overrides).collect();
+        overrides.sort_by_key(|o| o.span.start);
+        let resolve = |name: &str| match name {
+            "total" => Some((TOTAL, Type::Decimal)),
+            _ => dims.iter().position(|d| d.name == name).map(|i| (i, Type::Decimal)),
+        };
+        let overrides = overrides
+            .into_iter()
+            .filter_map(|o| {
+                let Some(band) = bands.iter().position(|b| b.grade == o.grade.node) else {
+                    self.errors.push(Diagnostic::error(format!("unknown grade `{}`", o.grade.node), o.grade.span, "not a band of the grades"));
+                    return None;
+                };
+                let what = format!("a dimension of class `{}`", class.name.node);
+                match expr::compile(&o.when, &resolve, &self.schema.texts, &what) {
+                    Ok((when, Type::Bool)) => Some(OverrideProg { meta: meta(self.src, &o.clause, &o.label, o.span), band, when }),
+                    Ok(_) => {
+                        self.errors.push(Diagnostic::error("an override needs a condition", o.when.span, "this is not true or false"));
+                        None
+                    }
+                    Err(d) => {
+                        self.errors.push(d);
+                        None
+                    }
+                }
+            })
+            .collect();
+        ClassProg { name: class.name.node.clone(), label: class.label.as_ref().map(|l| l.node.clone()), dims, overrides }
+    }
+
+    fn dimension(&mut self, book: &ast::Rulebook, d: &ast::Dimension) -> DimProg {
+        let source = match &d.source {
+            Source::Uses(g) => match book.groups.iter().find(|x| x.name.node == g.node) {
+                Some(group) => DimSource::Rules(group.rules.iter().filter_map(|r| self.rule(book, r)).collect()),
+                None => {
+                    self.errors.push(Diagnostic::error(format!("unknown rule group `{}`", g.node), g.span, "no `rules` block has this name"));
+                    DimSource::Rules(vec![])
+                }
+            },
+            Source::Rules(rules) => DimSource::Rules(rules.iter().filter_map(|r| self.rule(book, r)).collect()),
+            Source::Assessed(a) => match self.assessed(a) {
+                Some(a) => DimSource::Assessed(a),
+                None => DimSource::Rules(vec![]),
+            },
+        };
+        DimProg { name: d.name.node.clone(), label: d.label.as_ref().map(|l| l.node.clone()), max: d.max.node, source }
+    }
+
+    fn kind(&mut self, name: &crate::span::Ident) -> Option<u16> {
+        let k = self.schema.kind(&name.node);
+        if k.is_none() {
+            self.errors.push(Diagnostic::error(format!("unknown event kind `{}`", name.node), name.span, "no `event` declares this kind"));
+        }
+        k
+    }
+
+    /// The slot of an attribute on a kind, checking its type.
+    fn slot(&mut self, kind: u16, attr: &crate::span::Ident, ok: fn(Type) -> bool, need: &str) -> Option<usize> {
+        let k = self.schema.kind_of(kind)?;
+        match k.attrs.iter().position(|a| a.name == attr.node) {
+            Some(i) if k.attrs.get(i).is_some_and(|a| ok(a.ty)) => Some(i),
+            Some(_) => {
+                self.errors.push(Diagnostic::error(format!("`{}` is not {need}", attr.node), attr.span, format!("this attribute of `{}` has another type", k.name)));
+                None
+            }
+            None => {
+                self.errors.push(Diagnostic::error(format!("unknown attribute `{}`", attr.node), attr.span, format!("`{}` has no such attribute", k.name)));
+                None
+            }
+        }
+    }
+
+    fn filter(&mut self, kind: u16, e: &ast::Expr) -> Option<CExpr> {
+        let k = self.schema.kind_of(kind)?;
+        let resolve = |name: &str| k.attrs.iter().position(|a| a.name == name).and_then(|i| k.attrs.get(i).map(|a| (i, a.ty)));
+        match expr::compile(e, &resolve, &self.schema.texts, &format!("an attribute of `{}`", k.name)) {
+            Ok((c, Type::Bool)) => Some(c),
+            Ok((_, t)) => {
+                self.errors.push(Diagnostic::error(format!("a filter needs a condition, found a {} value", t.name()), e.span, "this is not true or false"));
+                None
+            }
+            Err(d) => {
+                self.errors.push(d);
+                None
+            }
+        }
+    }
+
+    fn rule(&mut self, _book: &ast::Rulebook, r: &ast::Rule) -> Option<RuleProg> {
+        let select = r.kind.select();
+        let before = self.errors.len();
+        let nkinds = self.schema.kinds.len();
+        let mut kinds = vec![false; nkinds];
+        let mut filter: Vec<Option<CExpr>> = vec![None; nkinds];
+        let mut ids = Vec::new();
+        for name in &select.kinds {
+            if let Some(k) = self.kind(name) {
+                ids.push(k);
+                if let Some(slot) = kinds.get_mut(usize::from(k)) {
+                    *slot = true;
+                }
+                if let Some(f) = &select.filter {
+                    let compiled = self.filter(k, f);
+                    if let Some(slot) = filter.get_mut(usize::from(k)) {
+                        *slot = compiled;
+                    }
+                }
+            }
+        }
+        let months = select.window.map_or(self.windows.first().copied().unwrap_or(12), |w| w.months());
+        let window = match self.windows.iter().position(|&m| m == months) {
+            Some(i) => i,
+            None => {
+                self.windows.push(months);
+                self.windows.len() - 1
+            }
+        };
+        let per_kind = |c: &mut Compiler<'_>, attr: &crate::span::Ident, ok: fn(Type) -> bool, need: &str| -> Vec<usize> {
+            let mut slots = vec![0; nkinds];
+            for &k in &ids {
+                if let (Some(s), Some(dst)) = (c.slot(k, attr, ok, need), slots.get_mut(usize::from(k))) {
+                    *dst = s;
+                }
+            }
+            slots
+        };
+        let tiers = |t: &[ast::Tier]| t.iter().map(|t| TierProg { from: t.from, to: t.to, points: t.points.node }).collect();
+        let form = match &r.kind {
+            RuleKind::PerEvent { points, multiplier, .. } => Form::PerEvent {
+                points: points.node,
+                multiplier: multiplier.as_ref().map(|m| per_kind(self, m, |t| t == Type::Int, "a whole-number attribute")),
+            },
+            RuleKind::Once { points, .. } => Form::Once { points: points.node },
+            RuleKind::Absence { points, .. } => Form::Absence { points: points.node },
+            RuleKind::Count { tiers: t, .. } => Form::Count { tiers: tiers(t) },
+            RuleKind::Episodes { severity, tiers: t, .. } => Form::Episodes {
+                severity: severity
+                    .iter()
+                    .map(|s| match s {
+                        Severity::Length(_) => None,
+                        Severity::Attr(a) => Some(per_kind(self, a, |t| t == Type::Int, "a whole-number attribute")),
+                    })
+                    .collect(),
+                tiers: tiers(t),
+            },
+        };
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(RuleProg {
+            meta: meta(self.src, &r.clause, &r.label, r.span),
+            effect: r.effect.node,
+            window,
+            kinds,
+            kind_names: select.kinds.iter().map(|k| k.node.clone()).collect(),
+            filter,
+            form,
+        })
+    }
+
+    fn assessed(&mut self, a: &ast::Assessed) -> Option<AssessedProg> {
+        let kind = self.kind(&a.kind)?;
+        let value = self.slot(kind, &a.value, Type::is_numeric, "a number")?;
+        let filter = match &a.filter {
+            Some(f) => Some(self.filter(kind, f)?),
+            None => None,
+        };
+        Some(AssessedProg { meta: meta(self.src, &a.clause, &a.label, a.span), kind, value, filter })
+    }
+}

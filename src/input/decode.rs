@@ -1,0 +1,249 @@
+//! Input stage: decoding one block of records into compact rows, checking
+//! every field of every row of a declared kind against the schema.
+
+use std::collections::BTreeMap;
+
+use super::block::Block;
+use super::schema::{AttrSchema, Schema};
+use super::{DataError, LoadOptions, Reject};
+use crate::date::Date;
+
+/// Where a CSV file keeps each field the rulebook needs.
+pub struct CsvHeader {
+    width: usize,
+    customer: usize,
+    date: usize,
+    kind: usize,
+    /// Per kind, per attribute: its column.
+    attrs: Vec<Vec<Option<usize>>>,
+}
+
+impl CsvHeader {
+    pub fn new(header: Vec<u8>, schema: &Schema, file: &str) -> Result<CsvHeader, DataError> {
+        let err = |message: String| DataError { file: file.to_string(), line: 1, message };
+        let text = String::from_utf8(header).map_err(|_| err("the header is not valid UTF-8".into()))?;
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        let names: Vec<String> = match rdr.records().next() {
+            Some(Ok(rec)) => rec.iter().map(str::to_string).collect(),
+            _ => return Err(err("the header row cannot be read".into())),
+        };
+        let col = |want: &str| names.iter().position(|n| n == want);
+        let required = |want: &str| col(want).ok_or_else(|| err(format!("the header has no `{want}` column")));
+        let attrs = schema.kinds.iter().map(|k| k.attrs.iter().map(|a| col(&a.name)).collect()).collect();
+        Ok(CsvHeader { width: names.len(), customer: required("customer")?, date: required("date")?, kind: required("kind")?, attrs })
+    }
+}
+
+/// Shared, read-only state of a decode.
+pub struct Context<'a> {
+    pub schema: &'a Schema,
+    pub header: Option<&'a CsvHeader>,
+    pub name: &'a str,
+    pub opts: LoadOptions,
+}
+
+/// One valid row: its customer (a range of `Decoded::custs`), and its event
+/// unless the kind is undeclared or the date is after the as-of date.
+pub struct Row {
+    pub cust: (u32, u32),
+    pub date: Date,
+    pub line: u32,
+    pub kind: Option<u16>,
+    pub vals: u32,
+}
+
+#[derive(Default)]
+pub struct Decoded {
+    pub rows: u64,
+    pub rows_used: u64,
+    pub after_as_of: u64,
+    pub undeclared: BTreeMap<String, u64>,
+    pub rows_out: Vec<Row>,
+    pub custs: Vec<u8>,
+    pub vals: Vec<i64>,
+    pub rejects: Vec<Reject>,
+    /// The first bad row, when not keeping going.
+    pub error: Option<DataError>,
+}
+
+/// A field of a row, before it is typed.
+enum Cell<'a> {
+    Absent,
+    Bytes(&'a [u8]),
+    Json(&'a serde_json::Value),
+}
+
+impl Decoded {
+    /// Records a bad row; returns false when decoding must stop.
+    fn bad(&mut self, ctx: &Context<'_>, line: u64, message: String, raw: impl FnOnce() -> String) -> bool {
+        if ctx.opts.keep_going {
+            self.rejects.push(Reject { file: ctx.name.to_string(), line, reason: message, row: raw() });
+            true
+        } else {
+            self.error = Some(DataError { file: ctx.name.to_string(), line, message });
+            false
+        }
+    }
+
+    /// Decodes one row given a way to read its fields; `Err` is the reason it is bad.
+    fn row<'c>(&mut self, ctx: &Context<'_>, line: u64, customer: Cell<'c>, date: Cell<'c>, kind: Cell<'c>, attr: impl Fn(usize, &AttrSchema) -> Cell<'c>) -> Result<(), String> {
+        let customer = text_field("customer", customer)?;
+        if customer.is_empty() {
+            return Err("customer is missing".into());
+        }
+        let date_text = text_field("date", date)?;
+        let date = Date::parse(date_text).ok_or_else(|| format!("date \"{date_text}\" is not a valid date"))?;
+        let kind_name = text_field("kind", kind)?;
+        if kind_name.is_empty() {
+            return Err("kind is missing".into());
+        }
+        let kind = ctx.schema.kind(kind_name);
+        let base = self.vals.len();
+        if let Some(k) = kind.and_then(|k| ctx.schema.kind_of(k)) {
+            for (slot, a) in k.attrs.iter().enumerate() {
+                let value = match attr(slot, a) {
+                    Cell::Absent => None,
+                    Cell::Bytes(b) if b.is_empty() => None,
+                    Cell::Json(serde_json::Value::Null) => None,
+                    Cell::Bytes(b) => {
+                        let s = std::str::from_utf8(b).map_err(|_| format!("{} is not valid UTF-8", a.name))?;
+                        Some(a.decode_text(s, &ctx.schema.texts).map_err(|e| format!("{} \"{s}\" {e}", a.name)))
+                    }
+                    Cell::Json(v) => Some(a.decode_json(v, &ctx.schema.texts).map_err(|e| format!("{} {v} {e}", a.name))),
+                };
+                let v = match (value, a.default) {
+                    (Some(v), _) => v,
+                    (None, Some(d)) => Ok(d),
+                    (None, None) => Err(format!("{} is missing (required for kind \"{kind_name}\")", a.name)),
+                };
+                match v {
+                    Ok(v) => self.vals.push(v),
+                    Err(e) => {
+                        self.vals.truncate(base);
+                        return Err(e);
+                    }
+                }
+            }
+        } else if ctx.opts.strict {
+            return Err(format!("kind \"{kind_name}\" is not declared by the rulebook"));
+        }
+        self.rows += 1;
+        let kind = match kind {
+            None => {
+                *self.undeclared.entry(kind_name.to_string()).or_default() += 1;
+                None
+            }
+            Some(_) if date > ctx.opts.as_of => {
+                self.vals.truncate(base);
+                self.after_as_of += 1;
+                None
+            }
+            Some(k) => {
+                self.rows_used += 1;
+                Some(k)
+            }
+        };
+        let start = self.custs.len() as u32;
+        self.custs.extend_from_slice(customer.as_bytes());
+        self.rows_out.push(Row { cust: (start, self.custs.len() as u32), date, line: line.min(u64::from(u32::MAX)) as u32, kind, vals: base as u32 });
+        Ok(())
+    }
+}
+
+fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
+    match cell {
+        Cell::Absent => Err(format!("{name} is missing")),
+        Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| format!("{name} is not valid UTF-8")),
+        Cell::Json(serde_json::Value::String(s)) => Ok(s),
+        Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
+        Cell::Json(v) => Err(format!("{name} {v} is not text")),
+    }
+}
+
+/// Decodes a block of the source's format.
+pub fn block(ctx: &Context<'_>, b: &Block) -> Decoded {
+    match ctx.header {
+        Some(h) => csv_block(ctx, h, b),
+        None => jsonl_block(ctx, b),
+    }
+}
+
+fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
+    let mut out = Decoded::default();
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(b.bytes.as_slice());
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        let line_in_block = rdr.position().line();
+        let read = rdr.read_byte_record(&mut rec);
+        let line = b.first_line + rec.position().map_or(line_in_block, |p| p.line()).saturating_sub(1);
+        match read {
+            Ok(false) => break,
+            Err(e) => {
+                if !out.bad(ctx, line, format!("cannot be read as CSV: {e}"), String::new) {
+                    break;
+                }
+            }
+            Ok(true) if rec.len() != h.width => {
+                let message = format!("has {} fields, the header has {}", rec.len(), h.width);
+                let raw = join(&rec);
+                if !out.bad(ctx, line, message, || raw) {
+                    break;
+                }
+            }
+            Ok(true) => {
+                let cell = |i: usize| rec.get(i).map_or(Cell::Absent, Cell::Bytes);
+                let kind_attrs = rec.get(h.kind).and_then(|k| std::str::from_utf8(k).ok()).and_then(|k| ctx.schema.kind(k)).and_then(|k| h.attrs.get(usize::from(k)));
+                let result = out.row(ctx, line, cell(h.customer), cell(h.date), cell(h.kind), |slot, _| {
+                    kind_attrs.and_then(|cols| cols.get(slot).copied().flatten()).map_or(Cell::Absent, cell)
+                });
+                if let Err(message) = result {
+                    let raw = join(&rec);
+                    if !out.bad(ctx, line, message, || raw) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn join(rec: &csv::ByteRecord) -> String {
+    let fields: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    fields.join(",")
+}
+
+fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
+    let mut out = Decoded::default();
+    for (i, raw_line) in b.bytes.split(|&c| c == b'\n').enumerate() {
+        let line = b.first_line + i as u64;
+        let text = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let raw = || String::from_utf8_lossy(text).into_owned();
+        let obj = match serde_json::from_slice::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => {
+                if !out.bad(ctx, line, "is not a JSON object".into(), raw) {
+                    break;
+                }
+                continue;
+            }
+            Err(e) => {
+                if !out.bad(ctx, line, format!("is not valid JSON: {e}"), raw) {
+                    break;
+                }
+                continue;
+            }
+        };
+        let cell = |k: &str| obj.get(k).map_or(Cell::Absent, Cell::Json);
+        let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, a| cell(&a.name));
+        if let Err(message) = result {
+            if !out.bad(ctx, line, message, raw) {
+                break;
+            }
+        }
+    }
+    out
+}

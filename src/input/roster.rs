@@ -1,0 +1,93 @@
+//! Input stage: the customers roster (`customer,class[,since]`), which sets
+//! each customer's class and the start of its known history.
+
+use std::io::Read;
+
+use rustc_hash::FxHashMap;
+
+use super::DataError;
+use crate::date::Date;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// `None`: the default class (an empty `class` cell).
+    pub class: Option<u16>,
+    pub since: Option<Date>,
+}
+
+/// Roster entries by customer id, in file order.
+#[derive(Debug, Default)]
+pub struct Roster {
+    order: Vec<Box<str>>,
+    entries: FxHashMap<Box<str>, Entry>,
+}
+
+impl Roster {
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries.get(id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(|s| &**s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Reads a roster CSV; `classes` are the rulebook's class names.
+    pub fn read(reader: impl Read, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
+        let err = |line: u64, message: String| DataError { file: name.to_string(), line, message };
+        let mut bytes = Vec::new();
+        let mut reader = reader;
+        reader.read_to_end(&mut bytes).map_err(|e| err(0, format!("cannot read: {e}")))?;
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
+        let header = rdr.headers().map_err(|e| err(1, format!("the header cannot be read: {e}")))?.clone();
+        let col = |want: &str| header.iter().position(|h| h == want);
+        let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
+        let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
+        let since = col("since");
+        let mut roster = Roster::default();
+        let mut first_line: FxHashMap<Box<str>, u64> = FxHashMap::default();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line());
+                let message = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                    _ => format!("cannot be read as CSV: {e}"),
+                };
+                err(line, message)
+            })?;
+            let line = rec.position().map_or(0, |p| p.line());
+            if rec.len() != header.len() {
+                return Err(err(line, format!("has {} fields, the header has {}", rec.len(), header.len())));
+            }
+            let id = rec.get(customer).unwrap_or("");
+            if id.is_empty() {
+                return Err(err(line, "customer is missing".into()));
+            }
+            let class = match rec.get(class).unwrap_or("") {
+                "" => None,
+                c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
+                    err(line, format!("class \"{c}\" is not a class of the rulebook (expected one of {})", classes.join(", ")))
+                })? as u16),
+            };
+            let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
+                "" => None,
+                s => Some(Date::parse(s).ok_or_else(|| err(line, format!("since \"{s}\" is not a valid date")))?),
+            };
+            if let Some(first) = first_line.get(id) {
+                return Err(err(line, format!("customer \"{id}\" is listed twice (first on line {first})")));
+            }
+            first_line.insert(id.into(), line);
+            roster.order.push(id.into());
+            roster.entries.insert(id.into(), Entry { class, since });
+        }
+        Ok(roster)
+    }
+}

@@ -1,0 +1,128 @@
+//! Report stage: results rendered for people and machines — JSON Lines, JSON,
+//! CSV, a terminal table, and the `explain` trace. Renderers write into any
+//! `io::Write`; they open no files.
+
+pub mod explain;
+pub mod table;
+
+use std::io::{self, Write};
+
+use crate::date::Date;
+use crate::eval::{Outcome, Program};
+use crate::input::{Event, EventLog};
+use crate::num::Num;
+
+/// One scored customer, with everything a renderer needs.
+pub struct Scored<'a> {
+    pub prog: &'a Program,
+    pub log: &'a EventLog,
+    /// Index into `log.customers`.
+    pub customer: usize,
+    pub outcome: &'a Outcome,
+    pub as_of: Date,
+}
+
+impl Scored<'_> {
+    pub fn id(&self) -> &str {
+        self.log.customers.get(self.customer).map_or("", |c| &c.id)
+    }
+
+    pub fn class_name(&self) -> &str {
+        self.prog.classes.get(usize::from(self.outcome.class)).map_or("", |c| &c.name)
+    }
+
+    pub fn grade(&self) -> &str {
+        self.prog.bands.get(self.outcome.grade).map_or("", |b| &b.grade)
+    }
+
+    /// (name, score) of each of the class's dimensions.
+    pub fn dimensions(&self) -> impl Iterator<Item = (&str, Num)> {
+        let class = self.prog.classes.get(usize::from(self.outcome.class));
+        class.into_iter().flat_map(|c| c.dims.iter()).zip(&self.outcome.dims).map(|(d, o)| (d.name.as_str(), o.score))
+    }
+
+    pub fn events(&self) -> &[Event] {
+        self.log.events_of(self.customer)
+    }
+}
+
+/// A JSON string literal.
+pub fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// One JSON object per customer, the pinned `--format jsonl` line (without newline).
+pub fn json_object(s: &Scored<'_>, with_ledger: bool) -> String {
+    let mut out = format!(
+        "{{\"customer\":{},\"class\":{},\"total\":{},\"grade\":{},\"dimensions\":{{",
+        json_str(s.id()),
+        json_str(s.class_name()),
+        s.outcome.total,
+        json_str(s.grade())
+    );
+    let dims: Vec<String> = s.dimensions().map(|(n, v)| format!("{}:{v}", json_str(n))).collect();
+    out.push_str(&dims.join(","));
+    out.push('}');
+    out.push_str(&format!(",\"as_of\":\"{}\"", s.as_of));
+    if !s.outcome.flags.is_empty() {
+        let flags: Vec<String> = s.outcome.flags.iter().map(|f| json_str(f)).collect();
+        out.push_str(&format!(",\"flags\":[{}]", flags.join(",")));
+    }
+    if with_ledger {
+        out.push_str(",\"ledger\":");
+        out.push_str(&explain::ledger_json(s));
+    }
+    out.push('}');
+    out
+}
+
+pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {
+    writeln!(w, "{}", json_object(s, with_ledger))
+}
+
+/// The CSV header: `customer,class,total,grade,<one column per dimension>`.
+pub fn csv_header(prog: &Program) -> String {
+    let mut cols = vec!["customer".to_string(), "class".into(), "total".into(), "grade".into()];
+    cols.extend(prog.dimension_names().into_iter().map(csv_cell));
+    cols.join(",")
+}
+
+/// One CSV row; a dimension the customer's class lacks is an empty cell.
+pub fn csv_row(s: &Scored<'_>) -> String {
+    let mut cells = vec![csv_cell(s.id()), csv_cell(s.class_name()), s.outcome.total.to_string(), csv_cell(s.grade())];
+    let dims: Vec<(&str, Num)> = s.dimensions().collect();
+    for name in s.prog.dimension_names() {
+        cells.push(dims.iter().find(|(n, _)| *n == name).map_or(String::new(), |(_, v)| v.to_string()));
+    }
+    cells.join(",")
+}
+
+/// A CSV field, quoted when it must be.
+pub fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The width of text in a terminal: CJK and full-width characters take two columns.
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            let wide = matches!(u, 0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// `s` padded with spaces to `width` terminal columns.
+pub fn pad(s: &str, width: usize) -> String {
+    let w = display_width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
