@@ -43,7 +43,9 @@ pub fn run(args: Args) -> CliResult {
     let checked = load_rulebook(&args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
+    let started = std::time::Instant::now();
     let log = args.data.load(&prog.schema, &prog.class_names())?;
+    let loaded = started.elapsed();
     let eval = Evaluator::new(prog, as_of);
     let mut out = BufWriter::with_capacity(1 << 20, open_output(args.output.as_deref())?);
     let io = |e: std::io::Error| format!("cannot write the results: {e}");
@@ -101,5 +103,8 @@ pub fn run(args: Args) -> CliResult {
     }
     out.flush().map_err(io)?;
     eprintln!("{}", data::summary(&log, as_of));
+    if std::env::var_os("RULEBOOK_TIMING").is_some() {
+        eprintln!("timing: read {:.2?}, evaluate and write {:.2?}", loaded, started.elapsed() - loaded);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -143,27 +143,35 @@ impl<'p> Evaluator<'p> {
         });
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let mut push = |points: Num, events: Vec<usize>, note: String| {
-            if ledger {
-                lines.push(Line { rule: None, points, events, note });
-            }
+            lines.push(Line { rule: None, points, events, note });
             points
         };
         match &r.form {
             Form::PerEvent { points, multiplier } => {
                 let mut sum = Num::ZERO;
                 for (i, e) in matching {
-                    let (p, note) = match multiplier.as_ref().and_then(|m| m.get(usize::from(e.kind))) {
+                    let p = match multiplier.as_ref().and_then(|m| m.get(usize::from(e.kind))) {
                         Some(&slot) => {
                             let n = Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0);
-                            (points.times(n), format!("{points} × {n}"))
+                            sum += sign(points.times(n));
+                            if ledger {
+                                push(sign(points.times(n)), vec![i], format!("{points} × {n}"));
+                            }
+                            continue;
                         }
-                        None => (*points, String::new()),
+                        None => *points,
                     };
-                    sum += push(sign(p), vec![i], note);
+                    sum += sign(p);
+                    if ledger {
+                        push(sign(p), vec![i], String::new());
+                    }
                 }
                 sum
             }
             Form::Once { points } => {
+                if !ledger {
+                    return if matching.count() > 0 { sign(*points) } else { Num::ZERO };
+                }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 if used.is_empty() {
                     return Num::ZERO;
@@ -176,67 +184,68 @@ impl<'p> Evaluator<'p> {
                     return Num::ZERO;
                 }
                 let first = window.first_day();
-                let span = format!("{first}..{}", window.until);
                 match since {
                     Some(s) if s > first => {
-                        push(Num::ZERO, vec![], format!("not applied: history starts {s}, after the window's first day {first}"));
+                        if ledger {
+                            push(Num::ZERO, vec![], format!("not applied: history starts {s}, after the window's first day {first}"));
+                        }
                         Num::ZERO
                     }
-                    _ => push(sign(*points), vec![], format!("none in {span}")),
+                    _ if ledger => push(sign(*points), vec![], format!("none in {first}..{}", window.until)),
+                    _ => sign(*points),
                 }
             }
             Form::Count { tiers } => {
+                if !ledger {
+                    let n = u32::try_from(matching.count()).unwrap_or(u32::MAX);
+                    return tier(tiers, n).map_or(Num::ZERO, |t| sign(t.points));
+                }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
-                let n = used.len() as u32;
+                let n = u32::try_from(used.len()).unwrap_or(u32::MAX);
                 match tier(tiers, n) {
                     Some(t) => push(sign(t.points), used, format!("{n} event{} → tier {}", plural(n as usize), show_tier(t))),
                     None => Num::ZERO,
                 }
             }
             Form::Episodes { severity, tiers } => {
-                // Per calendar month: the events and the largest value of each severity attribute.
-                let mut months: Vec<(i32, Vec<usize>, Vec<i64>)> = Vec::new();
-                for (i, e) in matching {
-                    let m = e.date.month_index();
-                    let values: Vec<i64> = severity
-                        .iter()
-                        .map(|s| s.as_ref().and_then(|slots| slots.get(usize::from(e.kind))).map_or(0, |&slot| Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0)))
-                        .collect();
-                    match months.iter_mut().find(|(mm, _, _)| *mm == m) {
-                        Some((_, evs, best)) => {
-                            evs.push(i);
-                            for (b, v) in best.iter_mut().zip(values) {
-                                *b = (*b).max(v);
-                            }
-                        }
-                        None => months.push((m, vec![i], values)),
-                    }
-                }
-                months.sort_by_key(|(m, _, _)| *m);
+                // Each matching event: its calendar month and the largest of its severity attributes.
+                let mut months: Vec<(i32, i64, usize)> = matching
+                    .map(|(i, e)| {
+                        let v = severity
+                            .iter()
+                            .filter_map(|s| s.as_ref().and_then(|slots| slots.get(usize::from(e.kind))))
+                            .map(|&slot| Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0))
+                            .max()
+                            .unwrap_or(0);
+                        (e.date.month_index(), v, i)
+                    })
+                    .collect();
+                months.sort_unstable();
+                let by_length = severity.iter().any(Option::is_none);
                 let mut sum = Num::ZERO;
                 let mut start = 0;
-                while start < months.len() {
-                    let mut end = start + 1;
-                    while months.get(end).zip(months.get(end - 1)).is_some_and(|(a, b)| a.0 == b.0 + 1) {
+                while let Some(&(first, _, _)) = months.get(start) {
+                    // The run: consecutive calendar months (several events may share a month).
+                    let (mut end, mut last) = (start + 1, first);
+                    while let Some(&(m, _, _)) = months.get(end) {
+                        if m != last && m != last + 1 {
+                            break;
+                        }
+                        last = m;
                         end += 1;
                     }
                     let run = months.get(start..end).unwrap_or(&[]);
-                    let length = run.len() as i64;
-                    let sev = severity
-                        .iter()
-                        .enumerate()
-                        .map(|(j, s)| match s {
-                            None => length,
-                            Some(_) => run.iter().map(|(_, _, best)| best.get(j).copied().unwrap_or(0)).max().unwrap_or(0),
-                        })
-                        .max()
-                        .unwrap_or(length);
+                    let length = i64::from(last - first + 1);
+                    let largest = run.iter().map(|&(_, v, _)| v).max().unwrap_or(0);
+                    let sev = if by_length { length.max(largest) } else { largest };
                     let sev = u32::try_from(sev.max(0)).unwrap_or(u32::MAX);
                     if let Some(t) = tier(tiers, sev) {
-                        let used: Vec<usize> = run.iter().flat_map(|(_, evs, _)| evs.iter().copied()).collect();
-                        let (first, last) = (run.first().map_or(0, |r| r.0), run.last().map_or(0, |r| r.0));
-                        let note = format!("episode {}..{} ({length} month{}), severity {sev} → tier {}", month(first), month(last), plural(length as usize), show_tier(t));
-                        sum += push(sign(t.points), used, note);
+                        sum += sign(t.points);
+                        if ledger {
+                            let used = run.iter().map(|&(_, _, i)| i).collect();
+                            let note = format!("episode {}..{} ({length} month{}), severity {sev} → tier {}", month(first), month(last), plural(length as usize), show_tier(t));
+                            push(sign(t.points), used, note);
+                        }
                     }
                     start = end;
                 }

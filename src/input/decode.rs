@@ -86,7 +86,7 @@ impl Decoded {
     }
 
     /// Decodes one row given a way to read its fields; `Err` is the reason it is bad.
-    fn row<'c>(&mut self, ctx: &Context<'_>, line: u64, customer: Cell<'c>, date: Cell<'c>, kind: Cell<'c>, attr: impl Fn(usize, &AttrSchema) -> Cell<'c>) -> Result<(), String> {
+    fn row<'c>(&mut self, ctx: &Context<'_>, line: u64, customer: Cell<'c>, date: Cell<'c>, kind: Cell<'c>, attr: impl Fn(u16, usize, &AttrSchema) -> Cell<'c>) -> Result<(), String> {
         let customer = text_field("customer", customer)?;
         if customer.is_empty() {
             return Err("customer is missing".into());
@@ -99,9 +99,9 @@ impl Decoded {
         }
         let kind = ctx.schema.kind(kind_name);
         let base = self.vals.len();
-        if let Some(k) = kind.and_then(|k| ctx.schema.kind_of(k)) {
+        if let Some((kind_id, k)) = kind.and_then(|k| Some((k, ctx.schema.kind_of(k)?))) {
             for (slot, a) in k.attrs.iter().enumerate() {
-                let value = match attr(slot, a) {
+                let value = match attr(kind_id, slot, a) {
                     Cell::Absent => None,
                     Cell::Bytes(b) if b.is_empty() => None,
                     Cell::Json(serde_json::Value::Null) => None,
@@ -169,6 +169,9 @@ pub fn block(ctx: &Context<'_>, b: &Block) -> Decoded {
 }
 
 fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
+    if memchr::memchr(b'"', &b.bytes).is_none() {
+        return plain_csv_block(ctx, h, b);
+    }
     let mut out = Decoded::default();
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(b.bytes.as_slice());
     let mut rec = csv::ByteRecord::new();
@@ -176,41 +179,57 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         let line_in_block = rdr.position().line();
         let read = rdr.read_byte_record(&mut rec);
         let line = b.first_line + rec.position().map_or(line_in_block, |p| p.line()).saturating_sub(1);
-        match read {
+        let ok = match read {
             Ok(false) => break,
-            Err(e) => {
-                if !out.bad(ctx, line, format!("cannot be read as CSV: {e}"), String::new) {
-                    break;
-                }
-            }
-            Ok(true) if rec.len() != h.width => {
-                let message = format!("has {} fields, the header has {}", rec.len(), h.width);
-                let raw = join(&rec);
-                if !out.bad(ctx, line, message, || raw) {
-                    break;
-                }
-            }
+            Err(e) => out.bad(ctx, line, format!("cannot be read as CSV: {e}"), String::new),
             Ok(true) => {
-                let cell = |i: usize| rec.get(i).map_or(Cell::Absent, Cell::Bytes);
-                let kind_attrs = rec.get(h.kind).and_then(|k| std::str::from_utf8(k).ok()).and_then(|k| ctx.schema.kind(k)).and_then(|k| h.attrs.get(usize::from(k)));
-                let result = out.row(ctx, line, cell(h.customer), cell(h.date), cell(h.kind), |slot, _| {
-                    kind_attrs.and_then(|cols| cols.get(slot).copied().flatten()).map_or(Cell::Absent, cell)
-                });
-                if let Err(message) = result {
-                    let raw = join(&rec);
-                    if !out.bad(ctx, line, message, || raw) {
-                        break;
-                    }
-                }
+                let fields: Vec<&[u8]> = rec.iter().collect();
+                csv_row(ctx, h, &mut out, line, &fields)
             }
+        };
+        if !ok {
+            break;
         }
     }
     out
 }
 
-fn join(rec: &csv::ByteRecord) -> String {
-    let fields: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-    fields.join(",")
+/// A block without quotes: records are lines and fields split at commas.
+fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
+    let mut out = Decoded::default();
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(h.width + 1);
+    let mut line = b.first_line;
+    for raw in b.bytes.split(|&c| c == b'\n') {
+        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let this = line;
+        line += 1;
+        if text.is_empty() {
+            continue;
+        }
+        fields.clear();
+        fields.extend(text.split(|&c| c == b','));
+        if !csv_row(ctx, h, &mut out, this, &fields) {
+            break;
+        }
+    }
+    out
+}
+
+/// Decodes one CSV record; returns false when decoding must stop.
+fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]]) -> bool {
+    let raw = || fields.iter().map(|f| String::from_utf8_lossy(f)).collect::<Vec<_>>().join(",");
+    if fields.len() != h.width {
+        let message = format!("has {} fields, the header has {}", fields.len(), h.width);
+        return out.bad(ctx, line, message, raw);
+    }
+    let cell = |i: usize| fields.get(i).map_or(Cell::Absent, |f| Cell::Bytes(f));
+    let result = out.row(ctx, line, cell(h.customer), cell(h.date), cell(h.kind), |kind, slot, _| {
+        h.attrs.get(usize::from(kind)).and_then(|cols| cols.get(slot).copied().flatten()).map_or(Cell::Absent, cell)
+    });
+    match result {
+        Ok(()) => true,
+        Err(message) => out.bad(ctx, line, message, raw),
+    }
 }
 
 fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
@@ -238,7 +257,7 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
             }
         };
         let cell = |k: &str| obj.get(k).map_or(Cell::Absent, Cell::Json);
-        let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, a| cell(&a.name));
+        let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, _, a| cell(&a.name));
         if let Err(message) = result {
             if !out.bad(ctx, line, message, raw) {
                 break;

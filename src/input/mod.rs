@@ -13,7 +13,6 @@ use std::fmt;
 use std::io::Read;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::date::Date;
 pub use roster::Roster;
@@ -202,69 +201,111 @@ pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOp
 }
 
 /// Interns customers and gathers events from decoded blocks, in log order.
+/// Customer ids live once, in one arena; events are kept in per-batch
+/// chunks and placed by a stable counting sort at the end, so memory stays
+/// near 20 bytes an event plus the values.
 #[derive(Default)]
 struct Merger {
-    ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-    events: Vec<Event>,
+    table: hashbrown::HashTable<u32>,
+    arena: String,
+    /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
+    spans: Vec<(usize, usize)>,
+    chunks: Vec<Vec<Event>>,
+    counts: Vec<u32>,
     vals: Vec<i64>,
 }
 
+fn hash_id(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
+}
+
 impl Merger {
+    fn name(&self, i: u32) -> &str {
+        let (a, b) = self.spans.get(i as usize).copied().unwrap_or((0, 0));
+        self.arena.get(a..b).unwrap_or("")
+    }
+
     fn customer(&mut self, id: &str) -> u32 {
-        if let Some(&n) = self.ids.get(id) {
-            return n;
+        let hash = hash_id(id);
+        let (arena, spans) = (&self.arena, &self.spans);
+        let eq = |&i: &u32| spans.get(i as usize).and_then(|&(a, b)| arena.get(a..b)) == Some(id);
+        if let Some(&i) = self.table.find(hash, eq) {
+            return i;
         }
-        let n = self.names.len() as u32;
-        self.names.push(id.into());
-        self.ids.insert(id.into(), n);
-        n
+        let i = self.spans.len() as u32;
+        let start = self.arena.len();
+        self.arena.push_str(id);
+        self.spans.push((start, self.arena.len()));
+        self.counts.push(0);
+        let (arena, spans) = (&self.arena, &self.spans);
+        let rehash = |&j: &u32| spans.get(j as usize).and_then(|&(a, b)| arena.get(a..b)).map_or(0, hash_id);
+        self.table.insert_unique(hash, i, rehash);
+        i
     }
 
     fn absorb(&mut self, custs: &[u8], rows: Vec<decode::Row>, vals: Vec<i64>, file: u16) {
         let base = self.vals.len() as u32;
         self.vals.extend(vals);
+        let mut chunk = Vec::with_capacity(rows.len());
         for r in rows {
             let id = custs.get(r.cust.0 as usize..r.cust.1 as usize).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
             let cust = self.customer(id);
             if let Some(kind) = r.kind {
-                self.events.push(Event { cust, date: r.date, line: r.line, kind, file, vals: base + r.vals });
+                if let Some(n) = self.counts.get_mut(cust as usize) {
+                    *n += 1;
+                }
+                chunk.push(Event { cust, date: r.date, line: r.line, kind, file, vals: base + r.vals });
             }
         }
+        self.chunks.push(chunk);
     }
 
     fn finish(mut self, roster: &Roster, files: Vec<String>, summary: Summary, rejects: Vec<Reject>) -> EventLog {
         for id in roster.ids() {
             self.customer(id);
         }
-        // Sort customers by id and renumber events accordingly.
-        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
-        order.par_sort_unstable_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
+        self.table = hashbrown::HashTable::new();
+        // Customers sorted by id; `rank[old]` is the new number.
+        let mut order: Vec<u32> = (0..self.spans.len() as u32).collect();
+        order.par_sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
         let mut rank = vec![0u32; order.len()];
         for (new, &old) in order.iter().enumerate() {
-            rank[old as usize] = new as u32;
+            if let Some(r) = rank.get_mut(old as usize) {
+                *r = new as u32;
+            }
         }
-        let mut names: Vec<Option<Box<str>>> = self.names.into_iter().map(Some).collect();
         let customers: Vec<Customer> = order
             .iter()
             .map(|&old| {
-                let id = names[old as usize].take().unwrap_or_default();
+                let id: Box<str> = self.name(old).into();
                 let entry = roster.get(&id);
                 Customer { class: entry.and_then(|e| e.class), since: entry.and_then(|e| e.since), id }
             })
             .collect();
-        let mut events = self.events;
-        events.par_iter_mut().for_each(|e| e.cust = rank[e.cust as usize]);
-        events.par_sort_unstable_by_key(|e| (e.cust, e.file, e.line));
+        // Stable counting sort: each customer's events stay in log order.
         let mut starts = Vec::with_capacity(customers.len() + 1);
-        let mut i = 0;
-        for c in 0..customers.len() as u32 {
-            starts.push(i);
-            while events.get(i).is_some_and(|e| e.cust == c) {
-                i += 1;
+        let mut at = 0usize;
+        for &old in &order {
+            starts.push(at);
+            at += self.counts.get(old as usize).copied().unwrap_or(0) as usize;
+        }
+        starts.push(at);
+        let mut next = starts.clone();
+        let blank = Event { cust: 0, date: crate::date::Date::default(), line: 0, kind: 0, file: 0, vals: 0 };
+        let mut events = vec![blank; at];
+        for chunk in std::mem::take(&mut self.chunks) {
+            for mut e in chunk {
+                let new = rank.get(e.cust as usize).copied().unwrap_or(0);
+                e.cust = new;
+                if let Some(slot) = next.get_mut(new as usize) {
+                    if let Some(dst) = events.get_mut(*slot) {
+                        *dst = e;
+                    }
+                    *slot += 1;
+                }
             }
         }
-        starts.push(events.len());
         EventLog { files, customers, events, starts, vals: self.vals, summary, rejects }
     }
 }

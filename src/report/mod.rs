@@ -48,36 +48,69 @@ impl Scored<'_> {
 
 /// A JSON string literal.
 pub fn json_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_str(&mut out, s);
+    out
+}
+
+/// Appends a JSON string literal; plain text is copied as is.
+pub fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string()));
+    }
 }
 
 /// One JSON object per customer, the pinned `--format jsonl` line (without newline).
 pub fn json_object(s: &Scored<'_>, with_ledger: bool) -> String {
-    let mut out = format!(
-        "{{\"customer\":{},\"class\":{},\"total\":{},\"grade\":{},\"dimensions\":{{",
-        json_str(s.id()),
-        json_str(s.class_name()),
-        s.outcome.total,
-        json_str(s.grade())
-    );
-    let dims: Vec<String> = s.dimensions().map(|(n, v)| format!("{}:{v}", json_str(n))).collect();
-    out.push_str(&dims.join(","));
-    out.push('}');
-    out.push_str(&format!(",\"as_of\":\"{}\"", s.as_of));
+    let mut out = String::with_capacity(256);
+    push_json_object(&mut out, s, with_ledger);
+    out
+}
+
+/// Appends the JSON object of one customer.
+pub fn push_json_object(out: &mut String, s: &Scored<'_>, with_ledger: bool) {
+    use std::fmt::Write as _;
+    out.push_str("{\"customer\":");
+    push_json_str(out, s.id());
+    out.push_str(",\"class\":");
+    push_json_str(out, s.class_name());
+    let _ = write!(out, ",\"total\":{},\"grade\":", s.outcome.total);
+    push_json_str(out, s.grade());
+    out.push_str(",\"dimensions\":{");
+    for (i, (name, v)) in s.dimensions().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, name);
+        let _ = write!(out, ":{v}");
+    }
+    let _ = write!(out, "}},\"as_of\":\"{}\"", s.as_of);
     if !s.outcome.flags.is_empty() {
-        let flags: Vec<String> = s.outcome.flags.iter().map(|f| json_str(f)).collect();
-        out.push_str(&format!(",\"flags\":[{}]", flags.join(",")));
+        out.push_str(",\"flags\":[");
+        for (i, f) in s.outcome.flags.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_str(out, f);
+        }
+        out.push(']');
     }
     if with_ledger {
         out.push_str(",\"ledger\":");
         out.push_str(&explain::ledger_json(s));
     }
     out.push('}');
-    out
 }
 
 pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {
-    writeln!(w, "{}", json_object(s, with_ledger))
+    let mut line = String::with_capacity(256);
+    push_json_object(&mut line, s, with_ledger);
+    line.push('\n');
+    w.write_all(line.as_bytes())
 }
 
 /// The CSV header: `customer,class,total,grade,<one column per dimension>`.
