@@ -42,7 +42,7 @@ pub struct ClassProg {
     pub name: String,
     pub label: Option<String>,
     pub dims: Vec<DimProg>,
-    /// Top-level and class overrides, in the order written.
+    /// The class's own overrides, then the top-level ones, each in the order written.
     pub overrides: Vec<OverrideProg>,
 }
 
@@ -190,8 +190,8 @@ struct Compiler<'a> {
 impl Compiler<'_> {
     fn class(&mut self, book: &ast::Rulebook, class: &ast::Class, bands: &[BandProg]) -> ClassProg {
         let dims: Vec<DimProg> = class.dimensions.iter().map(|d| self.dimension(book, d)).collect();
-        let mut overrides: Vec<&ast::Override> = book.overrides.iter().chain(&class.overrides).collect();
-        overrides.sort_by_key(|o| o.span.start);
+        // A class's own overrides first, then the top-level ones, each in the order written.
+        let overrides: Vec<&ast::Override> = class.overrides.iter().chain(&book.overrides).collect();
         let resolve = |name: &str| match name {
             "total" => Some((TOTAL, Type::Decimal)),
             _ => dims.iter().position(|d| d.name == name).map(|i| (i, Type::Decimal)),

@@ -29,9 +29,14 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     };
     let width = src.get(at..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
     let span = Span::new(at, at + width);
-    let found = match src.get(at..).and_then(|r| r.split_whitespace().next()) {
+    let found = match src.get(at..).and_then(|r| r.chars().next()) {
         None => "the end of the file".to_string(),
-        Some(word) => format!("`{}`", word.chars().take(20).collect::<String>()),
+        Some(c) if c.is_alphanumeric() || c == '_' => {
+            let rest = src.get(at..).unwrap_or("");
+            let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(40).collect();
+            format!("`{word}`")
+        }
+        Some(c) => format!("`{c}`"),
     };
     let expected = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
