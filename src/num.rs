@@ -158,16 +158,51 @@ impl std::iter::Sum for Num {
 /// Prints exactly, without trailing zeros: `29.5`, `30`, `-0.25`.
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        let (int, frac) = (abs / SCALE as u64, abs % SCALE as u64);
-        let text = if frac == 0 {
-            format!("{sign}{int}")
-        } else {
-            let digits = format!("{frac:06}");
-            format!("{sign}{int}.{}", digits.trim_end_matches('0'))
+        // At most 20 digits, a sign, a point and 6 fraction digits.
+        let mut buf = [0u8; 32];
+        let mut n = 0;
+        let mut put = |b: u8| {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = b;
+                n += 1;
+            }
         };
-        f.pad(&text)
+        if self.0 < 0 {
+            put(b'-');
+        }
+        let abs = self.0.unsigned_abs();
+        let (int, mut frac) = (abs / SCALE as u64, abs % SCALE as u64);
+        let mut digits = [0u8; 20];
+        let mut d = 0;
+        let mut rest = int;
+        loop {
+            if let Some(slot) = digits.get_mut(d) {
+                *slot = b'0' + (rest % 10) as u8;
+            }
+            d += 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for i in (0..d).rev() {
+            put(digits.get(i).copied().unwrap_or(b'0'));
+        }
+        if frac != 0 {
+            put(b'.');
+            let mut div = SCALE as u64 / 10;
+            while frac != 0 {
+                put(b'0' + (frac / div) as u8);
+                frac %= div;
+                div /= 10;
+            }
+        }
+        let text = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+        if f.width().is_none() {
+            f.write_str(text)
+        } else {
+            f.pad(text)
+        }
     }
 }
 

@@ -199,7 +199,11 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
     let mut out = Decoded::default();
     let mut fields: Vec<&[u8]> = Vec::with_capacity(h.width + 1);
     let mut line = b.first_line;
-    for raw in b.bytes.split(|&c| c == b'\n') {
+    let mut from = 0;
+    let ends = memchr::memchr_iter(b'\n', &b.bytes).chain(std::iter::once(b.bytes.len()));
+    for end in ends {
+        let raw = b.bytes.get(from..end).unwrap_or(&[]);
+        from = end + 1;
         let text = raw.strip_suffix(b"\r").unwrap_or(raw);
         let this = line;
         line += 1;
@@ -207,7 +211,12 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
             continue;
         }
         fields.clear();
-        fields.extend(text.split(|&c| c == b','));
+        let mut at = 0;
+        for comma in memchr::memchr_iter(b',', text) {
+            fields.push(text.get(at..comma).unwrap_or(&[]));
+            at = comma + 1;
+        }
+        fields.push(text.get(at..).unwrap_or(&[]));
         if !csv_row(ctx, h, &mut out, this, &fields) {
             break;
         }
