@@ -86,7 +86,7 @@ pub fn run(args: Args) -> CliResult {
                 out,
                 "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"used\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"rejected\":{}}}}}",
                 log.customers.len(),
-                s.rows,
+                s.rows + s.rejected,
                 s.used,
                 s.after_as_of,
                 undeclared.join(","),

@@ -107,6 +107,7 @@ impl EventLog {
 /// What happened to every row read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Valid rows (rejected rows are counted apart).
     pub rows: u64,
     /// Rows of declared kinds dated on or before the as-of date.
     pub used: u64,
@@ -120,10 +121,10 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let skipped: u64 = self.undeclared.values().sum();
-        write!(f, "{} rows read: {} used, {} dated after the as-of date (ignored), {} skipped", self.rows, self.used, self.after_as_of, skipped)?;
+        write!(f, "{} rows read: {} scored, {} dated after the as-of date (ignored), {} skipped", self.rows + self.rejected, self.used, self.after_as_of, skipped)?;
         if !self.undeclared.is_empty() {
             let kinds: Vec<String> = self.undeclared.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            write!(f, " (undeclared kinds: {})", kinds.join(", "))?;
+            write!(f, " as undeclared kinds ({})", kinds.join(", "))?;
         }
         write!(f, ", {} rejected", self.rejected)
     }
