@@ -17,6 +17,7 @@ pub mod render;
 pub mod report;
 pub mod span;
 pub mod syntax;
+pub mod testcase;
 
 use std::sync::Arc;
 

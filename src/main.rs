@@ -23,6 +23,8 @@ enum Command {
     Score(cli::score::Args),
     /// Explain one customer's score, rule by rule
     Explain(cli::explain::Args),
+    /// Run a rulebook's test cases (`*.tests`): expected scores, grades and clauses
+    Test(cli::test::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cli::check::run(a),
         Command::Score(a) => cli::score::run(a),
         Command::Explain(a) => cli::explain::run(a),
+        Command::Test(a) => cli::test::run(a),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ pub mod check;
 pub mod data;
 pub mod explain;
 pub mod score;
+pub mod test;
 
 use std::io::IsTerminal;
 use std::path::Path;

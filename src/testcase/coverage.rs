@@ -1,0 +1,313 @@
+//! Test stage: which rules the cases exercise. Every rule of every class's
+//! dimensions is an *item*, named by its clause ID; a tiered rule whose
+//! clause range names one clause per tier (`P1-P3` with three tiers) is one
+//! item per tier (`P1`, `P2`, `P3`). Overrides are items, and so is each
+//! band of the grades (`G1 AAA`). A case *fires* an item when the ledger
+//! line it produces gives or takes points (an assessed dimension: when an
+//! assessment was found; an override or band: when it set the grade).
+
+use crate::eval::compile::{DimSource, Form, RuleProg, TierProg};
+use crate::eval::{Line, Outcome, Program};
+use crate::num::Num;
+
+/// One thing a case can exercise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub class: u16,
+    /// The dimension; `None` for the grade (overrides and bands).
+    pub dim: Option<usize>,
+    /// `P2`, `S7`, `T2`, `G1 AA`.
+    pub id: String,
+    /// Other names that refer to it in `fires`/`silent`: `P1-P3`, `G1`.
+    pub aliases: Vec<String>,
+}
+
+impl Item {
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.id == name || self.aliases.iter().any(|a| a == name)
+    }
+}
+
+/// What one case did to one item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub item: Item,
+    /// Points given or taken (or the grade set); false for a line worth 0.
+    pub fired: bool,
+    /// The line's points (an assessed dimension: its value; the grade: 0).
+    pub points: Num,
+}
+
+/// The clause IDs a clause names: `P1-P3` → P1, P2, P3.
+pub fn expand(clause: &str) -> Vec<String> {
+    let Some((a, b)) = clause.split_once('-') else {
+        return vec![clause.to_string()];
+    };
+    fn split(s: &str) -> (&str, Option<u32>) {
+        let at = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
+        (
+            s.get(..at).unwrap_or(""),
+            s.get(at..).and_then(|n| n.parse::<u32>().ok()),
+        )
+    }
+    match (split(a), split(b)) {
+        ((p1, Some(x)), (p2, Some(y))) if p1 == p2 && x <= y && y - x < 100 => {
+            (x..=y).map(|n| format!("{p1}{n}")).collect()
+        }
+        _ => vec![a.to_string(), b.to_string()],
+    }
+}
+
+fn tiers(r: &RuleProg) -> Option<&[TierProg]> {
+    match &r.form {
+        Form::Count { tiers } | Form::Episodes { tiers, .. } => Some(tiers),
+        _ => None,
+    }
+}
+
+/// How a rule is named: its clause, else its label, else its position.
+fn rule_name(r: &RuleProg, index: usize) -> String {
+    r.meta
+        .clause
+        .clone()
+        .or_else(|| r.meta.label.clone())
+        .unwrap_or_else(|| format!("rule {}", index + 1))
+}
+
+/// The clause of each tier, when the rule's clause range names one per tier.
+fn tier_ids(r: &RuleProg) -> Option<Vec<String>> {
+    let ids = expand(r.meta.clause.as_deref()?);
+    (ids.len() > 1 && tiers(r).is_some_and(|t| t.len() == ids.len())).then_some(ids)
+}
+
+/// The items of one rule: `(id, aliases)`.
+fn rule_items(r: &RuleProg, index: usize) -> Vec<(String, Vec<String>)> {
+    let name = rule_name(r, index);
+    match tier_ids(r) {
+        Some(ids) => ids.into_iter().map(|id| (id, vec![name.clone()])).collect(),
+        None => {
+            let aliases = r
+                .meta
+                .clause
+                .as_deref()
+                .map(expand)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| *a != name)
+                .collect();
+            vec![(name, aliases)]
+        }
+    }
+}
+
+/// `3+`, `2`, `2..4`: a tier as the evaluator's ledger notes show it.
+fn show_tier(t: &TierProg) -> String {
+    match t.to {
+        None => format!("{}+", t.from),
+        Some(to) if to == t.from => t.from.to_string(),
+        Some(to) => format!("{}..{to}", t.from),
+    }
+}
+
+/// Which tier produced a ledger line of a tiered rule.
+fn tier_of(r: &RuleProg, line: &Line) -> Option<usize> {
+    let tiers = tiers(r)?;
+    let shown = line
+        .note
+        .rsplit_once("tier ")
+        .map(|(_, t)| t.trim_end_matches(')'));
+    if let Some(i) = shown.and_then(|s| tiers.iter().position(|t| show_tier(t) == s)) {
+        return Some(i);
+    }
+    let n = u32::try_from(line.events.len()).ok()?;
+    matches!(r.form, Form::Count { .. })
+        .then(|| tiers.iter().position(|t| t.contains(n)))
+        .flatten()
+}
+
+fn grade_name(prog: &Program) -> String {
+    prog.grades_meta
+        .clause
+        .clone()
+        .unwrap_or_else(|| "grade".into())
+}
+
+/// Every item of the program, class by class, dimension by dimension, then the grade.
+pub fn items(prog: &Program) -> Vec<Item> {
+    let mut out = Vec::new();
+    let g = grade_name(prog);
+    for (c, class) in prog.classes.iter().enumerate() {
+        let class_ix = u16::try_from(c).unwrap_or(u16::MAX);
+        for (d, dim) in class.dims.iter().enumerate() {
+            match &dim.source {
+                DimSource::Rules(rules) => {
+                    for (i, r) in rules.iter().enumerate() {
+                        out.extend(rule_items(r, i).into_iter().map(|(id, aliases)| Item {
+                            class: class_ix,
+                            dim: Some(d),
+                            id,
+                            aliases,
+                        }));
+                    }
+                }
+                DimSource::Assessed(a) => {
+                    let id = a.meta.clause.clone().unwrap_or_else(|| dim.name.clone());
+                    out.push(Item {
+                        class: class_ix,
+                        dim: Some(d),
+                        id,
+                        aliases: vec![],
+                    });
+                }
+            }
+        }
+        for (i, o) in class.overrides.iter().enumerate() {
+            let id = o
+                .meta
+                .clause
+                .clone()
+                .unwrap_or_else(|| format!("override {}", i + 1));
+            out.push(Item {
+                class: class_ix,
+                dim: None,
+                id,
+                aliases: vec![],
+            });
+        }
+        for b in &prog.bands {
+            out.push(Item {
+                class: class_ix,
+                dim: None,
+                id: format!("{g} {}", b.grade),
+                aliases: vec![g.clone()],
+            });
+        }
+    }
+    out
+}
+
+/// What one outcome (evaluated with its ledger) did to the items of its class.
+pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
+    let mut out = Vec::new();
+    let Some(class) = prog.classes.get(usize::from(o.class)) else {
+        return out;
+    };
+    for (d, (dim, result)) in class.dims.iter().zip(&o.dims).enumerate() {
+        for line in &result.ledger {
+            let (id, aliases, fired) = match (&dim.source, line.rule) {
+                (DimSource::Rules(rules), Some(ri)) => {
+                    let Some(r) = rules.get(ri) else { continue };
+                    let fired = line.points != Num::ZERO;
+                    match (tier_ids(r), tier_of(r, line)) {
+                        (Some(ids), Some(t)) => match ids.get(t) {
+                            Some(id) => (id.clone(), vec![rule_name(r, ri)], fired),
+                            None => continue,
+                        },
+                        _ => match rule_items(r, ri).into_iter().next() {
+                            Some((id, aliases)) => (id, aliases, fired),
+                            None => continue,
+                        },
+                    }
+                }
+                (DimSource::Assessed(a), _) => (
+                    a.meta.clause.clone().unwrap_or_else(|| dim.name.clone()),
+                    vec![],
+                    !line.events.is_empty(),
+                ),
+                _ => continue,
+            };
+            out.push(Hit {
+                item: Item {
+                    class: o.class,
+                    dim: Some(d),
+                    id,
+                    aliases,
+                },
+                fired,
+                points: line.points,
+            });
+        }
+    }
+    if let Some((i, ov)) = o
+        .by_override
+        .and_then(|i| class.overrides.get(i).map(|ov| (i, ov)))
+    {
+        let id = ov
+            .meta
+            .clause
+            .clone()
+            .unwrap_or_else(|| format!("override {}", i + 1));
+        out.push(Hit {
+            item: Item {
+                class: o.class,
+                dim: None,
+                id,
+                aliases: vec![],
+            },
+            fired: true,
+            points: Num::ZERO,
+        });
+    } else if let Some(b) = prog.bands.get(o.grade) {
+        let g = grade_name(prog);
+        out.push(Hit {
+            item: Item {
+                class: o.class,
+                dim: None,
+                id: format!("{g} {}", b.grade),
+                aliases: vec![g],
+            },
+            fired: true,
+            points: Num::ZERO,
+        });
+    }
+    out
+}
+
+/// Every item with the number of outcomes that fired it.
+pub fn tally<'o>(
+    prog: &Program,
+    outcomes: impl IntoIterator<Item = &'o Outcome>,
+) -> Vec<(Item, usize)> {
+    let mut counts: Vec<(Item, usize)> = items(prog).into_iter().map(|i| (i, 0)).collect();
+    for o in outcomes {
+        let mut seen: Vec<Item> = Vec::new();
+        for h in hits(prog, o).into_iter().filter(|h| h.fired) {
+            if seen.contains(&h.item) {
+                continue;
+            }
+            if let Some((_, n)) = counts
+                .iter_mut()
+                .find(|(i, _)| i.class == h.item.class && i.dim == h.item.dim && i.id == h.item.id)
+            {
+                *n += 1;
+            }
+            seen.push(h.item);
+        }
+    }
+    counts
+}
+
+/// Where an item lives, for people: `power payment`, `lighting grade`.
+pub fn place(prog: &Program, item: &Item) -> (String, String) {
+    let class = prog.classes.get(usize::from(item.class));
+    let class_name = class.map_or(String::new(), |c| c.name.clone());
+    let dim = match item.dim {
+        Some(d) => class
+            .and_then(|c| c.dims.get(d))
+            .map_or(String::new(), |d| d.name.clone()),
+        None => "grade".into(),
+    };
+    (class_name, dim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_clause_ranges() {
+        assert_eq!(expand("P1-P3"), ["P1", "P2", "P3"]);
+        assert_eq!(expand("S7"), ["S7"]);
+        assert_eq!(expand("A1-B2"), ["A1", "B2"]);
+    }
+}
