@@ -11,6 +11,7 @@ pub mod check;
 pub mod date;
 pub mod diagnostic;
 pub mod eval;
+pub mod fmt;
 pub mod input;
 pub mod num;
 pub mod render;

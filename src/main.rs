@@ -25,6 +25,8 @@ enum Command {
     Explain(cli::explain::Args),
     /// Run a rulebook's test cases (`*.tests`): expected scores, grades and clauses
     Test(cli::test::Args),
+    /// Rewrite rulebooks in the canonical layout (`--check`: only report)
+    Fmt(cli::fmt::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         Command::Score(a) => cli::score::run(a),
         Command::Explain(a) => cli::explain::run(a),
         Command::Test(a) => cli::test::run(a),
+        Command::Fmt(a) => cli::fmt::run(a),
     };
     match result {
         Ok(code) => code,

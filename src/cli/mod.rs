@@ -4,6 +4,7 @@
 pub mod check;
 pub mod data;
 pub mod explain;
+pub mod fmt;
 pub mod score;
 pub mod test;
 

@@ -61,20 +61,26 @@ pub fn run(args: Args) -> CliResult {
     let mut table_rows: Vec<(usize, Outcome)> = Vec::new();
     for start in (0..log.customers.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(log.customers.len());
-        let outcomes: Vec<Outcome> = (start..end)
+        // Evaluate and render on every core; write in customer order.
+        let rendered: Vec<(Outcome, String)> = (start..end)
             .into_par_iter()
-            .map(|i| eval.evaluate(&log.customers[i], log.events_of(i), &log.vals, ledger))
+            .map(|i| {
+                let outcome = eval.evaluate(&log.customers[i], log.events_of(i), &log.vals, ledger);
+                let s = Scored { prog, log: &log, customer: i, outcome: &outcome, as_of };
+                let text = match args.format {
+                    OutputFormat::Jsonl => report::json_object(&s, ledger) + "\n",
+                    OutputFormat::Csv => report::csv_row(&s) + "\n",
+                    OutputFormat::Json => format!("{}{}", if i == 0 { "\n" } else { ",\n" }, report::json_object(&s, ledger)),
+                    OutputFormat::Table => String::new(),
+                };
+                (outcome, text)
+            })
             .collect();
-        for (i, outcome) in (start..end).zip(outcomes) {
-            let s = Scored { prog, log: &log, customer: i, outcome: &outcome, as_of };
-            match args.format {
-                OutputFormat::Jsonl => report::write_jsonl(&mut out, &s, ledger).map_err(io)?,
-                OutputFormat::Csv => writeln!(out, "{}", report::csv_row(&s)).map_err(io)?,
-                OutputFormat::Json => {
-                    let sep = if i == 0 { "\n" } else { ",\n" };
-                    write!(out, "{sep}{}", report::json_object(&s, ledger)).map_err(io)?;
-                }
-                OutputFormat::Table => table_rows.push((i, outcome)),
+        for (i, (outcome, text)) in (start..end).zip(rendered) {
+            if args.format == OutputFormat::Table {
+                table_rows.push((i, outcome));
+            } else {
+                out.write_all(text.as_bytes()).map_err(io)?;
             }
         }
     }

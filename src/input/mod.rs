@@ -162,8 +162,6 @@ impl std::error::Error for DataError {}
 /// Reads every source as one log, plus the roster's customers.
 pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOptions) -> Result<EventLog, DataError> {
     let mut merger = Merger::default();
-    let mut summary = Summary::default();
-    let mut rejects = Vec::new();
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
         let file = u16::try_from(file_index)
@@ -176,29 +174,23 @@ pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOp
         };
         let ctx = decode::Context { schema, header: header.as_ref(), name: &source.name, opts };
         let batch_size = rayon::current_num_threads().max(1) * 2;
+        // Decoding batch k+1 on every core overlaps merging batch k.
+        let mut pending: Vec<decode::Decoded> = Vec::new();
         loop {
             let batch = blocks.next_batch(batch_size)?;
-            if batch.is_empty() {
+            let done = batch.is_empty();
+            let (decoded, merged) = rayon::join(
+                || batch.par_iter().map(|b| decode::block(&ctx, b)).collect::<Vec<_>>(),
+                || merger.absorb_all(std::mem::take(&mut pending), file),
+            );
+            merged?;
+            pending = decoded;
+            if done {
                 break;
-            }
-            let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
-            for d in decoded {
-                if let Some(err) = d.error {
-                    return Err(err);
-                }
-                summary.rows += d.rows;
-                summary.used += d.rows_used;
-                summary.after_as_of += d.after_as_of;
-                summary.rejected += d.rejects.len() as u64;
-                for (kind, n) in d.undeclared {
-                    *summary.undeclared.entry(kind).or_default() += n;
-                }
-                rejects.extend(d.rejects);
-                merger.absorb(&d.custs, d.rows_out, d.vals, file);
             }
         }
     }
-    Ok(merger.finish(roster, files, summary, rejects))
+    Ok(merger.finish(roster, files))
 }
 
 /// Interns customers and gathers events from decoded blocks, in log order.
@@ -214,6 +206,8 @@ struct Merger {
     chunks: Vec<Vec<Event>>,
     counts: Vec<u32>,
     vals: Vec<i64>,
+    summary: Summary,
+    rejects: Vec<Reject>,
 }
 
 fn hash_id(id: &str) -> u64 {
@@ -245,6 +239,26 @@ impl Merger {
         i
     }
 
+    /// Merges decoded blocks in order; the first bad row ends the load.
+    fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16) -> Result<(), DataError> {
+        for d in decoded {
+            if let Some(err) = d.error {
+                return Err(err);
+            }
+            let s = &mut self.summary;
+            s.rows += d.rows;
+            s.used += d.rows_used;
+            s.after_as_of += d.after_as_of;
+            s.rejected += d.rejects.len() as u64;
+            for (kind, n) in d.undeclared {
+                *s.undeclared.entry(kind).or_default() += n;
+            }
+            self.rejects.extend(d.rejects);
+            self.absorb(&d.custs, d.rows_out, d.vals, file);
+        }
+        Ok(())
+    }
+
     fn absorb(&mut self, custs: &[u8], rows: Vec<decode::Row>, vals: Vec<i64>, file: u16) {
         let base = self.vals.len() as u32;
         self.vals.extend(vals);
@@ -262,7 +276,7 @@ impl Merger {
         self.chunks.push(chunk);
     }
 
-    fn finish(mut self, roster: &Roster, files: Vec<String>, summary: Summary, rejects: Vec<Reject>) -> EventLog {
+    fn finish(mut self, roster: &Roster, files: Vec<String>) -> EventLog {
         for id in roster.ids() {
             self.customer(id);
         }
@@ -307,6 +321,6 @@ impl Merger {
                 }
             }
         }
-        EventLog { files, customers, events, starts, vals: self.vals, summary, rejects }
+        EventLog { files, customers, events, starts, vals: self.vals, summary: self.summary, rejects: self.rejects }
     }
 }

@@ -1,0 +1,130 @@
+//! Formatting stage, output side: a list of lines, each remembering where its
+//! last token ended in the source, so that every comment lands in order —
+//! after the line it trailed, or on its own line before the code it preceded.
+
+use super::source::{self, Comment};
+
+/// One output line.
+struct Line {
+    indent: usize,
+    text: String,
+    trailing: Option<String>,
+    blank_before: bool,
+    /// Source offset just past the line's last token; `None` for a comment.
+    end: Option<usize>,
+    /// Ends with `{`: no blank line may follow it.
+    opens: bool,
+}
+
+/// Collects lines and places the source's comments between them.
+pub(super) struct Printer<'s> {
+    pub src: &'s str,
+    comments: Vec<Comment<'s>>,
+    next: usize,
+    lines: Vec<Line>,
+    force_blank: bool,
+}
+
+impl<'s> Printer<'s> {
+    pub fn new(src: &'s str) -> Self {
+        Printer {
+            src,
+            comments: source::comments(src),
+            next: 0,
+            lines: Vec::new(),
+            force_blank: false,
+        }
+    }
+
+    /// The next member is separated from what precedes it by a blank line.
+    pub fn blank_next(&mut self) {
+        self.force_blank = true;
+    }
+
+    /// A line that begins a member (header, item, rule, attribute, band)
+    /// whose source starts at `start`: keeps a blank line before it when the
+    /// source has one. Comments inside its source move above it.
+    pub fn member(&mut self, indent: usize, text: String, start: usize, end: usize) {
+        let forced = std::mem::take(&mut self.force_blank);
+        let forced = self.flush(start, indent, forced);
+        let blank = forced || source::blank_before(self.src, start);
+        let blank = self.flush(end, indent, blank);
+        self.push(indent, text, Some(end), blank);
+    }
+
+    /// A continuation of the member above (`period`, a wrapped rule).
+    pub fn cont(&mut self, indent: usize, text: String, end: usize) {
+        self.flush(end, indent, false);
+        self.push(indent, text, Some(end), false);
+    }
+
+    /// Marks the last line as opening a block.
+    pub fn opens(&mut self) {
+        if let Some(last) = self.lines.last_mut() {
+            last.opens = true;
+        }
+    }
+
+    /// A closing `}` ending at `end`; comments before it stay inside the block.
+    pub fn close(&mut self, indent: usize, end: usize) {
+        self.flush(end, indent + super::layout::INDENT, false);
+        self.push(indent, "}".to_string(), Some(end), false);
+    }
+
+    /// Whether a comment lies strictly between two source offsets.
+    pub fn has_comment(&self, from: usize, to: usize) -> bool {
+        self.comments.iter().any(|c| from < c.pos && c.pos < to)
+    }
+
+    /// Places the comments before `before`: one that trails the last line's
+    /// final token stays on that line; the others go on their own lines at
+    /// `indent`, the first taking `blank` (returned if no comment took it).
+    fn flush(&mut self, before: usize, indent: usize, mut blank: bool) -> bool {
+        while let Some(&c) = self.comments.get(self.next).filter(|c| c.pos < before) {
+            self.next += 1;
+            if let Some(last) = self.lines.last_mut() {
+                if let (Some(end), None) = (last.end, &last.trailing) {
+                    if !c.own_line && source::trails(self.src, end, c.pos) {
+                        last.trailing = Some(c.text.to_string());
+                        continue;
+                    }
+                }
+            }
+            let own_blank = c.own_line && source::blank_before(self.src, c.pos);
+            self.push(indent, c.text.to_string(), None, blank || own_blank);
+            blank = false;
+        }
+        blank
+    }
+
+    fn push(&mut self, indent: usize, text: String, end: Option<usize>, blank: bool) {
+        let blank_before = blank && self.lines.last().is_some_and(|l| !l.opens);
+        self.lines.push(Line {
+            indent,
+            text,
+            trailing: None,
+            blank_before,
+            end,
+            opens: false,
+        });
+    }
+
+    /// The text: the remaining comments at the end, one `\n` after each line.
+    pub fn finish(mut self) -> String {
+        self.flush(usize::MAX, 0, false);
+        let mut out = String::new();
+        for line in &self.lines {
+            if line.blank_before {
+                out.push('\n');
+            }
+            out.extend(std::iter::repeat_n(' ', line.indent));
+            out.push_str(&line.text);
+            if let Some(comment) = &line.trailing {
+                out.push_str("  ");
+                out.push_str(comment);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,189 @@
+//! Formatting stage, source side: what the AST does not keep but the layout
+//! needs — comments, blank lines, the positions of braces — read back from
+//! the source text, and the display width of a line.
+
+use crate::span::Span;
+
+/// A `#` comment in the source.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Comment<'s> {
+    /// Byte offset of the `#`.
+    pub pos: usize,
+    /// From `#` to the end of the line, without trailing whitespace.
+    pub text: &'s str,
+    /// Nothing but whitespace before it on its line.
+    pub own_line: bool,
+}
+
+/// Whitespace as the grammar reads it (`WHITESPACE`).
+pub(super) fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{3000}' | '\u{FEFF}')
+}
+
+/// Every comment in `src`, in order: each `#` outside a string literal.
+pub(super) fn comments(src: &str) -> Vec<Comment<'_>> {
+    let mut out = Vec::new();
+    let mut chars = src.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => skip_string(&mut chars),
+            '#' => {
+                let rest = src.get(i..).unwrap_or("");
+                let len = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                let text = rest.get(..len).unwrap_or(rest).trim_end();
+                let line_start = src
+                    .get(..i)
+                    .and_then(|b| b.rfind('\n'))
+                    .map_or(0, |n| n + 1);
+                let own_line = src
+                    .get(line_start..i)
+                    .is_some_and(|b| b.chars().all(is_space));
+                out.push(Comment {
+                    pos: i,
+                    text,
+                    own_line,
+                });
+                // Resume after the comment's last character.
+                for _ in text.chars().skip(1) {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Advances past a string literal whose opening quote was just read: `\`
+/// escapes any character; an unescaped line break ends an unterminated one.
+fn skip_string(chars: &mut std::str::CharIndices<'_>) {
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' | '\n' | '\r' => return,
+            _ => {}
+        }
+    }
+}
+
+/// The first `want` at or after `from` outside strings and comments.
+pub(super) fn find(src: &str, from: usize, want: char) -> Option<usize> {
+    let rest = src.get(from..)?;
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            c if c == want => return Some(from + i),
+            '"' => skip_string(&mut chars),
+            '#' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the last token of `span` ends. A pest pair whose rule ends in an
+/// optional part also covers the spaces and comments after its last token.
+pub(super) fn code_end(src: &str, span: Span) -> usize {
+    let (start, mut end) = (span.start as usize, span.start as usize);
+    let Some(text) = src.get(start..span.end as usize) else {
+        return span.end as usize;
+    };
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                skip_string(&mut chars);
+                end = start + chars.offset();
+            }
+            '#' => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            c if is_space(c) => {}
+            c => end = start + i + c.len_utf8(),
+        }
+    }
+    end
+}
+
+/// Whether an empty line separates `pos` from the text before it.
+pub(super) fn blank_before(src: &str, pos: usize) -> bool {
+    let before = src.get(..pos).unwrap_or("");
+    before
+        .chars()
+        .rev()
+        .take_while(|&c| is_space(c))
+        .filter(|&c| c == '\n')
+        .count()
+        >= 2
+}
+
+/// Whether only spaces, commas and closing parentheses lie between `from` and
+/// `to`, on one line: a comment at `to` then trails the token ending at `from`.
+pub(super) fn trails(src: &str, from: usize, to: usize) -> bool {
+    src.get(from..to).is_some_and(|gap| {
+        gap.chars()
+            .all(|c| matches!(c, ' ' | '\t' | '\u{3000}' | ',' | ')'))
+    })
+}
+
+/// Columns a text takes in a terminal: East Asian wide characters take two.
+pub(super) fn width(s: &str) -> usize {
+    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6
+        | 0x20000..=0x3FFFD)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_comments_outside_strings_only() {
+        let src = "a \"#x \\\" #y\" # one  \n  # two\n\"#\"";
+        let found: Vec<(&str, bool)> = comments(src).iter().map(|c| (c.text, c.own_line)).collect();
+        assert_eq!(found, [("# one", false), ("# two", true)]);
+    }
+
+    #[test]
+    fn finds_braces_past_labels_and_comments() {
+        let src = "rules a \"{\" # {\n {";
+        assert_eq!(find(src, 0, '{'), Some(src.len() - 1));
+    }
+
+    #[test]
+    fn code_ends_before_trailing_comments() {
+        let src = "a \"b # c\" # d\n  ";
+        assert_eq!(code_end(src, Span::new(0, src.len())), 9);
+    }
+
+    #[test]
+    fn counts_wide_characters_twice() {
+        assert_eq!(width("P1 \"拖欠\""), 9);
+    }
+}
