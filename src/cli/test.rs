@@ -44,8 +44,7 @@ struct Book {
 /// Every `*.tests` file under the paths, in a stable order.
 fn find(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for p in paths {
@@ -77,19 +76,14 @@ fn find(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// The rulebook a test file names (relative to it), else the `.rules` file of the same stem.
 fn rulebook_path(file: &Path, tests: &TestFile) -> PathBuf {
     match &tests.rulebook {
-        Some((p, _)) => file
-            .parent()
-            .map_or_else(|| PathBuf::from(p), |dir| dir.join(p)),
+        Some((p, _)) => file.parent().map_or_else(|| PathBuf::from(p), |dir| dir.join(p)),
         None => file.with_extension("rules"),
     }
 }
 
 pub fn run(args: Args) -> CliResult {
     let mut out = std::io::stdout().lock();
-    let mut w = |s: String| {
-        out.write_all(s.as_bytes())
-            .map_err(|e| format!("cannot write: {e}"))
-    };
+    let mut w = |s: String| out.write_all(s.as_bytes()).map_err(|e| format!("cannot write: {e}"));
     let files = find(&args.paths)?;
     let mut books: Vec<Book> = Vec::new();
     let (mut passed, mut failed, mut updated, mut broken) = (0usize, 0usize, 0usize, 0usize);
@@ -160,8 +154,7 @@ pub fn run(args: Args) -> CliResult {
                 ))?;
             }
         }
-        book.outcomes
-            .extend(runs.into_iter().filter_map(|r| r.outcome));
+        book.outcomes.extend(runs.into_iter().filter_map(|r| r.outcome));
     }
     let mut uncovered_total = 0;
     if args.coverage || args.deny_uncovered {
@@ -216,14 +209,7 @@ fn failure(
     let rows: Vec<[String; 4]> = run
         .checks
         .iter()
-        .map(|c| {
-            [
-                c.line.to_string(),
-                c.what.clone(),
-                c.expected.clone(),
-                c.actual.clone(),
-            ]
-        })
+        .map(|c| [c.line.to_string(), c.what.clone(), c.expected.clone(), c.actual.clone()])
         .collect();
     let mut widths = head.map(display_width);
     for r in &rows {
@@ -238,10 +224,7 @@ fn failure(
     s.push('\n');
     s.push_str(&row(head, " "));
     for (r, c) in rows.iter().zip(&run.checks) {
-        s.push_str(&row(
-            [&r[0], &r[1], &r[2], &r[3]],
-            if c.ok { " " } else { "✗" },
-        ));
+        s.push_str(&row([&r[0], &r[1], &r[2], &r[3]], if c.ok { " " } else { "✗" }));
     }
     s.push_str("\n  actual ledger:\n");
     for line in run.ledger_text(prog, origin).lines() {
@@ -255,22 +238,9 @@ fn coverage_report(book: &Book, full: bool) -> (String, usize) {
     let prog = &book.checked.program;
     let tally = coverage::tally(prog, &book.outcomes);
     let mut s = String::new();
-    let places: Vec<(String, String)> = tally
-        .iter()
-        .map(|(i, _)| coverage::place(prog, i))
-        .collect();
-    let wc = places
-        .iter()
-        .map(|p| display_width(&p.0))
-        .chain([5])
-        .max()
-        .unwrap_or(5);
-    let wd = places
-        .iter()
-        .map(|p| display_width(&p.1))
-        .chain([9])
-        .max()
-        .unwrap_or(9);
+    let places: Vec<(String, String)> = tally.iter().map(|(i, _)| coverage::place(prog, i)).collect();
+    let wc = places.iter().map(|p| display_width(&p.0)).chain([5]).max().unwrap_or(5);
+    let wd = places.iter().map(|p| display_width(&p.1)).chain([9]).max().unwrap_or(9);
     let wi = tally
         .iter()
         .map(|(i, _)| display_width(&i.id))
@@ -293,11 +263,7 @@ fn coverage_report(book: &Book, full: bool) -> (String, usize) {
     let mut missing = Vec::new();
     for ((item, n), (class, dim)) in tally.iter().zip(&places) {
         if full {
-            let flag = if *n == 0 {
-                "   <- no case exercises this"
-            } else {
-                ""
-            };
+            let flag = if *n == 0 { "   <- no case exercises this" } else { "" };
             s.push_str(&format!(
                 "  {}  {}  {}  {n:>5}{flag}\n",
                 pad(class, wc),
@@ -318,10 +284,7 @@ fn coverage_report(book: &Book, full: bool) -> (String, usize) {
             missing.join(", ")
         ));
     } else if full {
-        s.push_str(&format!(
-            "every rule of {} is exercised\n",
-            book.path.display()
-        ));
+        s.push_str(&format!("every rule of {} is exercised\n", book.path.display()));
     }
     (s, missing.len())
 }

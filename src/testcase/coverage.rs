@@ -112,10 +112,7 @@ fn show_tier(t: &TierProg) -> String {
 /// Which tier produced a ledger line of a tiered rule.
 fn tier_of(r: &RuleProg, line: &Line) -> Option<usize> {
     let tiers = tiers(r)?;
-    let shown = line
-        .note
-        .rsplit_once("tier ")
-        .map(|(_, t)| t.trim_end_matches(')'));
+    let shown = line.note.rsplit_once("tier ").map(|(_, t)| t.trim_end_matches(')'));
     if let Some(i) = shown.and_then(|s| tiers.iter().position(|t| show_tier(t) == s)) {
         return Some(i);
     }
@@ -126,10 +123,7 @@ fn tier_of(r: &RuleProg, line: &Line) -> Option<usize> {
 }
 
 fn grade_name(prog: &Program) -> String {
-    prog.grades_meta
-        .clause
-        .clone()
-        .unwrap_or_else(|| "grade".into())
+    prog.grades_meta.clause.clone().unwrap_or_else(|| "grade".into())
 }
 
 /// Every item of the program, class by class, dimension by dimension, then the grade.
@@ -162,11 +156,7 @@ pub fn items(prog: &Program) -> Vec<Item> {
             }
         }
         for (i, o) in class.overrides.iter().enumerate() {
-            let id = o
-                .meta
-                .clause
-                .clone()
-                .unwrap_or_else(|| format!("override {}", i + 1));
+            let id = o.meta.clause.clone().unwrap_or_else(|| format!("override {}", i + 1));
             out.push(Item {
                 class: class_ix,
                 dim: None,
@@ -228,15 +218,8 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
             });
         }
     }
-    if let Some((i, ov)) = o
-        .by_override
-        .and_then(|i| class.overrides.get(i).map(|ov| (i, ov)))
-    {
-        let id = ov
-            .meta
-            .clause
-            .clone()
-            .unwrap_or_else(|| format!("override {}", i + 1));
+    if let Some((i, ov)) = o.by_override.and_then(|i| class.overrides.get(i).map(|ov| (i, ov))) {
+        let id = ov.meta.clause.clone().unwrap_or_else(|| format!("override {}", i + 1));
         out.push(Hit {
             item: Item {
                 class: o.class,
@@ -264,10 +247,7 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
 }
 
 /// Every item with the number of outcomes that fired it.
-pub fn tally<'o>(
-    prog: &Program,
-    outcomes: impl IntoIterator<Item = &'o Outcome>,
-) -> Vec<(Item, usize)> {
+pub fn tally<'o>(prog: &Program, outcomes: impl IntoIterator<Item = &'o Outcome>) -> Vec<(Item, usize)> {
     let mut counts: Vec<(Item, usize)> = items(prog).into_iter().map(|i| (i, 0)).collect();
     for o in outcomes {
         let mut seen: Vec<Item> = Vec::new();

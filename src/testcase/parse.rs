@@ -76,12 +76,10 @@ fn words(line: &str, base: usize) -> Result<Vec<Word>, Diagnostic> {
             }
             if !closed {
                 let span = Span::new(base + i, base + end);
-                return Err(Diagnostic::error(
-                    "unterminated quote",
-                    span,
-                    "this `\"` is never closed",
-                )
-                .with_help("end the text with `\"`"));
+                return Err(
+                    Diagnostic::error("unterminated quote", span, "this `\"` is never closed")
+                        .with_help("end the text with `\"`"),
+                );
             }
         }
         out.push(Word {
@@ -155,6 +153,7 @@ pub fn parse(src: &str) -> Result<TestFile, Vec<Diagnostic>> {
     if p.errors.is_empty() {
         Ok(p.file)
     } else {
+        crate::diagnostic::sort(&mut p.errors);
         Err(p.errors)
     }
 }
@@ -237,12 +236,12 @@ impl Parser<'_> {
                 Ok(())
             }
             [] => Err(missing(head, "the rulebook's path")),
-            [_, extra, ..] => Err(Diagnostic::error(
-                format!("unexpected `{}`", extra.text),
-                extra.span(),
-                "one path only",
-            )
-            .with_help("quote a path that has spaces: `rulebook \"my rules.rules\"`")),
+            [_, extra, ..] => {
+                Err(
+                    Diagnostic::error(format!("unexpected `{}`", extra.text), extra.span(), "one path only")
+                        .with_help("quote a path that has spaces: `rulebook \"my rules.rules\"`"),
+                )
+            }
         }
     }
 
@@ -258,9 +257,7 @@ impl Parser<'_> {
                         .ok_or_else(|| missing(key, "`of`"))?;
                     let d = date(ws.get(i + 2).ok_or_else(|| missing(of, "a date"))?)?;
                     match self.current.as_mut() {
-                        None if self.file.cases.is_empty() && self.file.as_of.is_none() => {
-                            self.file.as_of = Some(d)
-                        }
+                        None if self.file.cases.is_empty() && self.file.as_of.is_none() => self.file.as_of = Some(d),
                         None => {
                             return Err(Diagnostic::error(
                                 "a second file-wide `as of`",
@@ -322,11 +319,7 @@ impl Parser<'_> {
         let (Some(first), Some(last)) = (rest.first(), rest.last()) else {
             return Err(missing(head, "a name"));
         };
-        let name = self
-            .src
-            .get(first.start..last.end)
-            .unwrap_or(&first.text)
-            .to_string();
+        let name = self.src.get(first.start..last.end).unwrap_or(&first.text).to_string();
         let case = Case {
             name,
             line: n,
@@ -456,11 +449,7 @@ impl Parser<'_> {
         }
         let fires = head.text == "fires";
         let ids = rest.iter().map(|w| w.text.clone()).collect();
-        self.draft(head)?.case.fires.push(FireSpec {
-            line: n,
-            fires,
-            ids,
-        });
+        self.draft(head)?.case.fires.push(FireSpec { line: n, fires, ids });
         Ok(())
     }
 
@@ -474,12 +463,7 @@ impl Parser<'_> {
                     "or one `flag <text>` line per flag",
                 ))
             }
-            (_, [first, .., last]) => Some(
-                self.src
-                    .get(first.start..last.end)
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
+            (_, [first, .., last]) => Some(self.src.get(first.start..last.end).unwrap_or_default().to_string()),
             (_, [one]) => Some(one.text.clone()),
             (_, []) => return Err(missing(head, "the flag's text")),
         };
@@ -503,10 +487,7 @@ mod tests {
     #[test]
     fn reads_a_file() {
         let f = parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(
-            f.rulebook.as_ref().map(|r| r.0.as_str()),
-            Some("credit.rules")
-        );
+        assert_eq!(f.rulebook.as_ref().map(|r| r.0.as_str()), Some("credit.rules"));
         assert_eq!(f.cases.len(), 2);
         let c = &f.cases[0];
         assert_eq!(c.name, "P2 两次连续拖欠");
@@ -539,8 +520,7 @@ mod tests {
 
     #[test]
     fn reports_errors_with_spans() {
-        let src =
-            "as of 2026-06-30\ncase a\n  2026-13-01 arrears\n  expect total\n  bogus\ncase a\n";
+        let src = "as of 2026-06-30\ncase a\n  2026-13-01 arrears\n  expect total\n  bogus\ncase a\n";
         let errs = parse(src).err().unwrap_or_default();
         let msgs: Vec<&str> = errs.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
@@ -557,9 +537,7 @@ mod tests {
 
     #[test]
     fn a_case_needs_an_as_of_date() {
-        let errs = parse("case a\n  2026-01-01 theft\n")
-            .err()
-            .unwrap_or_default();
+        let errs = parse("case a\n  2026-01-01 theft\n").err().unwrap_or_default();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].message, "this case has no as-of date");
     }

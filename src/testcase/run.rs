@@ -109,18 +109,10 @@ pub fn run_case(prog: &Program, file: &str, case: &Case, index: usize) -> CaseRu
         }
     }
     let Some(customer) = run.log.customers.first() else {
-        run.error = Some(format!(
-            "{file}:{}: the case's customer was not read",
-            case.line
-        ));
+        run.error = Some(format!("{file}:{}: the case's customer was not read", case.line));
         return run;
     };
-    let outcome = Evaluator::new(prog, case.as_of).evaluate(
-        customer,
-        run.log.events_of(0),
-        &run.log.vals,
-        true,
-    );
+    let outcome = Evaluator::new(prog, case.as_of).evaluate(customer, run.log.events_of(0), &run.log.vals, true);
     run.hits = coverage::hits(prog, &outcome);
     run.checks = checks(prog, case, &outcome, &run.hits);
     run.outcome = Some(outcome);
@@ -155,10 +147,7 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
                 };
                 return Err(at(
                     e.line,
-                    format!(
-                        "`{name}` is not an attribute of `{}` (it has {has})",
-                        e.kind
-                    ),
+                    format!("`{name}` is not an attribute of `{}` (it has {has})", e.kind),
                 ));
             }
             if !columns.contains(&name.as_str()) {
@@ -178,11 +167,7 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
     for e in &case.events {
         csv.push_str(&format!("{id},{},{}", e.date, csv_cell(&e.kind)));
         for c in &columns {
-            let value = e
-                .attrs
-                .iter()
-                .find(|(n, _)| n == c)
-                .map_or("", |(_, v)| v.as_str());
+            let value = e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str());
             csv.push(',');
             csv.push_str(&csv_cell(value));
         }
@@ -196,18 +181,11 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
             .unwrap_or(case.line)
     };
 
-    let (class, class_line) = case
-        .class
-        .as_ref()
-        .map_or(("", case.line), |(c, l)| (c.as_str(), *l));
+    let (class, class_line) = case.class.as_ref().map_or(("", case.line), |(c, l)| (c.as_str(), *l));
     let since = case.since.map_or(String::new(), |(d, _)| d.to_string());
     let roster_csv = format!("customer,class,since\n{id},{},{since}\n", csv_cell(class));
-    let roster = Roster::read(
-        Cursor::new(roster_csv.into_bytes()),
-        file,
-        &prog.class_names(),
-    )
-    .map_err(|e| at(class_line, e.message))?;
+    let roster = Roster::read(Cursor::new(roster_csv.into_bytes()), file, &prog.class_names())
+        .map_err(|e| at(class_line, e.message))?;
 
     let source = Source {
         name: file.to_string(),
@@ -219,8 +197,7 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
         strict: true,
         keep_going: false,
     };
-    let mut log = input::load(vec![source], schema, &roster, opts)
-        .map_err(|e| at(to_test_line(e.line), e.message))?;
+    let mut log = input::load(vec![source], schema, &roster, opts).map_err(|e| at(to_test_line(e.line), e.message))?;
     for e in &mut log.events {
         e.line = u32::try_from(to_test_line(u64::from(e.line))).unwrap_or(u32::MAX);
     }
@@ -282,7 +259,13 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                     let names: Vec<&str> = class
                         .map(|c| c.dims.iter().map(|d| d.name.as_str()).collect())
                         .unwrap_or_default();
-                    (format!("no such dimension (class {class_name} has {}; or use total, grade, class)", names.join(", ")), false)
+                    (
+                        format!(
+                            "no such dimension (class {class_name} has {}; or use total, grade, class)",
+                            names.join(", ")
+                        ),
+                        false,
+                    )
                 }
             },
         };

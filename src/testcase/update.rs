@@ -20,8 +20,7 @@ struct LineEdit {
 }
 
 fn indent(line: &str) -> &str {
-    line.get(..line.len() - line.trim_start().len())
-        .unwrap_or("")
+    line.get(..line.len() - line.trim_start().len()).unwrap_or("")
 }
 
 /// The file's text with the expectations of every failing run rewritten;
@@ -40,38 +39,20 @@ pub fn update(src: &str, tests: &TestFile, runs: &[CaseRun], prog: &Program) -> 
             continue;
         };
         changed += 1;
-        let mut fire_moves: Vec<(usize, Vec<String>, Vec<String>)> = Vec::new();
+        // (spec, id): a clause listed under `fires` that did not fire, or under `silent` that did.
+        let mut moves: Vec<(usize, String)> = Vec::new();
         for check in run.checks.iter().filter(|c| !c.ok) {
             match &check.subject {
                 Subject::Expect(i) => {
-                    if let (Some(e), Some(edit)) = (case.expects.get(*i), edits.get_mut(check.line))
-                    {
+                    if let (Some(e), Some(edit)) = (case.expects.get(*i), edits.get_mut(check.line)) {
                         if !check.actual.starts_with("no such") {
                             edit.values.push((e.at.clone(), check.actual.clone()));
                         }
                     }
                 }
-                Subject::Fire { spec, id, fired } => {
-                    if check.actual.starts_with("no such") {
-                        continue;
-                    }
-                    let Some(s) = case.fires.get(*spec) else {
-                        continue;
-                    };
-                    let entry = match fire_moves.iter_mut().find(|(l, _, _)| *l == s.line) {
-                        Some(e) => e,
-                        None => {
-                            fire_moves.push((s.line, vec![], vec![]));
-                            let Some(e) = fire_moves.last_mut() else {
-                                continue;
-                            };
-                            e
-                        }
-                    };
-                    if *fired {
-                        entry.1.push(id.clone());
-                    } else {
-                        entry.2.push(id.clone());
+                Subject::Fire { spec, id, .. } => {
+                    if !check.actual.starts_with("no such") {
+                        moves.push((*spec, id.clone()));
                     }
                 }
                 Subject::Flags => {
@@ -123,30 +104,7 @@ pub fn update(src: &str, tests: &TestFile, runs: &[CaseRun], prog: &Program) -> 
                 }
             }
         }
-        // A clause under `fires` that did not fire moves to `silent`, and the other way round.
-        for (line, fired, silent) in fire_moves {
-            let Some(spec) = case.fires.iter().find(|s| s.line == line) else {
-                continue;
-            };
-            let moved: Vec<&String> = if spec.fires {
-                silent.iter().collect()
-            } else {
-                fired.iter().collect()
-            };
-            let stay: Vec<&String> = spec.ids.iter().filter(|id| !moved.contains(id)).collect();
-            let pad = indent(text(line)).to_string();
-            let join =
-                |ids: &[&String]| ids.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ");
-            let (here, there) = if spec.fires {
-                ("fires", "silent")
-            } else {
-                ("silent", "fires")
-            };
-            let mut new = Vec::new();
-            if !stay.is_empty() {
-                new.push(format!("{pad}{here} {}", join(&stay)));
-            }
-            new.push(format!("{pad}{there} {}", join(&moved)));
+        for (line, new) in move_clauses(case, &moves, &text) {
             if let Some(edit) = edits.get_mut(line) {
                 edit.replace = Some(new);
             }
@@ -155,9 +113,7 @@ pub fn update(src: &str, tests: &TestFile, runs: &[CaseRun], prog: &Program) -> 
     let mut out = String::with_capacity(src.len());
     for (i, raw) in lines.iter().enumerate() {
         let n = i + 1;
-        let ending = raw
-            .get(raw.trim_end_matches(['\n', '\r']).len()..)
-            .unwrap_or("");
+        let ending = raw.get(raw.trim_end_matches(['\n', '\r']).len()..).unwrap_or("");
         let ending = if ending.is_empty() { "\n" } else { ending };
         let Some(edit) = edits.get_mut(n) else {
             continue;
@@ -186,4 +142,66 @@ pub fn update(src: &str, tests: &TestFile, runs: &[CaseRun], prog: &Program) -> 
         }
     }
     (out, changed)
+}
+
+/// The `fires`/`silent` lines after moving each wrong clause to the other
+/// kind of line: to the case's first line of that kind, else to a new line
+/// right after the one it leaves. Returns the lines that change.
+fn move_clauses<'a>(
+    case: &super::Case,
+    moves: &[(usize, String)],
+    text: &impl Fn(usize) -> &'a str,
+) -> Vec<(usize, Vec<String>)> {
+    if moves.is_empty() {
+        return vec![];
+    }
+    let mut lists: Vec<Vec<String>> = case.fires.iter().map(|s| s.ids.clone()).collect();
+    // New lines, after the line of a spec: (spec, fires?, ids).
+    let mut extra: Vec<(usize, bool, Vec<String>)> = Vec::new();
+    for (spec, id) in moves {
+        let Some(from) = case.fires.get(*spec) else {
+            continue;
+        };
+        if let Some(list) = lists.get_mut(*spec) {
+            list.retain(|i| i != id);
+        }
+        match case.fires.iter().position(|s| s.fires != from.fires) {
+            Some(to) => {
+                if let Some(list) = lists.get_mut(to) {
+                    list.push(id.clone());
+                }
+            }
+            None => match extra.iter_mut().find(|(s, _, _)| s == spec) {
+                Some((_, _, ids)) => ids.push(id.clone()),
+                None => extra.push((*spec, !from.fires, vec![id.clone()])),
+            },
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (spec, ids)) in case.fires.iter().zip(&lists).enumerate() {
+        let added: Vec<&(usize, bool, Vec<String>)> = extra.iter().filter(|(s, _, _)| *s == i).collect();
+        if *ids == spec.ids && added.is_empty() {
+            continue;
+        }
+        let line = text(spec.line);
+        let body = line.trim_start();
+        let pad = line.get(..line.len() - body.len()).unwrap_or("");
+        let keyword = if spec.fires { "fires" } else { "silent" };
+        let gap = body.strip_prefix(keyword).map_or(" ", |rest| {
+            rest.get(..rest.len() - rest.trim_start().len()).unwrap_or(" ")
+        });
+        let mut new = Vec::new();
+        if !ids.is_empty() {
+            new.push(format!("{pad}{keyword}{gap}{}", ids.join(" ")));
+        }
+        for (_, fires, moved) in added {
+            new.push(format!(
+                "{pad}{}{gap}{}",
+                if *fires { "fires" } else { "silent" },
+                moved.join(" ")
+            ));
+        }
+        out.push((spec.line, new));
+    }
+    out
 }
