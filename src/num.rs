@@ -73,13 +73,6 @@ impl Num {
         Num(self.0.saturating_mul(n))
     }
 
-    /// `self × other`, exact when the product has at most six fraction digits
-    /// (it always does for an int multiplier); otherwise truncated.
-    pub fn mul(self, other: Num) -> Num {
-        let p = (self.0 as i128) * (other.0 as i128) / (SCALE as i128);
-        Num(p.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-    }
-
     /// Parses plain decimal notation: optional sign, digits, optional
     /// fraction. No exponent, no spaces (trim first if spaces are allowed).
     pub fn parse(s: &str) -> Result<Num, NumError> {

@@ -103,7 +103,7 @@ impl Decoded {
             for (slot, a) in k.attrs.iter().enumerate() {
                 let value = match attr(kind_id, slot, a) {
                     Cell::Absent => None,
-                    Cell::Bytes(b) if b.is_empty() => None,
+                    Cell::Bytes([]) => None,
                     Cell::Json(serde_json::Value::Null) => None,
                     Cell::Bytes(b) => {
                         let s = std::str::from_utf8(b).map_err(|_| format!("{} is not valid UTF-8", a.name))?;
@@ -198,15 +198,12 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
     let mut out = Decoded::default();
     let mut fields: Vec<&[u8]> = Vec::with_capacity(h.width + 1);
-    let mut line = b.first_line;
     let mut from = 0;
     let ends = memchr::memchr_iter(b'\n', &b.bytes).chain(std::iter::once(b.bytes.len()));
-    for end in ends {
+    for (this, end) in (b.first_line..).zip(ends) {
         let raw = b.bytes.get(from..end).unwrap_or(&[]);
         from = end + 1;
         let text = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let this = line;
-        line += 1;
         if text.is_empty() {
             continue;
         }
