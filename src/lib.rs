@@ -10,6 +10,7 @@
 pub mod check;
 pub mod date;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod input;

@@ -23,6 +23,8 @@ enum Command {
     Score(cli::score::Args),
     /// Explain one customer's score, rule by rule
     Explain(cli::explain::Args),
+    /// Compare two rulebooks on the same events: whose grade changes, and why
+    Diff(cli::diff::Args),
     /// Run a rulebook's test cases (`*.tests`): expected scores, grades and clauses
     Test(cli::test::Args),
     /// Rewrite rulebooks in the canonical layout (`--check`: only report)
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cli::check::run(a),
         Command::Score(a) => cli::score::run(a),
         Command::Explain(a) => cli::explain::run(a),
+        Command::Diff(a) => cli::diff::run(a),
         Command::Test(a) => cli::test::run(a),
         Command::Fmt(a) => cli::fmt::run(a),
     };

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod data;
+pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod score;

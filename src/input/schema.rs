@@ -104,6 +104,103 @@ impl Schema {
         Schema { kinds, by_name, texts }
     }
 
+    /// One schema for several rulebooks read over the same log (`diff`): every
+    /// kind any of them declares, with the union of their attributes, so that
+    /// a row valid for either rulebook is read once for both. Where both declare
+    /// an attribute, the looser constraint wins — the union of allowed values,
+    /// the lower minimum (none if either has none), the default if either has
+    /// one — since a rulebook never sees values its own rules do not ask for.
+    /// An attribute only one rulebook declares keeps its own terms. Types must
+    /// agree, and so must two defaults: one value is stored for both.
+    pub fn merged(books: &[&Rulebook]) -> Result<Schema, MergeConflict> {
+        let texts = Arc::new(Texts::default());
+        let mut kinds: Vec<KindSchema> = Vec::new();
+        // Which book first declared each attribute of each kind (for conflicts).
+        let mut origin: Vec<Vec<usize>> = Vec::new();
+        let mut by_name: FxHashMap<String, u16> = FxHashMap::default();
+        for (b, book) in books.iter().enumerate() {
+            let mut seen: Vec<&str> = Vec::new();
+            for ev in &book.events {
+                if seen.contains(&ev.name.node.as_str()) {
+                    continue;
+                }
+                seen.push(&ev.name.node);
+                let k = match by_name.get(&ev.name.node) {
+                    Some(&k) => usize::from(k),
+                    None if kinds.len() < usize::from(u16::MAX) => {
+                        by_name.insert(ev.name.node.clone(), kinds.len() as u16);
+                        kinds.push(KindSchema {
+                            name: ev.name.node.clone(),
+                            attrs: vec![],
+                        });
+                        origin.push(vec![]);
+                        kinds.len() - 1
+                    }
+                    None => continue,
+                };
+                let (Some(kind), Some(from)) = (kinds.get_mut(k), origin.get_mut(k)) else {
+                    continue;
+                };
+                for a in &ev.attrs {
+                    let new = attr_schema(a, &texts);
+                    let Some(i) = kind.attrs.iter().position(|x| x.name == new.name) else {
+                        kind.attrs.push(new);
+                        from.push(b);
+                        continue;
+                    };
+                    let (Some(old), first) =
+                        (kind.attrs.get_mut(i), from.get(i).copied().unwrap_or(0))
+                    else {
+                        continue;
+                    };
+                    let conflict = |what: String| MergeConflict {
+                        kind: kind.name.clone(),
+                        attr: old.name.clone(),
+                        books: [first, b],
+                        what,
+                    };
+                    if old.ty != new.ty {
+                        return Err(MergeConflict {
+                            kind: ev.name.node.clone(),
+                            attr: new.name,
+                            books: [first, b],
+                            what: format!(
+                                "is `{}` in {{0}} and `{}` in {{1}}",
+                                old.ty.name(),
+                                new.ty.name()
+                            ),
+                        });
+                    }
+                    old.min = old.min.zip(new.min).map(|(x, y)| x.min(y));
+                    old.allowed = match (old.allowed.take(), new.allowed) {
+                        (Some(mut xs), Some(ys)) => {
+                            for y in ys {
+                                if !xs.iter().any(|x| x.1 == y.1) {
+                                    xs.push(y);
+                                }
+                            }
+                            Some(xs)
+                        }
+                        _ => None,
+                    };
+                    old.default = match (old.default, new.default) {
+                        (Some(x), Some(y)) if x != y => {
+                            return Err(conflict(
+                                "has one default in {0} and another in {1}".into(),
+                            ))
+                        }
+                        (x, y) => x.or(y),
+                    };
+                }
+            }
+        }
+        Ok(Schema {
+            kinds,
+            by_name,
+            texts,
+        })
+    }
+
     pub fn kind(&self, name: &str) -> Option<u16> {
         self.by_name.get(name).copied()
     }
@@ -120,6 +217,53 @@ impl Schema {
             Type::Date => Date::from_days(v as i32).to_string(),
             Type::Text => self.texts.get(v as u32).to_string(),
         }
+    }
+}
+
+/// Two rulebooks declare one attribute in ways a single read cannot serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeConflict {
+    pub kind: String,
+    pub attr: String,
+    /// The indices of the two rulebooks, as passed to `Schema::merged`.
+    pub books: [usize; 2],
+    /// What differs, with `{0}` and `{1}` standing for the two rulebooks.
+    pub what: String,
+}
+
+impl MergeConflict {
+    /// The conflict worded with the rulebooks' names (`old.rules`, `new.rules`).
+    pub fn describe(&self, names: &[&str]) -> String {
+        let name = |i: usize| {
+            names
+                .get(i)
+                .map_or_else(|| format!("rulebook {}", i + 1), |n| format!("`{n}`"))
+        };
+        let what = self
+            .what
+            .replace("{0}", &name(self.books[0]))
+            .replace("{1}", &name(self.books[1]));
+        format!("attribute `{}` of event `{}` {what}", self.attr, self.kind)
+    }
+}
+
+fn attr_schema(a: &crate::syntax::ast::AttrDecl, texts: &Texts) -> AttrSchema {
+    AttrSchema {
+        name: a.name.node.clone(),
+        ty: a.ty.node,
+        min: a.min.as_ref().map(|m| m.node),
+        allowed: a.allowed.as_ref().map(|set| {
+            set.iter()
+                .filter_map(|l| match &l.node {
+                    Literal::Text(s) => Some((texts.intern(s), s.clone())),
+                    _ => None,
+                })
+                .collect()
+        }),
+        default: a
+            .default
+            .as_ref()
+            .and_then(|d| encode_literal(&d.node, texts)),
     }
 }
 

@@ -1,0 +1,368 @@
+//! Diff stage: the impact of a rule change on a whole log — every customer
+//! scored by both rulebooks on every core, folded into counts: the grade
+//! migration matrix, who changes grade or score, per-dimension change, the
+//! clauses that moved scores, the largest movers and the customers only one
+//! rulebook scores. Customers are scored without ledgers; only those whose
+//! result differs are scored again with ledgers to find the clauses behind.
+
+use rayon::prelude::*;
+
+use super::ledger::CustomerDiff;
+use super::Pair;
+use crate::eval::Outcome;
+use crate::num::Num;
+
+/// Change of one dimension (or of the total) over the customers both
+/// rulebooks score with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DimImpact {
+    /// Customers scored on this dimension by both rulebooks.
+    pub compared: u64,
+    /// Those whose score on it changed.
+    pub affected: u64,
+    pub up: u64,
+    pub down: u64,
+    /// The sum of the changes, in raw `Num` units.
+    pub sum: i128,
+    /// The largest change by size, and the first customer with it.
+    pub largest: Option<(Num, usize)>,
+}
+
+impl DimImpact {
+    fn add(&mut self, delta: Num, customer: usize) {
+        self.compared += 1;
+        if delta == Num::ZERO {
+            return;
+        }
+        self.affected += 1;
+        if delta > Num::ZERO {
+            self.up += 1;
+        } else {
+            self.down += 1;
+        }
+        self.sum += i128::from(delta.raw());
+        if self
+            .largest
+            .is_none_or(|(l, _)| delta.raw().unsigned_abs() > l.raw().unsigned_abs())
+        {
+            self.largest = Some((delta, customer));
+        }
+    }
+
+    fn merge(&mut self, b: DimImpact) {
+        self.compared += b.compared;
+        self.affected += b.affected;
+        self.up += b.up;
+        self.down += b.down;
+        self.sum += b.sum;
+        if let Some((d, _)) = b.largest {
+            if self
+                .largest
+                .is_none_or(|(l, _)| d.raw().unsigned_abs() > l.raw().unsigned_abs())
+            {
+                self.largest = b.largest;
+            }
+        }
+    }
+
+    /// The mean change over all compared customers, to two decimals.
+    pub fn mean(&self) -> Num {
+        super::mean(self.sum, self.compared)
+    }
+
+    /// The mean change over the affected customers, to two decimals.
+    pub fn mean_affected(&self) -> Num {
+        super::mean(self.sum, self.affected)
+    }
+}
+
+/// A customer whose result changed, ranked by the size of the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mover {
+    pub customer: usize,
+    pub delta: Num,
+    pub grade_changed: bool,
+}
+
+impl Mover {
+    fn rank(&self) -> (std::cmp::Reverse<u64>, std::cmp::Reverse<bool>, usize) {
+        (
+            std::cmp::Reverse(self.delta.raw().unsigned_abs()),
+            std::cmp::Reverse(self.grade_changed),
+            self.customer,
+        )
+    }
+}
+
+/// A customer scored by one rulebook only: its class is not a class of the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lonely {
+    pub customer: usize,
+    /// Scored by the new rulebook (else by the old).
+    pub new: bool,
+    pub total: Num,
+    /// Index into that program's bands.
+    pub grade: usize,
+}
+
+/// The impact of the change on every customer of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Impact {
+    /// Every customer of the log and roster.
+    pub customers: u64,
+    /// Scored by both rulebooks.
+    pub both: u64,
+    pub grade_changed: u64,
+    /// Total changed, grade did not.
+    pub score_changed: u64,
+    /// Dimension scores moved but the total and grade did not.
+    pub dims_only: u64,
+    pub unchanged: u64,
+    /// `matrix[old][new]`: old bands, then a row for "not scored";
+    /// new bands, then a column for "not scored".
+    pub matrix: Vec<Vec<u64>>,
+    /// Per catalog dimension.
+    pub dims: Vec<DimImpact>,
+    pub total: DimImpact,
+    /// Per catalog key: customers whose score or grade it moved.
+    pub clauses: Vec<u64>,
+    /// The largest movers, best first, at most `top`.
+    pub movers: Vec<Mover>,
+    /// Customers scored by one side only, per roster class (catalog of
+    /// `Classes::names`): `[old only, new only]`.
+    pub only: Vec<[u64; 2]>,
+    /// The first `top` of them by id.
+    pub lonely: Vec<Lonely>,
+    pub top: usize,
+}
+
+impl Impact {
+    fn empty(pair: &Pair<'_>, top: usize) -> Impact {
+        let (nb, mb) = (pair.old.prog.bands.len(), pair.new.prog.bands.len());
+        Impact {
+            customers: 0,
+            both: 0,
+            grade_changed: 0,
+            score_changed: 0,
+            dims_only: 0,
+            unchanged: 0,
+            matrix: vec![vec![0; mb + 1]; nb + 1],
+            dims: vec![DimImpact::default(); pair.cat.dims.len()],
+            total: DimImpact::default(),
+            clauses: vec![0; pair.cat.keys.len()],
+            movers: vec![],
+            only: vec![[0, 0]; pair.classes.names.len()],
+            lonely: vec![],
+            top,
+        }
+    }
+
+    /// Customers scored by only one of the two rulebooks.
+    pub fn only_old(&self) -> u64 {
+        self.only.iter().map(|x| x[0]).sum()
+    }
+
+    pub fn only_new(&self) -> u64 {
+        self.only.iter().map(|x| x[1]).sum()
+    }
+
+    /// What the rollout gate counts: grade changes, plus customers one
+    /// rulebook scores and the other does not (they gain or lose a grade).
+    pub fn gated(&self) -> u64 {
+        self.grade_changed + self.only_old() + self.only_new()
+    }
+
+    fn cell(&mut self, old: Option<usize>, new: Option<usize>) {
+        let rows = self.matrix.len();
+        let row = self.matrix.get_mut(old.unwrap_or(rows.saturating_sub(1)));
+        if let Some(row) = row {
+            let cols = row.len();
+            if let Some(c) = row.get_mut(new.unwrap_or(cols.saturating_sub(1))) {
+                *c += 1;
+            }
+        }
+    }
+
+    fn add(&mut self, pair: &Pair<'_>, i: usize) {
+        self.customers += 1;
+        match pair.evaluate(i, false) {
+            (Some(o), Some(n)) => self.both(pair, i, &o, &n),
+            (o, n) => {
+                self.cell(o.as_ref().map(|x| x.grade), n.as_ref().map(|x| x.grade));
+                let class = pair
+                    .log
+                    .customers
+                    .get(i)
+                    .and_then(|c| c.class)
+                    .map_or(0, usize::from);
+                let side = usize::from(n.is_some());
+                if let Some(x) = self.only.get_mut(class).and_then(|x| x.get_mut(side)) {
+                    *x += 1;
+                }
+                if let Some(x) = o.or(n) {
+                    if self.lonely.len() < self.top {
+                        self.lonely.push(Lonely {
+                            customer: i,
+                            new: side == 1,
+                            total: x.total,
+                            grade: x.grade,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn both(&mut self, pair: &Pair<'_>, i: usize, o: &Outcome, n: &Outcome) {
+        self.both += 1;
+        self.cell(Some(o.grade), Some(n.grade));
+        let grade_changed = super::table::grade(pair.old.prog, o.grade)
+            != super::table::grade(pair.new.prog, n.grade);
+        let delta = n.total - o.total;
+        self.total.add(delta, i);
+        let (Some(co), Some(cn)) = (
+            pair.cat.old.classes.get(usize::from(o.class)),
+            pair.cat.new.classes.get(usize::from(n.class)),
+        ) else {
+            return;
+        };
+        let mut dims_moved = co.dims.len() != cn.dims.len();
+        for (dn, rn) in cn.dims.iter().zip(&n.dims) {
+            let old = co.dims.iter().zip(&o.dims).find(|(d, _)| d.dim == dn.dim);
+            match (old, self.dims.get_mut(dn.dim)) {
+                (Some((_, ro)), Some(stat)) => {
+                    let d = rn.score - ro.score;
+                    dims_moved |= d != Num::ZERO;
+                    stat.add(d, i);
+                }
+                _ => dims_moved = true,
+            }
+        }
+        if grade_changed {
+            self.grade_changed += 1;
+        } else if delta != Num::ZERO {
+            self.score_changed += 1;
+        } else if dims_moved {
+            self.dims_only += 1;
+        } else {
+            self.unchanged += 1;
+            return;
+        }
+        let detail = CustomerDiff::of(pair, i);
+        for k in &detail.causes {
+            if let Some(c) = self.clauses.get_mut(*k) {
+                *c += 1;
+            }
+        }
+        self.offer(Mover {
+            customer: i,
+            delta,
+            grade_changed,
+        });
+    }
+
+    fn offer(&mut self, m: Mover) {
+        if self.top == 0 {
+            return;
+        }
+        if self.movers.len() >= self.top
+            && self
+                .movers
+                .last()
+                .is_some_and(|last| last.rank() <= m.rank())
+        {
+            return;
+        }
+        let at = self.movers.partition_point(|x| x.rank() < m.rank());
+        self.movers.insert(at, m);
+        self.movers.truncate(self.top);
+    }
+
+    /// `self` holds customers before `b`'s.
+    fn merge(mut self, b: Impact) -> Impact {
+        self.customers += b.customers;
+        self.both += b.both;
+        self.grade_changed += b.grade_changed;
+        self.score_changed += b.score_changed;
+        self.dims_only += b.dims_only;
+        self.unchanged += b.unchanged;
+        for (row, brow) in self.matrix.iter_mut().zip(b.matrix) {
+            for (c, bc) in row.iter_mut().zip(brow) {
+                *c += bc;
+            }
+        }
+        for (d, bd) in self.dims.iter_mut().zip(b.dims) {
+            d.merge(bd);
+        }
+        self.total.merge(b.total);
+        for (c, bc) in self.clauses.iter_mut().zip(b.clauses) {
+            *c += bc;
+        }
+        for m in b.movers {
+            self.offer(m);
+        }
+        for (x, bx) in self.only.iter_mut().zip(b.only) {
+            x[0] += bx[0];
+            x[1] += bx[1];
+        }
+        let room = self.top.saturating_sub(self.lonely.len());
+        self.lonely.extend(b.lonely.into_iter().take(room));
+        self
+    }
+}
+
+/// Scores every customer of the log with both rulebooks, on every core.
+pub fn impact(pair: &Pair<'_>, top: usize) -> Impact {
+    (0..pair.log.customers.len())
+        .into_par_iter()
+        .with_min_len(256)
+        .fold(
+            || Impact::empty(pair, top),
+            |mut acc, i| {
+                acc.add(pair, i);
+                acc
+            },
+        )
+        .reduce(|| Impact::empty(pair, top), Impact::merge)
+}
+
+/// `--fail-if-grade-changes`: a count (`25`) or a share of the customers (`2.5%`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    Count(u64),
+    Percent(Num),
+}
+
+impl Gate {
+    pub fn parse(s: &str) -> Result<Gate, String> {
+        let bad = || format!("`{s}` is not a count (`25`) or a percentage (`2.5%`)");
+        match s.trim().strip_suffix('%') {
+            Some(p) => match Num::parse(p.trim()) {
+                Ok(n) if n >= Num::ZERO && n <= Num::from_int(100) => Ok(Gate::Percent(n)),
+                _ => Err(bad()),
+            },
+            None => s.trim().parse::<u64>().map(Gate::Count).map_err(|_| bad()),
+        }
+    }
+
+    /// True when more customers than the gate allows change grade.
+    pub fn fails(&self, imp: &Impact) -> bool {
+        let n = imp.gated();
+        match *self {
+            Gate::Count(limit) => n > limit,
+            // n / customers > p / 100, exactly: n × 100 × 10⁶ > p_raw × customers.
+            Gate::Percent(p) => {
+                i128::from(n) * 100 * 1_000_000 > i128::from(p.raw()) * i128::from(imp.customers)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gate::Count(n) => write!(f, "{n}"),
+            Gate::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}

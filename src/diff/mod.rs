@@ -1,0 +1,377 @@
+//! Diff stage: two rulebooks over the same event log — what the rule change
+//! is (`changes`), whom it moves and why (`impact`, `ledger`), rendered as a
+//! table or JSON (`table`, `json`).
+//!
+//! Both programs are compiled against one merged `Schema`, so the log is read
+//! and decoded once and every event means the same to both. Customers are
+//! matched by id; dimensions by name; ledger lines by clause ID.
+
+pub mod changes;
+pub mod impact;
+pub mod json;
+pub mod ledger;
+pub mod table;
+
+use rustc_hash::FxHashMap;
+
+use crate::date::Date;
+use crate::eval::compile::{DimSource, Meta};
+use crate::eval::{Evaluator, Outcome, Program};
+use crate::input::{Customer, EventLog};
+use crate::num::Num;
+use crate::syntax::ast::Rulebook;
+
+pub use changes::{rule_changes, Change, ChangeKind};
+pub use impact::{impact, Gate, Impact};
+pub use ledger::CustomerDiff;
+
+/// One of the two rulebooks: where it came from, its AST and source (for the
+/// rule changes) and its program compiled against the merged schema.
+pub struct Side<'a> {
+    /// The path shown to people (`rules/credit.rules`).
+    pub path: &'a str,
+    pub book: &'a Rulebook,
+    pub src: &'a str,
+    pub prog: &'a Program,
+}
+
+/// Everything a renderer shows.
+pub struct Report<'a> {
+    pub old: &'a Side<'a>,
+    pub new: &'a Side<'a>,
+    pub as_of: Date,
+    pub pair: &'a Pair<'a>,
+    pub changes: &'a [Change],
+    pub impact: &'a Impact,
+    /// The largest movers, matched line by line.
+    pub movers: &'a [CustomerDiff],
+    /// The gate asked for, and whether it fails.
+    pub gate: Option<(Gate, bool)>,
+}
+
+/// Everything needed to score one customer both ways.
+pub struct Pair<'a> {
+    pub cat: &'a Catalog,
+    pub classes: &'a Classes,
+    pub old: Evaluator<'a>,
+    pub new: Evaluator<'a>,
+    pub log: &'a EventLog,
+}
+
+impl Pair<'_> {
+    /// Customer `i` scored by each rulebook that scores its class.
+    pub fn evaluate(&self, i: usize, ledger: bool) -> (Option<Outcome>, Option<Outcome>) {
+        let Some(c) = self.log.customers.get(i) else {
+            return (None, None);
+        };
+        let events = self.log.events_of(i);
+        let run = |e: &Evaluator<'_>, new: bool| {
+            self.classes
+                .customer(c, e.prog, new)
+                .map(|c| e.evaluate(&c, events, &self.log.vals, ledger))
+        };
+        (run(&self.old, false), run(&self.new, true))
+    }
+
+    /// The id of customer `i`.
+    pub fn id(&self, i: usize) -> &str {
+        self.log.customers.get(i).map_or("", |c| &c.id)
+    }
+}
+
+/// The classes of both rulebooks. The roster is read against `names` (the
+/// old rulebook's classes, then those only the new one declares), and each
+/// customer's class is then looked up by name in each program: a class one
+/// rulebook lacks leaves its customers unscored on that side.
+#[derive(Clone, Debug)]
+pub struct Classes {
+    pub names: Vec<String>,
+    old: Vec<Option<u16>>,
+    new: Vec<Option<u16>>,
+}
+
+impl Classes {
+    pub fn of(old: &Program, new: &Program) -> Classes {
+        let mut names: Vec<String> = old.classes.iter().map(|c| c.name.clone()).collect();
+        for c in &new.classes {
+            if !names.contains(&c.name) {
+                names.push(c.name.clone());
+            }
+        }
+        let map = |p: &Program| names.iter().map(|n| p.class_index(n)).collect();
+        Classes {
+            old: map(old),
+            new: map(new),
+            names,
+        }
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
+    }
+
+    /// The customer as each program sees it (`None`: not scored by that
+    /// program). The id is left empty: evaluation never reads it.
+    pub fn customer(&self, c: &Customer, prog: &Program, new: bool) -> Option<Customer> {
+        let class = match c.class {
+            None => prog.default_class,
+            Some(u) => (if new { &self.new } else { &self.old })
+                .get(usize::from(u))
+                .copied()
+                .flatten()?,
+        };
+        Some(Customer {
+            id: Box::default(),
+            class: Some(class),
+            since: c.since,
+        })
+    }
+
+    /// The roster class name of a customer (`None`: the default class).
+    pub fn name_of(&self, c: &Customer) -> Option<&str> {
+        c.class
+            .and_then(|u| self.names.get(usize::from(u)))
+            .map(String::as_str)
+    }
+}
+
+/// What a ledger line, a grade or a score can be attributed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A rule by its clause ID.
+    Rule,
+    /// An assessed value by its clause ID.
+    Assessed,
+    /// A dimension's full marks.
+    Max,
+    /// An override.
+    Override,
+    /// The grade bands.
+    Grades,
+}
+
+/// A clause (or other cause) both programs share by key.
+#[derive(Clone, Debug)]
+pub struct Key {
+    /// `P1-P3`; a rule without a clause ID goes by its label, else its text.
+    pub key: String,
+    pub label: Option<String>,
+    pub cause: Cause,
+}
+
+/// Dimensions and clause keys of both programs, numbered once so that
+/// customers are compared with indices rather than strings.
+#[derive(Debug)]
+pub struct Catalog {
+    /// Dimension names: the old program's, then the new one's.
+    pub dims: Vec<String>,
+    pub keys: Vec<Key>,
+    pub old: SideMap,
+    pub new: SideMap,
+}
+
+#[derive(Debug)]
+pub struct SideMap {
+    /// Per class of the program.
+    pub classes: Vec<ClassMap>,
+    /// The key of the grade bands.
+    pub grades: usize,
+}
+
+#[derive(Debug)]
+pub struct ClassMap {
+    /// Per dimension of the class.
+    pub dims: Vec<DimMap>,
+    /// Per override of the class, its key.
+    pub overrides: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct DimMap {
+    /// Index into `Catalog::dims`.
+    pub dim: usize,
+    /// Per rule of the dimension, its key; an assessed dimension has one.
+    pub rules: Vec<usize>,
+    /// The key of this dimension's `max`.
+    pub max: usize,
+}
+
+/// The key a rule goes by: its clause, else its label, else its text.
+pub fn key_of(meta: &Meta, fallback: Option<&str>) -> String {
+    meta.clause
+        .clone()
+        .or_else(|| meta.label.clone())
+        .or_else(|| fallback.map(str::to_string))
+        .unwrap_or_else(|| meta.text.clone())
+}
+
+impl Catalog {
+    pub fn new(old: &Program, new: &Program) -> Catalog {
+        let mut cat = Catalog {
+            dims: vec![],
+            keys: vec![],
+            old: SideMap {
+                classes: vec![],
+                grades: 0,
+            },
+            new: SideMap {
+                classes: vec![],
+                grades: 0,
+            },
+        };
+        let mut index: FxHashMap<(String, u8), usize> = FxHashMap::default();
+        let old_map = cat.side(old, &mut index);
+        let new_map = cat.side(new, &mut index);
+        cat.old = old_map;
+        cat.new = new_map;
+        cat
+    }
+
+    fn key(
+        &mut self,
+        index: &mut FxHashMap<(String, u8), usize>,
+        key: String,
+        label: Option<&String>,
+        cause: Cause,
+    ) -> usize {
+        let tag = cause.clone() as u8;
+        if let Some(&i) = index.get(&(key.clone(), tag)) {
+            return i;
+        }
+        self.keys.push(Key {
+            key: key.clone(),
+            label: label.cloned(),
+            cause,
+        });
+        index.insert((key, tag), self.keys.len() - 1);
+        self.keys.len() - 1
+    }
+
+    fn dim(&mut self, name: &str) -> usize {
+        match self.dims.iter().position(|d| d == name) {
+            Some(i) => i,
+            None => {
+                self.dims.push(name.to_string());
+                self.dims.len() - 1
+            }
+        }
+    }
+
+    fn side(&mut self, prog: &Program, index: &mut FxHashMap<(String, u8), usize>) -> SideMap {
+        let classes = prog
+            .classes
+            .iter()
+            .map(|class| {
+                let dims = class
+                    .dims
+                    .iter()
+                    .map(|d| {
+                        let rules = match &d.source {
+                            DimSource::Rules(rules) => rules
+                                .iter()
+                                .map(|r| {
+                                    self.key(
+                                        index,
+                                        key_of(&r.meta, None),
+                                        r.meta.label.as_ref(),
+                                        Cause::Rule,
+                                    )
+                                })
+                                .collect(),
+                            DimSource::Assessed(a) => vec![self.key(
+                                index,
+                                key_of(&a.meta, None),
+                                a.meta.label.as_ref(),
+                                Cause::Assessed,
+                            )],
+                        };
+                        let max = self.key(index, format!("{} max", d.name), None, Cause::Max);
+                        DimMap {
+                            dim: self.dim(&d.name),
+                            rules,
+                            max,
+                        }
+                    })
+                    .collect();
+                let overrides = class
+                    .overrides
+                    .iter()
+                    .map(|o| {
+                        self.key(
+                            index,
+                            key_of(&o.meta, None),
+                            o.meta.label.as_ref(),
+                            Cause::Override,
+                        )
+                    })
+                    .collect();
+                ClassMap { dims, overrides }
+            })
+            .collect();
+        let grades = self.key(
+            index,
+            key_of(&prog.grades_meta, Some("grades")),
+            prog.grades_meta.label.as_ref(),
+            Cause::Grades,
+        );
+        SideMap { classes, grades }
+    }
+}
+
+/// The grade a total earns by the bands alone (no override): its name.
+pub fn band_for(prog: &Program, total: Num) -> &str {
+    prog.bands
+        .iter()
+        .find(|b| b.min.is_none_or(|m| total >= m))
+        .or(prog.bands.last())
+        .map_or("", |b| b.grade.as_str())
+}
+
+/// `sum / n` rounded half away from zero to two decimals, exactly (integer
+/// arithmetic on the raw fixed-point values).
+pub fn mean(sum: i128, n: u64) -> Num {
+    if n == 0 {
+        return Num::ZERO;
+    }
+    // Two decimals are 10⁴ raw units.
+    let unit = i128::from(n) * 10_000;
+    let q = (sum.abs() * 2 + unit) / (unit * 2);
+    let q = if sum < 0 { -q } else { q };
+    Num::from_raw(
+        i64::try_from(q.saturating_mul(10_000)).unwrap_or(if sum < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        }),
+    )
+}
+
+/// `part / whole` as a percentage rounded to one decimal: `17.5`.
+pub fn percent(part: u64, whole: u64) -> Num {
+    if whole == 0 {
+        return Num::ZERO;
+    }
+    // One decimal of a percent is 10⁵ raw units; part × 100 × 10⁶ / whole.
+    let unit = i128::from(whole);
+    let scaled = i128::from(part) * 1000; // tenths of a percent
+    let q = (scaled * 2 + unit) / (unit * 2);
+    Num::from_raw(i64::try_from(q * 100_000).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn means_round_half_away_from_zero() {
+        let n = |s: &str| i128::from(Num::parse(s).map(Num::raw).unwrap_or(0));
+        assert_eq!(mean(n("-5"), 4).to_string(), "-1.25");
+        assert_eq!(mean(n("10"), 3).to_string(), "3.33");
+        assert_eq!(mean(n("-20"), 3).to_string(), "-6.67");
+        assert_eq!(mean(n("0.005"), 1).to_string(), "0.01");
+        assert_eq!(mean(0, 0).to_string(), "0");
+        assert_eq!(percent(7, 40).to_string(), "17.5");
+        assert_eq!(percent(1, 3).to_string(), "33.3");
+        assert_eq!(percent(2, 3).to_string(), "66.7");
+    }
+}
