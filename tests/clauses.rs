@@ -388,3 +388,44 @@ fn window_as_of_29_february() {
         "power, since 2021-03-01"
     ));
 }
+
+// ── docs/standard.md names real cases, rules and snapshots ──────────────────
+
+/// Every `` `case …` `` named in docs/standard.md is a case of rules/credit.tests,
+/// every `` `clauses__…` `` a snapshot of this file, and every line of its
+/// `rulebook-fragment` blocks is written so in rules/credit.rules.
+#[test]
+fn docs_standard_md_quotes_real_cases_rules_and_snapshots() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let md = std::fs::read_to_string(format!("{root}/docs/standard.md")).expect("docs/standard.md");
+    let tests = rulebook::testcase::parse(include_str!("../rules/credit.tests")).expect("rules/credit.tests parses");
+    let (mut missing, mut cases) = (Vec::new(), 0);
+    for quoted in md.split('`').skip(1).step_by(2) {
+        if let Some(name) = quoted.strip_prefix("case ") {
+            cases += 1;
+            if !tests.cases.iter().any(|c| c.name == name) {
+                missing.push(format!("no case `{name}` in rules/credit.tests"));
+            }
+        } else if quoted.starts_with("clauses__") && !quoted.contains('<') {
+            if !std::path::Path::new(&format!("{root}/tests/snapshots/{quoted}.snap")).exists() {
+                missing.push(format!("no snapshot {quoted}"));
+            }
+        }
+    }
+    let mut in_fragment = false;
+    for line in md.lines() {
+        match (in_fragment, line.trim()) {
+            (false, "```rulebook-fragment") => in_fragment = true,
+            (true, "```") => in_fragment = false,
+            (true, l) if !l.is_empty() && !RULES.lines().any(|r| r.trim() == l) => {
+                missing.push(format!("not in rules/credit.rules: {l}"))
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/standard.md is out of date:\n{}",
+        missing.join("\n")
+    );
+}

@@ -136,3 +136,44 @@ fn a_folder_without_tests_is_an_error() {
     assert_eq!(code, 1);
     assert!(err.contains("no `*.tests` files in `.`"), "{err}");
 }
+
+/// The fenced blocks of a markdown file: (tag, text).
+fn fenced(md: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in md.lines() {
+        match (open.take(), line.strip_prefix("```")) {
+            (None, Some(tag)) => open = Some((tag.trim().to_string(), String::new())),
+            (Some(block), Some(_)) => out.push(block),
+            (Some((tag, mut text)), None) => {
+                text.push_str(line);
+                text.push('\n');
+                open = Some((tag, text));
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_failing_example_in_docs_testing_md_is_real_output() {
+    let md = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/testing.md")).expect("docs/testing.md");
+    let blocks = fenced(&md);
+    let example = blocks
+        .iter()
+        .find(|(tag, _)| tag == "tests")
+        .map(|(_, t)| t.as_str())
+        .expect("a ```tests block");
+    let shown = blocks
+        .iter()
+        .find_map(|(_, t)| t.strip_prefix("$ rulebook test example.tests\n"))
+        .expect("the example's output");
+    let dir = folder("docs-example", &[("example.tests", example)]);
+    let (code, out, _) = rulebook(&dir, &["test", "example.tests"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        shown, out,
+        "docs/testing.md shows other output than `rulebook test example.tests` gives"
+    );
+}
