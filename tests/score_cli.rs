@@ -268,7 +268,6 @@ fn without_trailing_comment(text: &str) -> String {
 }
 
 #[test]
-#[ignore = "bug: explain prints the override's source text with the comment lines that follow it in the rulebook"]
 fn explain_override_shows_the_rule_without_the_following_comment() {
     // rules/credit.rules:107 is `T2 "…" grade D when payment == 0 or legal == 0`, followed by
     // a blank line and a `# READING: …` comment about G1. The explain line quotes the rule and

@@ -65,7 +65,9 @@ impl DataArgs {
                     (Some(EventsFormat::Jsonl), _) => Format::Jsonl,
                     (None, Some(f)) => f,
                     (None, None) => {
-                        return Err(format!("cannot tell the format of `{name}`: name it .csv or .jsonl, or pass --events-format"))
+                        // A usage error: exit code 2, like clap's own.
+                        let message = format!("cannot tell the format of `{name}`: name it .csv or .jsonl, or pass --events-format");
+                        clap::Command::new("rulebook").error(clap::error::ErrorKind::ValueValidation, message).exit()
                     }
                 };
                 let reader: Box<dyn std::io::Read + Send> = if name == "-" {

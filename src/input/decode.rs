@@ -106,7 +106,7 @@ impl Decoded {
                     Cell::Bytes([]) => None,
                     Cell::Json(serde_json::Value::Null) => None,
                     Cell::Bytes(b) => {
-                        let s = std::str::from_utf8(b).map_err(|_| format!("{} is not valid UTF-8", a.name))?;
+                        let s = std::str::from_utf8(b).map_err(|_| format!("{} \"{}\" is not valid UTF-8", a.name, String::from_utf8_lossy(b)))?;
                         Some(a.decode_text(s, &ctx.schema.texts).map_err(|e| format!("{} \"{s}\" {e}", a.name)))
                     }
                     Cell::Json(v) => Some(a.decode_json(v, &ctx.schema.texts).map_err(|e| format!("{} {v} {e}", a.name))),
@@ -153,7 +153,7 @@ impl Decoded {
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
-        Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| format!("{name} is not valid UTF-8")),
+        Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| format!("{name} \"{}\" is not valid UTF-8", String::from_utf8_lossy(b))),
         Cell::Json(serde_json::Value::String(s)) => Ok(s),
         Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
         Cell::Json(v) => Err(format!("{name} {v} is not text")),
@@ -175,10 +175,19 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
     let mut out = Decoded::default();
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(b.bytes.as_slice());
     let mut rec = csv::ByteRecord::new();
+    // Line numbers come from counting newlines up to each record's first byte.
+    let (mut counted_to, mut newlines) = (0usize, 0u64);
     loop {
-        let line_in_block = rdr.position().line();
+        let at = rdr.position().byte() as usize;
         let read = rdr.read_byte_record(&mut rec);
-        let line = b.first_line + rec.position().map_or(line_in_block, |p| p.line()).saturating_sub(1);
+        let mut start = rec.position().map_or(at, |p| p.byte() as usize).max(counted_to);
+        // After a CRLF the reader may place a record on the `\n` that ends the previous one.
+        while matches!(b.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        newlines += memchr::memchr_iter(b'\n', b.bytes.get(counted_to..start).unwrap_or(&[])).count() as u64;
+        counted_to = start;
+        let line = b.first_line + newlines;
         let ok = match read {
             Ok(false) => break,
             Err(e) => out.bad(ctx, line, format!("cannot be read as CSV: {e}"), String::new),
