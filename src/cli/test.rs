@@ -64,6 +64,16 @@ fn find(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             if out.len() == before {
                 return Err(format!("no `*.tests` files in `{}`", p.display()));
             }
+        } else if p.extension().is_some_and(|e| e == "rules") {
+            let tests = p.with_extension("tests");
+            if !tests.exists() {
+                return Err(format!(
+                    "`{}` is a rulebook; its test cases go in `{}`",
+                    p.display(),
+                    tests.display()
+                ));
+            }
+            out.push(tests);
         } else if p.exists() {
             out.push(p.clone());
         } else {
