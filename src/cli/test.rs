@@ -16,7 +16,7 @@ use super::{load_rulebook, print_diagnostics, read_text, CliResult};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Test files (`*.tests`), or folders searched for them
+    /// Test files (`*.tests`), a rulebook (runs its `.tests` file), or folders searched for them
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Rewrite the expectations of failing cases from the actual results, for review
