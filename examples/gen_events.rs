@@ -14,8 +14,7 @@ use std::process::ExitCode;
 use rulebook::date::Date;
 use support::generate::{write_files, Config};
 
-const USAGE: &str =
-    "usage: gen_events --customers N [--seed S] [--as-of YYYY-MM-DD] --out FILE [--roster FILE]";
+const USAGE: &str = "usage: gen_events --customers N [--seed S] [--as-of YYYY-MM-DD] --out FILE [--roster FILE]";
 
 fn main() -> ExitCode {
     match run() {
@@ -45,8 +44,7 @@ fn run() -> Result<(), String> {
             "--seed" => cfg.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--as-of" => {
                 let v = value()?;
-                cfg.as_of =
-                    Date::parse(&v).ok_or_else(|| format!("--as-of: {v:?} is not a date"))?;
+                cfg.as_of = Date::parse(&v).ok_or_else(|| format!("--as-of: {v:?} is not a date"))?;
             }
             "--out" => out = Some(PathBuf::from(value()?)),
             "--roster" => roster = Some(PathBuf::from(value()?)),
@@ -59,8 +57,7 @@ fn run() -> Result<(), String> {
     }
     cfg.customers = customers.ok_or("--customers is required")?;
     let out = out.ok_or("--out is required")?;
-    let w = write_files(&cfg, &out, roster.as_deref())
-        .map_err(|e| format!("{}: {e}", out.display()))?;
+    let w = write_files(&cfg, &out, roster.as_deref()).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!(
         "wrote {} rows ({:.1} MB) for {} customers to {}{}",
         w.rows,

@@ -11,8 +11,7 @@ use rulebook::date::Date;
 use rulebook::num::Num;
 use support::generate::{self, Config};
 use support::reference::{
-    read_events, score_customer, score_events, score_files, Class, Event, Kind, Reach, Roster,
-    Scored,
+    read_events, score_customer, score_events, score_files, Class, Event, Kind, Reach, Roster, Scored,
 };
 
 fn d(s: &str) -> Date {
@@ -150,20 +149,14 @@ fn p7_needs_a_clear_year_and_history_covering_it() {
         e("2025-03-31", Kind::Arrears).months(1),
         e("2025-10-01", Kind::WrongAccount),
     ];
-    let pay = |since: Option<&str>| {
-        score_customer(Class::Power, since.map(d), as_of, &evs).dim("payment")
-    };
+    let pay = |since: Option<&str>| score_customer(Class::Power, since.map(d), as_of, &evs).dim("payment");
     assert_eq!(pay(None), Some(n("25")), "the arrears is outside, P7 +5");
     assert_eq!(
         pay(Some("2025-04-01")),
         Some(n("25")),
         "since on the window's first day covers it"
     );
-    assert_eq!(
-        pay(Some("2025-04-02")),
-        Some(n("20")),
-        "a day later does not"
-    );
+    assert_eq!(pay(Some("2025-04-02")), Some(n("20")), "a day later does not");
     // Events after the as-of date are ignored.
     let later = [
         e("2025-10-01", Kind::WrongAccount),
@@ -180,18 +173,11 @@ fn p7_needs_a_clear_year_and_history_covering_it() {
             Class::Power,
             None,
             leap,
-            &[
-                e(date, Kind::WrongAccount),
-                e(date, Kind::Arrears).months(1),
-            ],
+            &[e(date, Kind::WrongAccount), e(date, Kind::Arrears).months(1)],
         )
         .dim("payment")
     };
-    assert_eq!(
-        at("2023-02-28"),
-        Some(n("30")),
-        "outside: P7 only, clamped to 30"
-    );
+    assert_eq!(at("2023-02-28"), Some(n("30")), "outside: P7 only, clamped to 30");
     assert_eq!(at("2023-03-01"), Some(n("10.5")), "inside: −10 −10 +0.5");
 }
 
@@ -277,11 +263,7 @@ fn legal_tiers_and_the_clamp_once_at_the_end() {
     assert_eq!(s.dim("legal"), Some(n("0")));
     assert_eq!(s.grade, "D");
     let s = power(&[e("2026-01-01", Kind::FacilityDamage)]);
-    assert_eq!(
-        (s.dim("legal"), s.grade),
-        (Some(n("0")), "D"),
-        "L5 −30 empties legal"
-    );
+    assert_eq!((s.dim("legal"), s.grade), (Some(n("0")), "D"), "L5 −30 empties legal");
     let s = power(&[
         e("2026-01-01", Kind::Obstruction),
         e("2026-01-02", Kind::PoliceCooperation),
@@ -403,10 +385,7 @@ fn lighting_customers_have_payment_and_legal_at_fifty() {
         Class::Lighting,
         None,
         d(AS_OF),
-        &[
-            e("2026-01-01", Kind::Theft),
-            e("2026-01-01", Kind::FacilityDamage),
-        ],
+        &[e("2026-01-01", Kind::Theft), e("2026-01-01", Kind::FacilityDamage)],
     );
     expect(&s, &[("payment", "50"), ("legal", "0")], "50", "D");
 }
@@ -414,8 +393,7 @@ fn lighting_customers_have_payment_and_legal_at_fifty() {
 // ── The streaming path against the oracle ───────────────────────────────────
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("rulebook-reference-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("rulebook-reference-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     dir
 }
@@ -448,10 +426,7 @@ fn the_streaming_scorer_agrees_with_the_oracle_on_a_generated_log() {
         .enumerate()
         .map(|(i, r)| r.to_event(0, i as u64 + 2))
         .collect();
-    assert_eq!(
-        read_events(&log, 0).unwrap_or_else(|e| panic!("{e}")),
-        events
-    );
+    assert_eq!(read_events(&log, 0).unwrap_or_else(|e| panic!("{e}")), events);
     let roster_map = roster_of(&roster_rows);
     assert_eq!(
         support::reference::read_roster(&roster).unwrap_or_else(|e| panic!("{e}")),
@@ -459,13 +434,8 @@ fn the_streaming_scorer_agrees_with_the_oracle_on_a_generated_log() {
     );
     let want = score_events(&events, &roster_map, cfg.as_of);
     for threads in [1, 2, 3] {
-        let got = score_files(
-            std::slice::from_ref(&log),
-            Some(&roster),
-            cfg.as_of,
-            threads,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let got = score_files(std::slice::from_ref(&log), Some(&roster), cfg.as_of, threads)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got.rows, rows.len() as u64);
         assert_eq!(got.results.len(), want.len());
         for (g, w) in got.results.iter().zip(&want) {
@@ -486,8 +456,7 @@ fn several_files_quotes_and_crlf_read_as_one_log() {
     let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
     std::fs::write(&a, "customer,kind,date,dimension,score\r\nC1,assessment,2026-01-10,operations,3\r\n\"C2\",assessment,2026-01-10,operations, 4 \r\n").ok();
     std::fs::write(&b, "date,customer,kind,score,dimension\n2026-01-10,C1,assessment,2.5,operations\n2026-01-10,C3,meter_reading,,\n2026-01-11,C2,assessment,1,\"development\"\n2026-01-10,C1,assessment,4,development").ok();
-    let got =
-        score_files(&[a.clone(), b.clone()], None, d(AS_OF), 2).unwrap_or_else(|e| panic!("{e}"));
+    let got = score_files(&[a.clone(), b.clone()], None, d(AS_OF), 2).unwrap_or_else(|e| panic!("{e}"));
     let mut events = read_events(&a, 0).unwrap_or_else(|e| panic!("{e}"));
     events.extend(read_events(&b, 1).unwrap_or_else(|e| panic!("{e}")));
     let want = score_events(&events, &Roster::default(), d(AS_OF));
@@ -512,14 +481,15 @@ fn several_files_quotes_and_crlf_read_as_one_log() {
 fn bad_rows_are_errors_naming_file_and_line() {
     let dir = temp_dir("bad");
     let log = dir.join("bad.csv");
-    std::fs::write(&log, "customer,date,kind,months\nC1,2026-01-01,arrears,1\nC1,2026-01-01,theft,zero\nC1,2026-01-01,arrears,0\n").ok();
+    std::fs::write(
+        &log,
+        "customer,date,kind,months\nC1,2026-01-01,arrears,1\nC1,2026-01-01,theft,zero\nC1,2026-01-01,arrears,0\n",
+    )
+    .ok();
     let err = score_files(std::slice::from_ref(&log), None, d(AS_OF), 2)
         .err()
         .unwrap_or_default();
-    assert!(
-        err.ends_with("bad.csv: 4: months \"0\" is not an int >= 1"),
-        "{err}"
-    );
+    assert!(err.ends_with("bad.csv: 4: months \"0\" is not an int >= 1"), "{err}");
     std::fs::write(&log, "customer,date,kind\nC1,2026-13-01,theft\n").ok();
     let err = score_files(std::slice::from_ref(&log), None, d(AS_OF), 1)
         .err()

@@ -388,16 +388,8 @@ fn customer_rows(cfg: &Config, i: u64, p: &Profile, out: &mut Vec<Row>) {
             let mut row = bare(r, p, as_of, date, kind);
             match kind {
                 "defaulter_tip" => row.verified = Some(r.chance(70.0)),
-                "cascade_trip" => {
-                    row.reach = Some(if r.chance(75.0) {
-                        "branch"
-                    } else {
-                        "substation"
-                    })
-                }
-                "unqualified_electrician" => {
-                    row.persons = r.chance(60.0).then(|| 1 + r.below(4) as u32)
-                }
+                "cascade_trip" => row.reach = Some(if r.chance(75.0) { "branch" } else { "substation" }),
+                "unqualified_electrician" => row.persons = r.chance(60.0).then(|| 1 + r.below(4) as u32),
                 _ => {}
             }
             out.push(row);

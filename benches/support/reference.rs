@@ -257,11 +257,7 @@ fn episode_points(severity: u32) -> i64 {
 /// (they are not filtered: pass only this customer's).
 pub fn score_customer(class: Class, since: Option<Date>, as_of: Date, events: &[Event]) -> Scored {
     let period = Window::months_to(as_of, 12);
-    let in_period = |k: Kind| {
-        events
-            .iter()
-            .filter(move |e| e.kind == k && period.contains(e.date))
-    };
+    let in_period = |k: Kind| events.iter().filter(move |e| e.kind == k && period.contains(e.date));
     let count = |k: Kind| in_period(k).count() as i64;
 
     // Item 3 — payment.
@@ -284,11 +280,7 @@ pub fn score_customer(class: Class, since: Option<Date>, as_of: Date, events: &[
         payment = payment - pts(episode_points(length.max(longest)));
     }
     // P4
-    payment += half().times(
-        in_period(Kind::Arrears)
-            .filter(|e| e.months == Some(1))
-            .count() as i64,
-    );
+    payment += half().times(in_period(Kind::Arrears).filter(|e| e.months == Some(1)).count() as i64);
     // P5, P6
     payment = payment - pts(10).times(count(Kind::WrongAccount));
     payment += pts(10).times(
@@ -443,10 +435,7 @@ pub type Roster = HashMap<String, (Class, Option<Date>), BuildHasherDefault<Fast
 pub fn read_roster(path: &Path) -> Result<Roster, String> {
     let err = |line: u64, m: String| format!("{}: {line}: {m}", path.display());
     let mut rd = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = rd
-        .byte_headers()
-        .map_err(|e| err(1, e.to_string()))?
-        .clone();
+    let headers = rd.byte_headers().map_err(|e| err(1, e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name.as_bytes());
     let (Some(c_customer), c_class, c_since) = (col("customer"), col("class"), col("since")) else {
         return Err(err(1, "no `customer` column".into()));
@@ -501,8 +490,8 @@ pub fn read_events(path: &Path, file: u32) -> Result<Vec<Event>, String> {
     for rec in rd.byte_records() {
         let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
         let line = rec.position().map_or(0, |p| p.line());
-        let row = parse_row(&cols, |c| rec.get(c).unwrap_or(b""))
-            .map_err(|m| format!("{}: {line}: {m}", path.display()))?;
+        let row =
+            parse_row(&cols, |c| rec.get(c).unwrap_or(b"")).map_err(|m| format!("{}: {line}: {m}", path.display()))?;
         out.push(Event {
             customer: String::from_utf8(row.customer.to_vec())
                 .map_err(|_| format!("{}: {line}: customer is not UTF-8", path.display()))?,
@@ -512,9 +501,7 @@ pub fn read_events(path: &Path, file: u32) -> Result<Vec<Event>, String> {
             verified: row.verified,
             reach: row.reach,
             persons: row.persons,
-            dimension: row
-                .dimension
-                .map(|d| String::from_utf8_lossy(d).into_owned()),
+            dimension: row.dimension.map(|d| String::from_utf8_lossy(d).into_owned()),
             score: row.score,
             order: (file, line),
         });
@@ -542,25 +529,36 @@ pub fn score_events(events: &[Event], roster: &Roster, as_of: Date) -> Vec<(Stri
 
 /// One result as a `--format jsonl` line (flags only when there are some).
 pub fn jsonl(customer: &str, s: &Scored) -> String {
-    let mut out = format!(
-        "{{\"customer\":{},\"class\":\"{}\",\"total\":{},\"grade\":\"{}\",\"dimensions\":{{",
-        serde_json::to_string(customer).unwrap_or_default(),
+    let mut out = String::new();
+    write_jsonl(&mut out, customer, s);
+    out
+}
+
+/// Appends one result as a `--format jsonl` line, without the newline.
+pub fn write_jsonl(out: &mut String, customer: &str, s: &Scored) {
+    use std::fmt::Write as _;
+    if customer.bytes().all(|c| c >= b' ' && c != b'"' && c != b'\\') {
+        let _ = write!(out, "{{\"customer\":\"{customer}\"");
+    } else {
+        let quoted = serde_json::to_string(customer).unwrap_or_default();
+        let _ = write!(out, "{{\"customer\":{quoted}");
+    }
+    let _ = write!(
+        out,
+        ",\"class\":\"{}\",\"total\":{},\"grade\":\"{}\",\"dimensions\":{{",
         s.class.name(),
         s.total,
         s.grade
     );
     for (i, (name, v)) in s.dims.iter().enumerate() {
-        out += &format!("{}\"{name}\":{v}", if i > 0 { "," } else { "" });
+        let _ = write!(out, "{}\"{name}\":{v}", if i > 0 { "," } else { "" });
     }
     out.push('}');
     if !s.flags.is_empty() {
-        out += &format!(
-            ",\"flags\":{}",
-            serde_json::to_string(&s.flags).unwrap_or_default()
-        );
+        let flags = serde_json::to_string(&s.flags).unwrap_or_default();
+        let _ = write!(out, ",\"flags\":{flags}");
     }
     out.push('}');
-    out
 }
 
 // ── Cells ───────────────────────────────────────────────────────────────────
@@ -661,8 +659,7 @@ fn parse_row<'a>(cols: &Cols, cell: impl Fn(usize) -> &'a [u8]) -> Result<Row<'a
         return Err("customer is missing".into());
     }
     let date_cell = cell(cols.date);
-    let date = parse_date(date_cell)
-        .ok_or_else(|| format!("date {} is not a valid date", show(date_cell)))?;
+    let date = parse_date(date_cell).ok_or_else(|| format!("date {} is not a valid date", show(date_cell)))?;
     let kind_cell = cell(cols.kind);
     if kind_cell.is_empty() {
         return Err("kind is missing".into());
@@ -679,14 +676,11 @@ fn parse_row<'a>(cols: &Cols, cell: impl Fn(usize) -> &'a [u8]) -> Result<Row<'a
         dimension: None,
         score: None,
     };
-    let required =
-        |name: &str, c: Option<usize>| opt(c).ok_or_else(|| format!("{name} is missing"));
+    let required = |name: &str, c: Option<usize>| opt(c).ok_or_else(|| format!("{name} is missing"));
     match kind {
         Kind::Arrears => {
             let v = required("months", cols.months)?;
-            row.months = Some(
-                parse_count(v).ok_or_else(|| format!("months {} is not an int >= 1", show(v)))?,
-            );
+            row.months = Some(parse_count(v).ok_or_else(|| format!("months {} is not an int >= 1", show(v)))?);
         }
         Kind::DefaulterTip => {
             let v = required("verified", cols.verified)?;
@@ -706,10 +700,7 @@ fn parse_row<'a>(cols: &Cols, cell: impl Fn(usize) -> &'a [u8]) -> Result<Row<'a
         }
         Kind::UnqualifiedElectrician => {
             if let Some(v) = opt(cols.persons) {
-                row.persons = Some(
-                    parse_count(v)
-                        .ok_or_else(|| format!("persons {} is not an int >= 1", show(v)))?,
-                );
+                row.persons = Some(parse_count(v).ok_or_else(|| format!("persons {} is not an int >= 1", show(v)))?);
             }
         }
         Kind::Assessment => {
@@ -853,11 +844,7 @@ impl Acc {
             Kind::RectificationOverdue => self.cooperation -= p(10),
             Kind::DispatchViolation => self.cooperation -= p(10),
             Kind::Assessment => {
-                let score = row
-                    .score
-                    .unwrap_or_default()
-                    .clamp_to(Num::ZERO, pts(5))
-                    .raw() as i32;
+                let score = row.score.unwrap_or_default().clamp_to(Num::ZERO, pts(5)).raw() as i32;
                 let latest = Latest {
                     date: d.days(),
                     order,
@@ -1085,23 +1072,12 @@ fn fold_block(
         if stop == line {
             continue; // an empty line
         }
-        let bad = |message: String| BadRow {
-            file,
-            offset,
-            message,
-        };
+        let bad = |message: String| BadRow { file, offset, message };
         if fields.len() != cols.n {
-            return Err(bad(format!(
-                "{} fields where the header has {}",
-                fields.len(),
-                cols.n
-            )));
+            return Err(bad(format!("{} fields where the header has {}", fields.len(), cols.n)));
         }
         let order = ((file as u64) << 40) | offset;
-        fold(map, counts, ctx, cols, order, |c| {
-            &block[fields[c].0..fields[c].1]
-        })
-        .map_err(bad)?;
+        fold(map, counts, ctx, cols, order, |c| &block[fields[c].0..fields[c].1]).map_err(bad)?;
     }
     Ok(())
 }
@@ -1117,14 +1093,9 @@ fn fold_quoted(
     path: &Path,
     base: u64,
 ) -> Result<(), BadRow> {
-    let bad = |offset: u64, message: String| BadRow {
-        file,
-        offset,
-        message,
-    };
+    let bad = |offset: u64, message: String| BadRow { file, offset, message };
     let mut f = File::open(path).map_err(|e| bad(base, e.to_string()))?;
-    f.seek(SeekFrom::Start(base))
-        .map_err(|e| bad(base, e.to_string()))?;
+    f.seek(SeekFrom::Start(base)).map_err(|e| bad(base, e.to_string()))?;
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(BufReader::with_capacity(1 << 16, f));
@@ -1144,8 +1115,7 @@ fn fold_quoted(
             ));
         }
         let order = ((file as u64) << 40) | offset;
-        fold(map, counts, ctx, cols, order, |c| rec.get(c).unwrap_or(b""))
-            .map_err(|m| bad(offset, m))?;
+        fold(map, counts, ctx, cols, order, |c| rec.get(c).unwrap_or(b"")).map_err(|m| bad(offset, m))?;
     }
 }
 
@@ -1161,12 +1131,7 @@ fn line_of(path: &Path, offset: u64) -> u64 {
 /// Scores CSV logs (read as one log, in order) with an optional roster, on
 /// `threads` worker threads (0 = all cores). Memory: one accumulator per
 /// customer per worker, plus a few 4 MiB blocks in flight.
-pub fn score_files(
-    events: &[PathBuf],
-    roster: Option<&Path>,
-    as_of: Date,
-    threads: usize,
-) -> Result<Batch, String> {
+pub fn score_files(events: &[PathBuf], roster: Option<&Path>, as_of: Date, threads: usize) -> Result<Batch, String> {
     let roster = match roster {
         Some(p) => read_roster(p)?,
         None => Roster::default(),
@@ -1196,17 +1161,12 @@ pub fn score_files(
                     let (mut map, mut counts) = (Map::default(), Counts::default());
                     let mut error: Option<BadRow> = None;
                     loop {
-                        let msg = rx
-                            .lock()
-                            .map_err(|_| ())
-                            .and_then(|r| r.recv().map_err(|_| ()));
+                        let msg = rx.lock().map_err(|_| ()).and_then(|r| r.recv().map_err(|_| ()));
                         let Ok((file, cols, base, block)) = msg else {
                             break;
                         };
                         if error.is_none() {
-                            error =
-                                fold_block(&mut map, &mut counts, ctx, &cols, file, base, &block)
-                                    .err();
+                            error = fold_block(&mut map, &mut counts, ctx, &cols, file, base, &block).err();
                         }
                         let _ = free_tx.send(block);
                     }
@@ -1221,8 +1181,7 @@ pub fn score_files(
                     offset,
                     message: e.to_string(),
                 };
-                let mut rd =
-                    BufReader::with_capacity(1 << 16, File::open(path).map_err(|e| io(0, e))?);
+                let mut rd = BufReader::with_capacity(1 << 16, File::open(path).map_err(|e| io(0, e))?);
                 let mut header = Vec::new();
                 let header_len = rd.read_until(b'\n', &mut header).map_err(|e| io(0, e))?;
                 let text = header.strip_suffix(b"\n").unwrap_or(&header);
@@ -1251,15 +1210,7 @@ pub fn score_files(
                     let n = read_full(&mut rd, &mut block[have..]).map_err(|e| io(base, e))?;
                     block.truncate(have + n);
                     if memchr::memchr(b'"', &block).is_some() {
-                        fold_quoted(
-                            &mut main_map,
-                            &mut main_counts,
-                            &ctx,
-                            &cols,
-                            file,
-                            path,
-                            base,
-                        )?;
+                        fold_quoted(&mut main_map, &mut main_counts, &ctx, &cols, file, path, base)?;
                         break;
                     }
                     let cut = if n == 0 {
@@ -1277,8 +1228,7 @@ pub fn score_files(
                             offset: base,
                             message: "a worker stopped".into(),
                         };
-                        tx.send((file, Arc::clone(&cols), base, block))
-                            .map_err(stopped)?;
+                        tx.send((file, Arc::clone(&cols), base, block)).map_err(stopped)?;
                     }
                     base += len;
                     if n == 0 {
@@ -1317,10 +1267,16 @@ pub fn score_files(
     }
     maps.push((main_map, main_counts));
 
-    // Every map's entries and the roster's customers in one sorted list;
-    // a customer split across workers is merged (a roster entry adds an
-    // empty accumulator, which merges as nothing).
-    let total: usize = maps.iter().map(|(m, _)| m.len()).sum::<usize>() + roster.len();
+    // Every map's entries and the roster's customers without events in one
+    // sorted list; a customer split across workers is merged.
+    let missing: Vec<Key> = roster
+        .par_iter()
+        .filter_map(|(c, _)| {
+            let k = Key::new(c.as_bytes());
+            (!maps.iter().any(|(m, _)| m.contains_key(&k))).then_some(k)
+        })
+        .collect();
+    let total: usize = maps.iter().map(|(m, _)| m.len()).sum::<usize>() + missing.len();
     let mut accs: Vec<(Key, Acc)> = Vec::with_capacity(total);
     let mut counts = Counts::default();
     for (map, c) in maps {
@@ -1329,11 +1285,7 @@ pub fn score_files(
         counts.unknown_kinds += c.unknown_kinds;
         accs.extend(map);
     }
-    accs.extend(
-        roster
-            .keys()
-            .map(|c| (Key::new(c.as_bytes()), Acc::default())),
-    );
+    accs.extend(missing.into_iter().map(|k| (k, Acc::default())));
     accs.par_sort_unstable_by(|a, b| a.0.bytes().cmp(b.0.bytes()));
     accs.dedup_by(|later, kept| {
         let same = later.0 == kept.0;
