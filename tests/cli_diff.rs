@@ -76,11 +76,7 @@ fn one_customer_side_by_side() {
 
 #[test]
 fn one_customer_scored_by_one_rulebook_only() {
-    let run = diff(
-        "old.rules",
-        "new.rules",
-        &["--customer", "L01", "--format", "json"],
-    );
+    let run = diff("old.rules", "new.rules", &["--customer", "L01", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = json(&run);
     assert_eq!(v["old"]["total"], serde_json::json!(70));
@@ -99,11 +95,7 @@ fn a_rulebook_against_itself_changes_nothing() {
     assert_eq!(v["rule_changes"], serde_json::json!([]));
     let c = &v["customers"];
     assert_eq!(
-        (
-            c["total"].as_u64(),
-            c["both"].as_u64(),
-            c["unchanged"].as_u64()
-        ),
+        (c["total"].as_u64(), c["both"].as_u64(), c["unchanged"].as_u64()),
         (Some(11), Some(11), Some(11))
     );
     for k in [
@@ -123,11 +115,7 @@ fn a_rulebook_against_itself_changes_nothing() {
     }
     assert_eq!(v["gate"]["fails"], serde_json::json!(false));
     let table = diff("old.rules", "old.rules", &[]);
-    assert!(
-        table.stdout.contains("Rule changes: none"),
-        "{}",
-        table.stdout
-    );
+    assert!(table.stdout.contains("Rule changes: none"), "{}", table.stdout);
 }
 
 /// `one.rules` is `old.rules` with one number changed: an arrears episode of
@@ -196,10 +184,7 @@ fn one_changed_number_moves_a_known_set_of_customers() {
     let payment = &v["dimensions"][0];
     assert_eq!(payment["dimension"], "payment");
     assert_eq!(
-        (
-            payment["affected"].as_u64(),
-            payment["sum_change"].to_string()
-        ),
+        (payment["affected"].as_u64(), payment["sum_change"].to_string()),
         (Some(4), "-25".to_string())
     );
     // Every mover's cause is the one changed line.
@@ -268,27 +253,75 @@ fn conflicting_event_declarations_are_named() {
 #[test]
 fn merged_schema_reads_what_either_rulebook_accepts() {
     let load = |f: &str| {
-        let src = std::fs::read_to_string(format!("{}/{DIR}/{f}", env!("CARGO_MANIFEST_DIR")))
-            .expect("fixture");
+        let src = std::fs::read_to_string(format!("{}/{DIR}/{f}", env!("CARGO_MANIFEST_DIR"))).expect("fixture");
         rulebook::syntax::parse(&src).expect("parses")
     };
     let (old, new) = (load("old.rules"), load("new.rules"));
     let schema = rulebook::input::Schema::merged(&[&old, &new]).expect("compatible");
     let kinds: Vec<&str> = schema.kinds.iter().map(|k| k.name.as_str()).collect();
-    assert_eq!(
-        kinds,
-        ["arrears", "theft", "cascade_trip", "facility_damage"]
-    );
+    assert_eq!(kinds, ["arrears", "theft", "cascade_trip", "facility_damage"]);
     let reach = schema
         .kind("cascade_trip")
         .and_then(|k| schema.kind_of(k))
         .and_then(|k| k.attrs.first())
         .expect("reach");
-    let allowed: Vec<&str> = reach
-        .allowed
-        .iter()
-        .flatten()
-        .map(|(_, s)| s.as_str())
-        .collect();
+    let allowed: Vec<&str> = reach.allowed.iter().flatten().map(|(_, s)| s.as_str()).collect();
     assert_eq!(allowed, ["branch", "substation", "feeder"]);
+}
+
+/// `docs/diff.md` shows real output: each ```` ```console ```` block is a
+/// `$ rulebook …` command line followed by exactly what it prints. The
+/// example data may change; `DOCS_UPDATE=1 cargo test --test cli_diff docs`
+/// then rewrites the blocks.
+#[test]
+fn docs_show_real_output() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diff.md");
+    let md = std::fs::read_to_string(path).expect("docs/diff.md");
+    let mut out = String::new();
+    let mut stale = Vec::new();
+    let mut lines = md.lines().enumerate();
+    while let Some((n, line)) = lines.next() {
+        out.push_str(line);
+        out.push('\n');
+        if line.trim() != "```console" {
+            continue;
+        }
+        let Some((_, command)) = lines.next() else { break };
+        out.push_str(command);
+        out.push('\n');
+        let mut shown = String::new();
+        for (_, l) in lines.by_ref() {
+            if l.trim() == "```" {
+                break;
+            }
+            shown.push_str(l);
+            shown.push('\n');
+        }
+        let args: Vec<&str> = command
+            .strip_prefix("$ rulebook ")
+            .expect("a `$ rulebook …` line")
+            .split_whitespace()
+            .collect();
+        let run = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs");
+        let real = String::from_utf8_lossy(&run.stdout).into_owned();
+        if real != shown {
+            stale.push(format!("docs/diff.md:{}: `{command}` prints\n{real}", n + 1));
+        }
+        out.push_str(&real);
+        out.push_str("```\n");
+    }
+    if std::env::var_os("DOCS_UPDATE").is_some() {
+        std::fs::write(path, out).expect("docs/diff.md is writable");
+        return;
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/diff.md is out of date (DOCS_UPDATE=1 cargo test --test cli_diff docs rewrites it):\n{}",
+        stale.join("\n")
+    );
 }

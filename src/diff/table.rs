@@ -24,9 +24,7 @@ pub(crate) fn grade(prog: &Program, i: usize) -> &str {
 }
 
 pub(crate) fn class<'p>(prog: &'p Program, o: &Outcome) -> &'p str {
-    prog.classes
-        .get(usize::from(o.class))
-        .map_or("", |c| c.name.as_str())
+    prog.classes.get(usize::from(o.class)).map_or("", |c| c.name.as_str())
 }
 
 /// A line's points: signed, except an assessed value; `-` for no line.
@@ -135,11 +133,7 @@ fn changes(r: &Report<'_>, out: &mut String) {
     let n = r.changes.len();
     out.push_str(&format!(
         "\nRule changes: {}\n",
-        if n == 0 {
-            "none".to_string()
-        } else {
-            n.to_string()
-        }
+        if n == 0 { "none".to_string() } else { n.to_string() }
     ));
     for c in r.changes {
         let places = if c.places.is_empty() {
@@ -239,9 +233,7 @@ fn matrix(r: &Report<'_>, out: &mut String) {
         .chain(col_names.iter().cloned())
         .chain(std::iter::once("total".into()))
         .collect::<Vec<_>>()];
-    let cols: Vec<usize> = (0..pn.bands.len())
-        .chain(none_col.then_some(last_col))
-        .collect();
+    let cols: Vec<usize> = (0..pn.bands.len()).chain(none_col.then_some(last_col)).collect();
     let mut col_total = vec![0u64; cols.len()];
     for (i, row) in m.iter().enumerate() {
         if i == last_row && !none_row {
@@ -272,9 +264,7 @@ fn matrix(r: &Report<'_>, out: &mut String) {
     totals.extend(col_total.iter().map(u64::to_string));
     totals.push(col_total.iter().sum::<u64>().to_string());
     rows.push(totals);
-    let right: Vec<bool> = (0..rows.first().map_or(0, Vec::len))
-        .map(|i| i > 0)
-        .collect();
+    let right: Vec<bool> = (0..rows.first().map_or(0, Vec::len)).map(|i| i > 0).collect();
     out.push_str(&grid(&rows, &right));
     if none_row || none_col {
         out.push_str("  -: not scored by that rulebook (its class is not one of the rulebook's)\n");
@@ -310,14 +300,10 @@ fn dimensions(r: &Report<'_>, out: &mut String) {
         .iter()
         .zip(&r.impact.dims)
         .map(|(n, d)| (n.clone(), dim_label(n), d));
-    for (name, lab, d) in named.chain(std::iter::once((
-        "total".to_string(),
-        String::new(),
-        &r.impact.total,
-    ))) {
-        let largest = d.largest.map_or("-".to_string(), |(v, i)| {
-            format!("{} ({})", signed(v), r.pair.id(i))
-        });
+    for (name, lab, d) in named.chain(std::iter::once(("total".to_string(), String::new(), &r.impact.total))) {
+        let largest = d
+            .largest
+            .map_or("-".to_string(), |(v, i)| format!("{} ({})", signed(v), r.pair.id(i)));
         let mean = |v: Num| {
             if d.affected == 0 {
                 "0".to_string()
@@ -337,10 +323,7 @@ fn dimensions(r: &Report<'_>, out: &mut String) {
             largest,
         ]);
     }
-    out.push_str(&grid(
-        &rows,
-        &[false, false, true, true, true, true, true, true, false],
-    ));
+    out.push_str(&grid(&rows, &[false, false, true, true, true, true, true, true, false]));
     out.push_str("  means are rounded to two decimals\n");
 }
 
@@ -428,9 +411,8 @@ fn why(pair: &Pair<'_>, d: &CustomerDiff) -> Vec<Vec<String>> {
                 band_for(pair.new.prog, n.total)
             ),
             (Cause::Override, _) => {
-                let held = |o: &Option<Outcome>, new: bool| {
-                    o.as_ref().and_then(|o| override_key(cat, new, o)) == Some(k)
-                };
+                let held =
+                    |o: &Option<Outcome>, new: bool| o.as_ref().and_then(|o| override_key(cat, new, o)) == Some(k);
                 match (held(&d.old, false), held(&d.new, true)) {
                     (true, false) => "held for the old rulebook, not the new".into(),
                     (false, true) => "holds for the new rulebook, not the old".into(),
@@ -506,10 +488,7 @@ fn lonely(r: &Report<'_>, out: &mut String) {
         .iter()
         .map(|l| {
             let c = r.pair.log.customers.get(l.customer);
-            let cls = c
-                .and_then(|c| r.pair.classes.name_of(c))
-                .unwrap_or("")
-                .to_string();
+            let cls = c.and_then(|c| r.pair.classes.name_of(c)).unwrap_or("").to_string();
             let (by, prog, other) = if l.new {
                 ("new", r.new.prog, "old")
             } else {
@@ -527,19 +506,11 @@ fn lonely(r: &Report<'_>, out: &mut String) {
 }
 
 /// One customer's two ledgers side by side; `*` marks what differs.
-pub fn customer(
-    pair: &Pair<'_>,
-    old: &Side<'_>,
-    new: &Side<'_>,
-    as_of: crate::date::Date,
-    d: &CustomerDiff,
-) -> String {
+pub fn customer(pair: &Pair<'_>, old: &Side<'_>, new: &Side<'_>, as_of: crate::date::Date, d: &CustomerDiff) -> String {
     let cat = pair.cat;
     let (po, pn) = (old.prog, new.prog);
-    let cls = |o: &Option<Outcome>, p: &Program| {
-        o.as_ref()
-            .map_or("not scored".to_string(), |o| class(p, o).to_string())
-    };
+    let cls =
+        |o: &Option<Outcome>, p: &Program| o.as_ref().map_or("not scored".to_string(), |o| class(p, o).to_string());
     let mut out = format!("customer {}  as of {}\n", pair.id(d.customer), as_of);
     let mut rows = vec![
         vec![String::new(), String::new(), "old".into(), "new".into()],
@@ -558,8 +529,7 @@ pub fn customer(
     ];
     for x in &d.dims {
         let name = cat.dims.get(x.dim).cloned().unwrap_or_default();
-        let score =
-            |v: Option<(Num, Num)>| v.map_or("-".to_string(), |v| format!("{} / {}", v.0, v.1));
+        let score = |v: Option<(Num, Num)>| v.map_or("-".to_string(), |v| format!("{} / {}", v.0, v.1));
         rows.push(vec![mark(x.old != x.new), name, score(x.old), score(x.new)]);
         for row in d.rows.iter().filter(|y| y.dim == x.dim) {
             let key = cat.keys.get(row.key);
@@ -577,10 +547,7 @@ pub fn customer(
         }
     }
     let total = |o: &Option<Outcome>| o.as_ref().map_or("-".to_string(), |o| o.total.to_string());
-    let gr = |o: &Option<Outcome>, p: &Program| {
-        o.as_ref()
-            .map_or("-".to_string(), |o| grade(p, o.grade).to_string())
-    };
+    let gr = |o: &Option<Outcome>, p: &Program| o.as_ref().map_or("-".to_string(), |o| grade(p, o.grade).to_string());
     rows.push(vec![
         mark(total(&d.old) != total(&d.new)),
         "total".into(),
@@ -593,6 +560,15 @@ pub fn customer(
         gr(&d.old, po),
         gr(&d.new, pn),
     ]);
+    let flags = |o: &Option<Outcome>| o.as_ref().map_or(String::new(), |o| o.flags.join("; "));
+    if !flags(&d.old).is_empty() || !flags(&d.new).is_empty() {
+        rows.push(vec![
+            mark(flags(&d.old) != flags(&d.new)),
+            "flags".into(),
+            flags(&d.old),
+            flags(&d.new),
+        ]);
+    }
     out.push('\n');
     out.push_str(&grid(&rows, &[]));
     let differing: Vec<_> = d.rows.iter().filter(|x| x.differs()).collect();
@@ -624,15 +600,9 @@ pub fn customer(
                 } else {
                     format!("  ({})", line.note)
                 };
-                out.push_str(&format!(
-                    "    {side} {}{note}\n",
-                    points(Some(line.points), key)
-                ));
+                out.push_str(&format!("    {side} {}{note}\n", points(Some(line.points), key)));
                 for e in line.events.iter().filter_map(|&i| s.events().get(i)) {
-                    out.push_str(&format!(
-                        "        {}\n",
-                        crate::report::explain::event_line(&s, e)
-                    ));
+                    out.push_str(&format!("        {}\n", crate::report::explain::event_line(&s, e)));
                 }
             }
         }
