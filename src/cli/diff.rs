@@ -46,28 +46,17 @@ pub struct Args {
 }
 
 /// Compiles a checked rulebook against the merged schema.
-fn compile(
-    checked: &rulebook::Checked,
-    src: &str,
-    path: &Path,
-    schema: &Arc<Schema>,
-) -> Result<Program, String> {
+fn compile(checked: &rulebook::Checked, src: &str, path: &Path, schema: &Arc<Schema>) -> Result<Program, String> {
     eval::compile(&checked.book, src, schema.clone()).map_err(|diags| {
         print_diagnostics(&diags, path, src);
-        format!(
-            "`{}` cannot be read together with the other rulebook",
-            path.display()
-        )
+        format!("`{}` cannot be read together with the other rulebook", path.display())
     })
 }
 
 pub fn run(args: Args) -> CliResult {
     let (old, new) = (load_rulebook(&args.old)?, load_rulebook(&args.new)?);
     let (old_src, new_src) = (read_text(&args.old)?, read_text(&args.new)?);
-    let (old_path, new_path) = (
-        args.old.display().to_string(),
-        args.new.display().to_string(),
-    );
+    let (old_path, new_path) = (args.old.display().to_string(), args.new.display().to_string());
     let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
         format!(
             "the two rulebooks declare their events incompatibly: {}",
@@ -105,9 +94,7 @@ pub fn run(args: Args) -> CliResult {
 
     if let Some(id) = &args.customer {
         let Some(i) = log.find(id) else {
-            return Err(format!(
-                "customer `{id}` is in neither the event logs nor the roster"
-            ));
+            return Err(format!("customer `{id}` is in neither the event logs nor the roster"));
         };
         let d = CustomerDiff::of(&pair, i);
         let text = match args.format {

@@ -83,14 +83,7 @@ pub fn rule_changes(old: &Side<'_>, new: &Side<'_>) -> Vec<Change> {
     out
 }
 
-fn changed(
-    what: &'static str,
-    key: &str,
-    label: Option<String>,
-    places: Vec<String>,
-    old: &str,
-    new: &str,
-) -> Change {
+fn changed(what: &'static str, key: &str, label: Option<String>, places: Vec<String>, old: &str, new: &str) -> Change {
     Change {
         kind: ChangeKind::Changed,
         what,
@@ -136,14 +129,7 @@ fn header(old: &Side<'_>, new: &Side<'_>, out: &mut Vec<Change>) {
             .map_or("no total".to_string(), |t| format!("total {}", t.node))
     };
     if a.total.as_ref().map(|t| t.node) != b.total.as_ref().map(|t| t.node) {
-        out.push(changed(
-            "total",
-            "total",
-            None,
-            vec![],
-            &total(a),
-            &total(b),
-        ));
+        out.push(changed("total", "total", None, vec![], &total(a), &total(b)));
     }
 }
 
@@ -223,10 +209,7 @@ fn events(old: &Side<'_>, new: &Side<'_>, out: &mut Vec<Change>) {
 
 /// `class power "动力户" default: payment, safety, …`
 fn class_text(c: &Class) -> String {
-    let label = c
-        .label
-        .as_ref()
-        .map_or(String::new(), |l| format!(" {:?}", l.node));
+    let label = c.label.as_ref().map_or(String::new(), |l| format!(" {:?}", l.node));
     let dims: Vec<&str> = c.dimensions.iter().map(|d| d.name.node.as_str()).collect();
     format!(
         "class {}{label}{}: {}",
@@ -238,19 +221,13 @@ fn class_text(c: &Class) -> String {
 
 /// `dimension payment "商业资信" max 30 uses payment` (inline rules are compared as rules).
 fn dim_text(d: &Dimension) -> String {
-    let label = d
-        .label
-        .as_ref()
-        .map_or(String::new(), |l| format!(" {:?}", l.node));
+    let label = d.label.as_ref().map_or(String::new(), |l| format!(" {:?}", l.node));
     let source = match &d.source {
         Source::Uses(g) => format!("uses {}", g.node),
         Source::Rules(_) => "{ rules }".to_string(),
         Source::Assessed(_) => "assessed".to_string(),
     };
-    format!(
-        "dimension {}{label} max {} {source}",
-        d.name.node, d.max.node
-    )
+    format!("dimension {}{label} max {} {source}", d.name.node, d.max.node)
 }
 
 fn classes(old: &Rulebook, new: &Rulebook, out: &mut Vec<Change>) {
@@ -297,13 +274,7 @@ fn classes(old: &Rulebook, new: &Rulebook, out: &mut Vec<Change>) {
             let key = format!("{}.{}", c.name.node, x.name.node);
             let dl = |x: &Dimension| x.label.as_ref().map(|l| l.node.clone());
             match d.dimensions.iter().find(|y| y.name.node == x.name.node) {
-                None => out.push(simple(
-                    ChangeKind::Removed,
-                    "dimension",
-                    key,
-                    dl(x),
-                    dim_text(x),
-                )),
+                None => out.push(simple(ChangeKind::Removed, "dimension", key, dl(x), dim_text(x))),
                 Some(y)
                     if x.max.node != y.max.node
                         && dim_text(x).replace(&x.max.node.to_string(), "")
@@ -313,14 +284,9 @@ fn classes(old: &Rulebook, new: &Rulebook, out: &mut Vec<Change>) {
                     ch.summary = format!("max {} → max {}", x.max.node, y.max.node);
                     out.push(ch);
                 }
-                Some(y) if dim_text(x) != dim_text(y) => out.push(changed(
-                    "dimension",
-                    &key,
-                    dl(y),
-                    vec![],
-                    &dim_text(x),
-                    &dim_text(y),
-                )),
+                Some(y) if dim_text(x) != dim_text(y) => {
+                    out.push(changed("dimension", &key, dl(y), vec![], &dim_text(x), &dim_text(y)))
+                }
                 Some(_) => {}
             }
         }
@@ -381,15 +347,9 @@ fn items(prog: &Program, src: &str) -> Vec<Item> {
         // The same key for another text (a clause ID used twice): number it.
         let same = out
             .iter()
-            .filter(|it| {
-                it.what == what && (it.key == key || it.key.starts_with(&format!("{key} #")))
-            })
+            .filter(|it| it.what == what && (it.key == key || it.key.starts_with(&format!("{key} #"))))
             .count();
-        let key = if same == 0 {
-            key
-        } else {
-            format!("{key} #{}", same + 1)
-        };
+        let key = if same == 0 { key } else { format!("{key} #{}", same + 1) };
         let places = if place.is_empty() {
             vec![]
         } else {
@@ -455,9 +415,7 @@ pub fn words_changed(old: &str, new: &str) -> String {
         }
     }
     let at = |i: usize, j: usize| lcs.get(i * w + j).copied().unwrap_or(0);
-    let same = |i: usize, j: usize| {
-        a.get(i).map(|t| word(old, t)) == b.get(j).map(|t| word(new, t)) && i < n && j < m
-    };
+    let same = |i: usize, j: usize| a.get(i).map(|t| word(old, t)) == b.get(j).map(|t| word(new, t)) && i < n && j < m;
     let mut hunks = Vec::new();
     let (mut i, mut j) = (0, 0);
     let mut last_end = 0; // first token of `a` after the previous hunk

@@ -189,12 +189,7 @@ impl Impact {
             (Some(o), Some(n)) => self.both(pair, i, &o, &n),
             (o, n) => {
                 self.cell(o.as_ref().map(|x| x.grade), n.as_ref().map(|x| x.grade));
-                let class = pair
-                    .log
-                    .customers
-                    .get(i)
-                    .and_then(|c| c.class)
-                    .map_or(0, usize::from);
+                let class = pair.log.customers.get(i).and_then(|c| c.class).map_or(0, usize::from);
                 let side = usize::from(n.is_some());
                 if let Some(x) = self.only.get_mut(class).and_then(|x| x.get_mut(side)) {
                     *x += 1;
@@ -216,8 +211,7 @@ impl Impact {
     fn both(&mut self, pair: &Pair<'_>, i: usize, o: &Outcome, n: &Outcome) {
         self.both += 1;
         self.cell(Some(o.grade), Some(n.grade));
-        let grade_changed = super::table::grade(pair.old.prog, o.grade)
-            != super::table::grade(pair.new.prog, n.grade);
+        let grade_changed = super::table::grade(pair.old.prog, o.grade) != super::table::grade(pair.new.prog, n.grade);
         let delta = n.total - o.total;
         self.total.add(delta, i);
         let (Some(co), Some(cn)) = (
@@ -265,12 +259,7 @@ impl Impact {
         if self.top == 0 {
             return;
         }
-        if self.movers.len() >= self.top
-            && self
-                .movers
-                .last()
-                .is_some_and(|last| last.rank() <= m.rank())
-        {
+        if self.movers.len() >= self.top && self.movers.last().is_some_and(|last| last.rank() <= m.rank()) {
             return;
         }
         let at = self.movers.partition_point(|x| x.rank() < m.rank());
@@ -351,9 +340,7 @@ impl Gate {
         match *self {
             Gate::Count(limit) => n > limit,
             // n / customers > p / 100, exactly: n × 100 × 10⁶ > p_raw × customers.
-            Gate::Percent(p) => {
-                i128::from(n) * 100 * 1_000_000 > i128::from(p.raw()) * i128::from(imp.customers)
-            }
+            Gate::Percent(p) => i128::from(n) * 100 * 1_000_000 > i128::from(p.raw()) * i128::from(imp.customers),
         }
     }
 }

@@ -253,8 +253,7 @@ pub fn render(r: &Report<'_>) -> String {
         new_only: imp.only_new(),
         one_side_by_class,
     };
-    let names =
-        |p: &crate::eval::Program| p.bands.iter().map(|b| b.grade.clone()).collect::<Vec<_>>();
+    let names = |p: &crate::eval::Program| p.bands.iter().map(|b| b.grade.clone()).collect::<Vec<_>>();
     let (old_grades, new_grades) = (names(po), names(pn));
     let cells = imp
         .matrix
@@ -283,11 +282,7 @@ pub fn render(r: &Report<'_>) -> String {
         affected: d.affected,
         up: d.up,
         down: d.down,
-        sum_change: Num::from_raw(i64::try_from(d.sum).unwrap_or(if d.sum < 0 {
-            i64::MIN
-        } else {
-            i64::MAX
-        })),
+        sum_change: Num::from_raw(i64::try_from(d.sum).unwrap_or(if d.sum < 0 { i64::MIN } else { i64::MAX })),
         mean_change: d.mean(),
         mean_change_affected: d.mean_affected(),
         largest: d.largest.map(|(v, i)| Largest {
@@ -346,10 +341,7 @@ pub fn render(r: &Report<'_>) -> String {
             let prog = if l.new { pn } else { po };
             LonelyJ {
                 customer: pair.id(l.customer).to_string(),
-                class: c
-                    .and_then(|c| pair.classes.name_of(c))
-                    .unwrap_or("")
-                    .to_string(),
+                class: c.and_then(|c| pair.classes.name_of(c)).unwrap_or("").to_string(),
                 scored_by: if l.new { "new" } else { "old" },
                 total: l.total,
                 grade: grade(prog, l.grade).to_string(),
@@ -381,19 +373,12 @@ pub fn render(r: &Report<'_>) -> String {
             rejected: s.rejected,
         },
     };
-    serde_json::to_string_pretty(&doc)
-        .unwrap_or_else(|e| format!("{{\"error\":{}}}", report::json_str(&e.to_string())))
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":{}}}", report::json_str(&e.to_string())))
         + "\n"
 }
 
 /// One customer's two results with ledgers, and the lines matched by clause.
-pub fn customer(
-    pair: &Pair<'_>,
-    old: &Side<'_>,
-    new: &Side<'_>,
-    as_of: crate::date::Date,
-    d: &CustomerDiff,
-) -> String {
+pub fn customer(pair: &Pair<'_>, old: &Side<'_>, new: &Side<'_>, as_of: crate::date::Date, d: &CustomerDiff) -> String {
     let side = |prog, o: &Option<Outcome>| {
         o.as_ref().map_or("null".to_string(), |o| {
             report::json_object(

@@ -59,11 +59,8 @@ fn class_map<'c>(cat: &'c Catalog, new: bool, o: &Outcome) -> Option<&'c ClassMa
 
 /// The key of the override that set the outcome's grade, if one did.
 pub(crate) fn override_key(cat: &Catalog, new: bool, o: &Outcome) -> Option<usize> {
-    o.by_override.and_then(|k| {
-        class_map(cat, new, o)
-            .and_then(|m| m.overrides.get(k))
-            .copied()
-    })
+    o.by_override
+        .and_then(|k| class_map(cat, new, o).and_then(|m| m.overrides.get(k)).copied())
 }
 
 /// The key of a ledger line of dimension `j` of the outcome's class.
@@ -99,10 +96,7 @@ impl CustomerDiff {
             let Some(map) = class_map(cat, new, o) else {
                 continue;
             };
-            let dims = prog
-                .classes
-                .get(usize::from(o.class))
-                .map_or(&[][..], |c| &c.dims[..]);
+            let dims = prog.classes.get(usize::from(o.class)).map_or(&[][..], |c| &c.dims[..]);
             for (j, ((dm, res), dp)) in map.dims.iter().zip(&o.dims).zip(dims).enumerate() {
                 let row = match self.dims.iter_mut().find(|r| r.dim == dm.dim) {
                     Some(r) => r,
@@ -123,11 +117,7 @@ impl CustomerDiff {
                     let Some(key) = line_key(map, j, line) else {
                         continue;
                     };
-                    let row = match self
-                        .rows
-                        .iter_mut()
-                        .find(|r| r.dim == dm.dim && r.key == key)
-                    {
+                    let row = match self.rows.iter_mut().find(|r| r.dim == dm.dim && r.key == key) {
                         Some(r) => r,
                         None => {
                             self.rows.push(Row {
@@ -174,27 +164,18 @@ impl CustomerDiff {
                     .map(|r| r.key),
             );
             if d.old.map(|x| x.1) != d.new.map(|x| x.1) {
-                if let Some(m) =
-                    class_map(cat, true, n).and_then(|m| m.dims.iter().find(|x| x.dim == d.dim))
-                {
+                if let Some(m) = class_map(cat, true, n).and_then(|m| m.dims.iter().find(|x| x.dim == d.dim)) {
                     out.push(m.max);
                 }
             }
         }
-        let grade = |p: &Program, x: &Outcome| {
-            p.bands
-                .get(x.grade)
-                .map_or(String::new(), |b| b.grade.clone())
-        };
+        let grade = |p: &Program, x: &Outcome| p.bands.get(x.grade).map_or(String::new(), |b| b.grade.clone());
         if grade(old_prog, o) != grade(new_prog, n) {
             let (ko, kn) = (override_key(cat, false, o), override_key(cat, true, n));
             if ko != kn {
                 out.extend(ko.into_iter().chain(kn));
             }
-            if ko.is_none()
-                && kn.is_none()
-                && band_for(old_prog, n.total) != band_for(new_prog, n.total)
-            {
+            if ko.is_none() && kn.is_none() && band_for(old_prog, n.total) != band_for(new_prog, n.total) {
                 out.push(cat.new.grades);
             }
         }
@@ -220,11 +201,7 @@ impl CustomerDiff {
             .zip(&o.dims)
             .enumerate()
             .filter(|(_, (dm, _))| dm.dim == dim)
-            .flat_map(|(j, (_, res))| {
-                res.ledger
-                    .iter()
-                    .filter(move |l| line_key(map, j, l) == Some(key))
-            })
+            .flat_map(|(j, (_, res))| res.ledger.iter().filter(move |l| line_key(map, j, l) == Some(key)))
             .collect()
     }
 }

@@ -129,9 +129,7 @@ impl Classes {
 
     /// The roster class name of a customer (`None`: the default class).
     pub fn name_of(&self, c: &Customer) -> Option<&str> {
-        c.class
-            .and_then(|u| self.names.get(usize::from(u)))
-            .map(String::as_str)
+        c.class.and_then(|u| self.names.get(usize::from(u))).map(String::as_str)
     }
 }
 
@@ -269,21 +267,11 @@ impl Catalog {
                         let rules = match &d.source {
                             DimSource::Rules(rules) => rules
                                 .iter()
-                                .map(|r| {
-                                    self.key(
-                                        index,
-                                        key_of(&r.meta, None),
-                                        r.meta.label.as_ref(),
-                                        Cause::Rule,
-                                    )
-                                })
+                                .map(|r| self.key(index, key_of(&r.meta, None), r.meta.label.as_ref(), Cause::Rule))
                                 .collect(),
-                            DimSource::Assessed(a) => vec![self.key(
-                                index,
-                                key_of(&a.meta, None),
-                                a.meta.label.as_ref(),
-                                Cause::Assessed,
-                            )],
+                            DimSource::Assessed(a) => {
+                                vec![self.key(index, key_of(&a.meta, None), a.meta.label.as_ref(), Cause::Assessed)]
+                            }
                         };
                         let max = self.key(index, format!("{} max", d.name), None, Cause::Max);
                         DimMap {
@@ -296,14 +284,7 @@ impl Catalog {
                 let overrides = class
                     .overrides
                     .iter()
-                    .map(|o| {
-                        self.key(
-                            index,
-                            key_of(&o.meta, None),
-                            o.meta.label.as_ref(),
-                            Cause::Override,
-                        )
-                    })
+                    .map(|o| self.key(index, key_of(&o.meta, None), o.meta.label.as_ref(), Cause::Override))
                     .collect();
                 ClassMap { dims, overrides }
             })
@@ -337,13 +318,7 @@ pub fn mean(sum: i128, n: u64) -> Num {
     let unit = i128::from(n) * 10_000;
     let q = (sum.abs() * 2 + unit) / (unit * 2);
     let q = if sum < 0 { -q } else { q };
-    Num::from_raw(
-        i64::try_from(q.saturating_mul(10_000)).unwrap_or(if sum < 0 {
-            i64::MIN
-        } else {
-            i64::MAX
-        }),
-    )
+    Num::from_raw(i64::try_from(q.saturating_mul(10_000)).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX }))
 }
 
 /// `part / whole` as a percentage rounded to one decimal: `17.5`.

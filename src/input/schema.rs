@@ -148,9 +148,7 @@ impl Schema {
                         from.push(b);
                         continue;
                     };
-                    let (Some(old), first) =
-                        (kind.attrs.get_mut(i), from.get(i).copied().unwrap_or(0))
-                    else {
+                    let (Some(old), first) = (kind.attrs.get_mut(i), from.get(i).copied().unwrap_or(0)) else {
                         continue;
                     };
                     let conflict = |what: String| MergeConflict {
@@ -164,11 +162,7 @@ impl Schema {
                             kind: ev.name.node.clone(),
                             attr: new.name,
                             books: [first, b],
-                            what: format!(
-                                "is `{}` in {{0}} and `{}` in {{1}}",
-                                old.ty.name(),
-                                new.ty.name()
-                            ),
+                            what: format!("is `{}` in {{0}} and `{}` in {{1}}", old.ty.name(), new.ty.name()),
                         });
                     }
                     old.min = old.min.zip(new.min).map(|(x, y)| x.min(y));
@@ -185,20 +179,14 @@ impl Schema {
                     };
                     old.default = match (old.default, new.default) {
                         (Some(x), Some(y)) if x != y => {
-                            return Err(conflict(
-                                "has one default in {0} and another in {1}".into(),
-                            ))
+                            return Err(conflict("has one default in {0} and another in {1}".into()))
                         }
                         (x, y) => x.or(y),
                     };
                 }
             }
         }
-        Ok(Schema {
-            kinds,
-            by_name,
-            texts,
-        })
+        Ok(Schema { kinds, by_name, texts })
     }
 
     pub fn kind(&self, name: &str) -> Option<u16> {
@@ -260,10 +248,7 @@ fn attr_schema(a: &crate::syntax::ast::AttrDecl, texts: &Texts) -> AttrSchema {
                 })
                 .collect()
         }),
-        default: a
-            .default
-            .as_ref()
-            .and_then(|d| encode_literal(&d.node, texts)),
+        default: a.default.as_ref().and_then(|d| encode_literal(&d.node, texts)),
     }
 }
 
