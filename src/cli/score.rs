@@ -44,7 +44,7 @@ pub fn run(args: Args) -> CliResult {
     let prog = &checked.program;
     let as_of = args.data.as_of();
     let started = std::time::Instant::now();
-    let log = args.data.load(&prog.schema, &prog.class_names())?;
+    let log = args.data.load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
     let loaded = started.elapsed();
     let eval = Evaluator::new(prog, as_of);
     let mut out = BufWriter::with_capacity(1 << 20, open_output(args.output.as_deref())?);

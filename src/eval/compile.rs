@@ -129,6 +129,11 @@ impl Program {
         self.classes.iter().map(|c| c.name.as_str()).collect()
     }
 
+    /// The first day no rule looks at for this as-of date: `as_of − longest window`.
+    pub fn horizon(&self, as_of: crate::date::Date) -> crate::date::Date {
+        as_of.minus_months(self.windows.iter().copied().max().unwrap_or(self.period))
+    }
+
     /// Every dimension name, in first-declared order across classes.
     pub fn dimension_names(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -38,6 +38,8 @@ impl CsvHeader {
 pub struct Context<'a> {
     pub schema: &'a Schema,
     pub header: Option<&'a CsvHeader>,
+    /// Events dated on or before this are validated but not kept.
+    pub horizon: Option<Date>,
     pub name: &'a str,
     pub opts: LoadOptions,
 }
@@ -136,6 +138,11 @@ impl Decoded {
             Some(_) if date > ctx.opts.as_of => {
                 self.vals.truncate(base);
                 self.after_as_of += 1;
+                None
+            }
+            Some(_) if ctx.horizon.is_some_and(|h| date <= h) => {
+                self.vals.truncate(base);
+                self.rows_used += 1;
                 None
             }
             Some(k) => {

@@ -161,7 +161,33 @@ impl std::error::Error for DataError {}
 
 /// Reads every source as one log, plus the roster's customers.
 pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOptions) -> Result<EventLog, DataError> {
+    load_within(sources, schema, roster, opts, Within::default())
+}
+
+/// Hints that let a load keep less.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Within {
+    /// Keep no event dated on or before this: a program whose longest window
+    /// is N months never looks before `as_of − N months`. Such rows are still
+    /// validated, counted as scored, and their customers scored.
+    pub horizon: Option<Date>,
+    /// About how many rows the sources hold (from their sizes), so that the
+    /// event store is reserved once instead of growing by doubling.
+    pub rows: usize,
+}
+
+/// Like `load`, with hints (see `Within`).
+pub fn load_within(
+    sources: Vec<Source>,
+    schema: &Schema,
+    roster: &Roster,
+    opts: LoadOptions,
+    within: Within,
+) -> Result<EventLog, DataError> {
+    let horizon = within.horizon;
     let mut merger = Merger::default();
+    // Reserved address space costs no memory until it is written.
+    merger.events.reserve(within.rows);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
         let file = u16::try_from(file_index)
@@ -172,7 +198,7 @@ pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOp
             Format::Csv => Some(decode::CsvHeader::new(blocks.header()?, schema, &source.name)?),
             Format::Jsonl => None,
         };
-        let ctx = decode::Context { schema, header: header.as_ref(), name: &source.name, opts };
+        let ctx = decode::Context { schema, header: header.as_ref(), name: &source.name, opts, horizon };
         let batch_size = rayon::current_num_threads().max(1) * 2;
         // Decoding batch k+1 on every core overlaps merging batch k.
         let mut pending: Vec<decode::Decoded> = Vec::new();
@@ -194,16 +220,16 @@ pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOp
 }
 
 /// Interns customers and gathers events from decoded blocks, in log order.
-/// Customer ids live once, in one arena; events are kept in per-batch
-/// chunks and placed by a stable counting sort at the end, so memory stays
-/// near 20 bytes an event plus the values.
+/// Customer ids live once, in one arena; events go into one store that is
+/// sorted in place by customer at the end, so memory stays near 20 bytes an
+/// event plus its values.
 #[derive(Default)]
 struct Merger {
     table: hashbrown::HashTable<u32>,
     arena: String,
     /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
     spans: Vec<(usize, usize)>,
-    chunks: Vec<Vec<Event>>,
+    events: Vec<Event>,
     counts: Vec<u32>,
     vals: Vec<i64>,
     summary: Summary,
@@ -262,7 +288,6 @@ impl Merger {
     fn absorb(&mut self, custs: &[u8], rows: Vec<decode::Row>, vals: Vec<i64>, file: u16) {
         let base = self.vals.len() as u32;
         self.vals.extend(vals);
-        let mut chunk = Vec::with_capacity(rows.len());
         for r in rows {
             let id = custs.get(r.cust.0 as usize..r.cust.1 as usize).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
             let cust = self.customer(id);
@@ -270,10 +295,9 @@ impl Merger {
                 if let Some(n) = self.counts.get_mut(cust as usize) {
                     *n += 1;
                 }
-                chunk.push(Event { cust, date: r.date, line: r.line, kind, file, vals: base + r.vals });
+                self.events.push(Event { cust, date: r.date, line: r.line, kind, file, vals: base + r.vals });
             }
         }
-        self.chunks.push(chunk);
     }
 
     fn finish(mut self, roster: &Roster, files: Vec<String>) -> EventLog {
@@ -298,7 +322,8 @@ impl Merger {
                 Customer { class: entry.and_then(|e| e.class), since: entry.and_then(|e| e.since), id }
             })
             .collect();
-        // Stable counting sort: each customer's events stay in log order.
+        // Counting sort in place (American flag sort), then each customer's
+        // few events back into log order.
         let mut starts = Vec::with_capacity(customers.len() + 1);
         let mut at = 0usize;
         for &old in &order {
@@ -306,21 +331,28 @@ impl Merger {
             at += self.counts.get(old as usize).copied().unwrap_or(0) as usize;
         }
         starts.push(at);
+        let mut events = std::mem::take(&mut self.events);
+        events.par_iter_mut().for_each(|e| e.cust = rank.get(e.cust as usize).copied().unwrap_or(0));
         let mut next = starts.clone();
-        let blank = Event { cust: 0, date: crate::date::Date::default(), line: 0, kind: 0, file: 0, vals: 0 };
-        let mut events = vec![blank; at];
-        for chunk in std::mem::take(&mut self.chunks) {
-            for mut e in chunk {
-                let new = rank.get(e.cust as usize).copied().unwrap_or(0);
-                e.cust = new;
-                if let Some(slot) = next.get_mut(new as usize) {
-                    if let Some(dst) = events.get_mut(*slot) {
-                        *dst = e;
+        for c in 0..customers.len() {
+            let end = starts.get(c + 1).copied().unwrap_or(0);
+            loop {
+                let i = next.get(c).copied().unwrap_or(end);
+                if i >= end {
+                    break;
+                }
+                let home = events.get(i).map_or(c, |e| e.cust as usize);
+                if home == c {
+                    if let Some(n) = next.get_mut(c) {
+                        *n += 1;
                     }
-                    *slot += 1;
+                } else if let Some(j) = next.get_mut(home) {
+                    events.swap(i, *j);
+                    *j += 1;
                 }
             }
         }
+        events.par_chunk_by_mut(|a, b| a.cust == b.cust).for_each(|run| run.sort_unstable_by_key(|e| (e.file, e.line)));
         EventLog { files, customers, events, starts, vals: self.vals, summary: self.summary, rejects: self.rejects }
     }
 }
