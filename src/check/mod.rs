@@ -1,6 +1,37 @@
 //! Check stage: independent passes over the AST, each returning every
 //! diagnostic it finds; `check` runs them all and sorts the result by span,
-//! errors before warnings.
+//! errors before warnings. Each pass has its own typed error enum that
+//! converts into the neutral `Diagnostic`.
+//!
+//! A rulebook without errors is fully resolvable: every name it uses is
+//! declared, every condition is true/false, every tier ladder is ordered,
+//! and there is one grades block and at least one class.
+
+mod classes;
+mod duplicates;
+mod events;
+mod grades;
+mod nesting;
+mod numbers;
+mod resolve;
+mod scope;
+mod suggest;
+mod tiers;
+mod types;
+mod usage;
+mod values;
+
+pub use classes::ClassError;
+pub use duplicates::{Declared, DuplicateError};
+pub use events::AttrError;
+pub use grades::GradesError;
+pub use nesting::NestingError;
+pub use numbers::NumberError;
+pub use resolve::{AttrUse, ResolveError};
+pub use tiers::{TierError, TierText};
+pub use types::{Place, Quantity, TypeError};
+pub use usage::UsageWarning;
+pub use values::ValueError;
 
 use crate::diagnostic::{self, Diagnostic};
 use crate::syntax::ast::Rulebook;
@@ -18,4 +49,17 @@ pub fn check(book: &Rulebook) -> Vec<Diagnostic> {
 
 type Pass = fn(&Rulebook) -> Vec<Diagnostic>;
 
-const PASSES: &[Pass] = &[];
+/// The passes, each independent of the others' results.
+const PASSES: &[Pass] = &[
+    duplicates::check,
+    resolve::check,
+    types::check,
+    values::check,
+    events::check,
+    tiers::check,
+    grades::check,
+    numbers::check,
+    nesting::check,
+    classes::check,
+    usage::check,
+];

@@ -1,0 +1,135 @@
+//! Check stage: warnings about a rulebook that is valid but suspicious — a
+//! single deduction larger than its dimension's full marks, an event kind no
+//! rule reads, a rule group no class uses.
+
+use std::collections::HashSet;
+
+use crate::diagnostic::Diagnostic;
+use crate::num::Num;
+use crate::span::{Ident, Spanned};
+use crate::syntax::ast::*;
+
+/// Something probably unintended; never an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsageWarning {
+    /// One deduction larger than the full marks of a dimension that uses it:
+    ///
+    /// ```text
+    /// rules legal { L1 deduct 40 per theft }
+    /// class power { dimension legal max 30 uses legal }
+    /// ```
+    DeductionOverMax {
+        points: Spanned<Num>,
+        dimension: Ident,
+        max: Spanned<Num>,
+    },
+    /// An event kind that no rule or assessed dimension reads:
+    ///
+    /// ```text
+    /// event theft
+    /// event breach
+    /// rules legal { L1 deduct 30 per theft }
+    /// ```
+    UnusedEvent { name: Ident },
+    /// A rule group that no dimension `uses`:
+    ///
+    /// ```text
+    /// rules legal { L1 deduct 30 per theft }
+    /// rules spare { L9 deduct 5 per theft }
+    /// class power { dimension legal max 30 uses legal }
+    /// ```
+    UnusedGroup { name: Ident },
+}
+
+impl From<UsageWarning> for Diagnostic {
+    fn from(w: UsageWarning) -> Self {
+        match w {
+            UsageWarning::DeductionOverMax { points, dimension, max } => Diagnostic::warning(
+                format!(
+                    "deduction of {} is larger than the full marks of `{}`",
+                    points.node, dimension.node
+                ),
+                points.span,
+                format!("deducts {}", points.node),
+            )
+            .with_label(max.span, format!("`{}` has full marks {}", dimension.node, max.node))
+            .with_help("the dimension is clamped at 0, so the extra points can never count; check the amount"),
+            UsageWarning::UnusedEvent { name } => Diagnostic::warning(
+                format!("event kind `{}` is never used", name.node),
+                name.span,
+                "no rule reads it",
+            )
+            .with_help("rows of this kind are read and validated but never score; remove it or write a rule for it"),
+            UsageWarning::UnusedGroup { name } => Diagnostic::warning(
+                format!("rule group `{}` is never used", name.node),
+                name.span,
+                "no dimension `uses` it",
+            )
+            .with_help(format!("add `uses {}` to a dimension, or remove the group", name.node)),
+        }
+    }
+}
+
+pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
+    let scope = super::scope::Scope::new(book);
+    let mut warnings = Vec::new();
+    // A `max` of 0 or less is the `numbers` pass's error.
+    for d in book
+        .classes
+        .iter()
+        .flat_map(|c| &c.dimensions)
+        .filter(|d| d.max.node.is_positive())
+    {
+        let rules: &[Rule] = match &d.source {
+            Source::Rules(rules) => rules,
+            Source::Uses(g) => scope.group(&g.node).map_or(&[], |g| &g.rules),
+            Source::Assessed(_) => &[],
+        };
+        for rule in rules.iter().filter(|r| r.effect.node == Effect::Deduct) {
+            for points in deductions(rule).into_iter().filter(|p| p.node > d.max.node) {
+                warnings.push(UsageWarning::DeductionOverMax {
+                    points: points.clone(),
+                    dimension: d.name.clone(),
+                    max: d.max.clone(),
+                });
+            }
+        }
+    }
+    let mut used: HashSet<&str> = super::scope::rules(book)
+        .flat_map(|r| r.kind.select().kinds.iter().map(|k| k.node.as_str()))
+        .collect();
+    used.extend(super::scope::assessed(book).map(|a| a.kind.node.as_str()));
+    let mut seen = HashSet::new();
+    for e in &book.events {
+        // A duplicate declaration is the `duplicates` pass's error.
+        if seen.insert(e.name.node.as_str()) && !used.contains(e.name.node.as_str()) {
+            warnings.push(UsageWarning::UnusedEvent { name: e.name.clone() });
+        }
+    }
+    let uses: HashSet<&str> = book
+        .classes
+        .iter()
+        .flat_map(|c| &c.dimensions)
+        .filter_map(|d| match &d.source {
+            Source::Uses(g) => Some(g.node.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for g in &book.groups {
+        if seen.insert(g.name.node.as_str()) && !uses.contains(g.name.node.as_str()) {
+            warnings.push(UsageWarning::UnusedGroup { name: g.name.clone() });
+        }
+    }
+    warnings.into_iter().map(Diagnostic::from).collect()
+}
+
+/// The amounts one application of a rule can deduct.
+fn deductions(rule: &Rule) -> Vec<&Spanned<Num>> {
+    match &rule.kind {
+        RuleKind::PerEvent { points, .. } | RuleKind::Once { points, .. } | RuleKind::Absence { points, .. } => {
+            vec![points]
+        }
+        RuleKind::Count { tiers, .. } | RuleKind::Episodes { tiers, .. } => tiers.iter().map(|t| &t.points).collect(),
+    }
+}
