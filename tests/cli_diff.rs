@@ -325,3 +325,26 @@ fn docs_show_real_output() {
         stale.join("\n")
     );
 }
+
+/// The log keeps every event either rulebook's longest window reaches: C01's
+/// theft of 2024-09-01 is older than anything the old rulebook looks at, but
+/// the new one's L7 looks back three years.
+#[test]
+fn events_are_kept_for_the_longer_window_of_the_two() {
+    let run = diff("old.rules", "new.rules", &["--customer", "C01", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v = json(&run);
+    assert_eq!(v["old"]["dimensions"]["legal"], serde_json::json!(30));
+    assert_eq!(v["new"]["dimensions"]["legal"], serde_json::json!(25));
+    let l7: Vec<&Value> = v["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["clause"] == "L7")
+        .collect();
+    assert_eq!(l7.len(), 1);
+    assert_eq!(
+        (l7[0]["old"].clone(), l7[0]["new"].clone()),
+        (Value::Null, serde_json::json!(-5))
+    );
+}

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rulebook::diff::{self, Catalog, Classes, CustomerDiff, Gate, Pair, Report, Side};
 use rulebook::eval::{self, Evaluator, Program};
 use rulebook::input::Schema;
@@ -68,7 +69,9 @@ pub fn run(args: Args) -> CliResult {
     let new_prog = compile(&new, &new_src, &args.new, &schema)?;
     let classes = Classes::of(&old_prog, &new_prog);
     let as_of = args.data.as_of();
-    let log = args.data.load(&schema, &classes.names())?;
+    // Keep every event either rulebook's longest window looks at.
+    let horizon = old_prog.horizon(as_of).min(new_prog.horizon(as_of));
+    let log = args.data.load_within(&schema, &classes.names(), Some(horizon))?;
     let cat = Catalog::new(&old_prog, &new_prog);
     let pair = Pair {
         cat: &cat,
@@ -110,7 +113,7 @@ pub fn run(args: Args) -> CliResult {
     let impact = diff::impact(&pair, args.top);
     let movers: Vec<CustomerDiff> = impact
         .movers
-        .iter()
+        .par_iter()
         .map(|m| CustomerDiff::of(&pair, m.customer))
         .collect();
     let gate = args.fail_if_grade_changes.map(|g| (g, g.fails(&impact)));
