@@ -13,12 +13,13 @@ pub struct Entry {
     /// `None`: the default class (an empty `class` cell).
     pub class: Option<u16>,
     pub since: Option<Date>,
+    /// The line of the roster file.
+    pub line: u64,
 }
 
-/// Roster entries by customer id, in file order.
+/// Roster entries by customer id.
 #[derive(Debug, Default)]
 pub struct Roster {
-    order: Vec<Box<str>>,
     entries: FxHashMap<Box<str>, Entry>,
 }
 
@@ -27,16 +28,17 @@ impl Roster {
         self.entries.get(id)
     }
 
+    /// Every customer of the roster, in no particular order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.order.iter().map(|s| &**s)
+        self.entries.keys().map(|s| &**s)
     }
 
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.entries.is_empty()
     }
 
     /// Reads a roster CSV; `classes` are the rulebook's class names.
@@ -53,16 +55,20 @@ impl Roster {
         let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
         let since = col("since");
         let mut roster = Roster::default();
-        let mut first_line: FxHashMap<Box<str>, u64> = FxHashMap::default();
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                let message = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
-                    _ => format!("cannot be read as CSV: {e}"),
-                };
-                err(line, message)
-            })?;
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    let message = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                        _ => format!("cannot be read as CSV: {e}"),
+                    };
+                    return Err(err(line, message));
+                }
+            }
             let line = rec.position().map_or(0, |p| p.line());
             if rec.len() != header.len() {
                 return Err(err(line, format!("has {} fields, the header has {}", rec.len(), header.len())));
@@ -81,12 +87,10 @@ impl Roster {
                 "" => None,
                 s => Some(Date::parse(s).ok_or_else(|| err(line, format!("since \"{s}\" is not a valid date")))?),
             };
-            if let Some(first) = first_line.get(id) {
-                return Err(err(line, format!("customer \"{id}\" is listed twice (first on line {first})")));
+            if let Some(first) = roster.entries.get(id) {
+                return Err(err(line, format!("customer \"{id}\" is listed twice (first on line {})", first.line)));
             }
-            first_line.insert(id.into(), line);
-            roster.order.push(id.into());
-            roster.entries.insert(id.into(), Entry { class, since });
+            roster.entries.insert(id.into(), Entry { class, since, line });
         }
         Ok(roster)
     }

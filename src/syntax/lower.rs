@@ -217,18 +217,6 @@ fn clause(n: &mut Node<'_>) -> Option<Clause> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::code_len;
-
-    #[test]
-    fn spans_end_at_the_last_token() {
-        assert_eq!(code_len("a == 0 # note\n# more\n  "), 6);
-        assert_eq!(code_len("label \"x # y\" # note"), 13);
-        assert_eq!(code_len("plain"), 5);
-    }
-}
-
 // ── Events ──────────────────────────────────────────────────────────────────
 
 fn event_decl(pair: Pair<'_, Rule>) -> Result<EventDecl> {
@@ -539,18 +527,29 @@ fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
         .map_infix(|lhs, op, rhs| {
             let (lhs, rhs) = (Box::new(lhs?), Box::new(rhs?));
             let span = lhs.span.join(rhs.span);
-            let cmp = |o| ExprKind::Cmp(o, lhs.clone(), rhs.clone());
             let kind = match op.as_rule() {
-                Rule::op_or => ExprKind::Or(lhs.clone(), rhs.clone()),
-                Rule::op_and => ExprKind::And(lhs.clone(), rhs.clone()),
-                Rule::op_eq => cmp(CmpOp::Eq),
-                Rule::op_ne => cmp(CmpOp::Ne),
-                Rule::op_lt => cmp(CmpOp::Lt),
-                Rule::op_le => cmp(CmpOp::Le),
-                Rule::op_gt => cmp(CmpOp::Gt),
-                _ => cmp(CmpOp::Ge),
+                Rule::op_or => ExprKind::Or(lhs, rhs),
+                Rule::op_and => ExprKind::And(lhs, rhs),
+                Rule::op_eq => ExprKind::Cmp(CmpOp::Eq, lhs, rhs),
+                Rule::op_ne => ExprKind::Cmp(CmpOp::Ne, lhs, rhs),
+                Rule::op_lt => ExprKind::Cmp(CmpOp::Lt, lhs, rhs),
+                Rule::op_le => ExprKind::Cmp(CmpOp::Le, lhs, rhs),
+                Rule::op_gt => ExprKind::Cmp(CmpOp::Gt, lhs, rhs),
+                _ => ExprKind::Cmp(CmpOp::Ge, lhs, rhs),
             };
             Ok(Expr { span, kind })
         })
         .parse(pair.into_inner().filter(|p| !matches!(p.as_rule(), Rule::lparen | Rule::rparen)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_len;
+
+    #[test]
+    fn spans_end_at_the_last_token() {
+        assert_eq!(code_len("a == 0 # note\n# more\n  "), 6);
+        assert_eq!(code_len("label \"x # y\" # note"), 13);
+        assert_eq!(code_len("plain"), 5);
+    }
 }
