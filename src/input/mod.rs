@@ -322,8 +322,7 @@ impl Merger {
                 Customer { class: entry.and_then(|e| e.class), since: entry.and_then(|e| e.since), id }
             })
             .collect();
-        // Counting sort in place (American flag sort), then each customer's
-        // few events back into log order.
+        // In place, on every core: by customer, then log order (file, line).
         let mut starts = Vec::with_capacity(customers.len() + 1);
         let mut at = 0usize;
         for &old in &order {
@@ -333,26 +332,7 @@ impl Merger {
         starts.push(at);
         let mut events = std::mem::take(&mut self.events);
         events.par_iter_mut().for_each(|e| e.cust = rank.get(e.cust as usize).copied().unwrap_or(0));
-        let mut next = starts.clone();
-        for c in 0..customers.len() {
-            let end = starts.get(c + 1).copied().unwrap_or(0);
-            loop {
-                let i = next.get(c).copied().unwrap_or(end);
-                if i >= end {
-                    break;
-                }
-                let home = events.get(i).map_or(c, |e| e.cust as usize);
-                if home == c {
-                    if let Some(n) = next.get_mut(c) {
-                        *n += 1;
-                    }
-                } else if let Some(j) = next.get_mut(home) {
-                    events.swap(i, *j);
-                    *j += 1;
-                }
-            }
-        }
-        events.par_chunk_by_mut(|a, b| a.cust == b.cust).for_each(|run| run.sort_unstable_by_key(|e| (e.file, e.line)));
+        events.par_sort_unstable_by_key(|e| (e.cust, e.file, e.line));
         EventLog { files, customers, events, starts, vals: self.vals, summary: self.summary, rejects: self.rejects }
     }
 }
