@@ -94,12 +94,9 @@ impl DataArgs {
         }
     }
 
-    /// Reads the roster and every log against `schema`; writes rejects with `--keep-going`.
-    pub fn load(&self, schema: &Schema, class_names: &[&str]) -> Result<EventLog, String> {
-        self.load_within(schema, class_names, None)
-    }
-
-    /// Like `load`, keeping no event dated on or before `horizon` (see `input::load_within`).
+    /// Reads the roster and every log against `schema`, keeping no event dated
+    /// on or before `horizon` (see `input::load_within`); writes rejects with
+    /// `--keep-going`.
     pub fn load_within(&self, schema: &Schema, class_names: &[&str], horizon: Option<Date>) -> Result<EventLog, String> {
         let roster = self.roster(class_names)?;
         let opts = LoadOptions { as_of: self.as_of(), strict: self.strict, keep_going: self.keep_going };
