@@ -136,7 +136,29 @@ fn run() -> Result<bool, String> {
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    // 2. The reference scorer, in-process: read, fold, score, sort, and
+    // 2. The real binary, first: a child's peak RSS as `wait4` reports it
+    //    starts from its parent's at fork, so the bench process must still
+    //    be small here, before the reference fills it.
+    let binary = rulebook_binary()?;
+    let mut ok = true;
+    let measured = if args.reference_only {
+        None
+    } else if !has_score(&binary) {
+        eprintln!("`{} score` is missing: reporting the reference only", binary.display());
+        None
+    } else {
+        let stderr = dir.join("rulebook.stderr");
+        match run_rulebook(&binary, &events, &roster, Path::new("/dev/null"), &stderr)? {
+            Ok(m) => Some(m),
+            Err(status) => {
+                eprintln!("`rulebook score` failed ({status}); its stderr:\n{}", tail(&stderr, 20));
+                ok = false;
+                None
+            }
+        }
+    };
+
+    // 3. The reference scorer, in-process: read, fold, score, sort, and
     //    write jsonl to a sink (the same work as the binary's run).
     let t = Instant::now();
     let cpu0 = self_usage().0;
@@ -172,26 +194,6 @@ fn run() -> Result<bool, String> {
             batch.rows
         ));
     }
-
-    // 3. The real binary.
-    let binary = rulebook_binary()?;
-    let mut ok = true;
-    let measured = if args.reference_only {
-        None
-    } else if !has_score(&binary) {
-        eprintln!("`{} score` is missing: reporting the reference only", binary.display());
-        None
-    } else {
-        let stderr = dir.join("rulebook.stderr");
-        match run_rulebook(&binary, &events, &roster, Path::new("/dev/null"), &stderr)? {
-            Ok(m) => Some(m),
-            Err(status) => {
-                eprintln!("`rulebook score` failed ({status}); its stderr:\n{}", tail(&stderr, 20));
-                ok = false;
-                None
-            }
-        }
-    };
 
     // 4. The table.
     println!();
