@@ -57,7 +57,9 @@ impl Date {
             return None;
         }
         let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
         };
         Date::from_ymd(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
     }
@@ -114,7 +116,10 @@ pub struct Window {
 
 impl Window {
     pub fn months_to(as_of: Date, months: u32) -> Window {
-        Window { after: as_of.minus_months(months), until: as_of }
+        Window {
+            after: as_of.minus_months(months),
+            until: as_of,
+        }
     }
 
     pub fn contains(self, d: Date) -> bool {
@@ -149,7 +154,17 @@ mod tests {
     #[test]
     fn parses_strictly() {
         assert_eq!(d("2026-03-05").to_string(), "2026-03-05");
-        for bad in ["2026-13-01", "2026-02-29", "2026-3-05", "2026/03/05", "20260305", " 2026-03-05", "2026-03-05 ", "２０２６-03-05", "0000-01-01"] {
+        for bad in [
+            "2026-13-01",
+            "2026-02-29",
+            "2026-3-05",
+            "2026/03/05",
+            "20260305",
+            " 2026-03-05",
+            "2026-03-05 ",
+            "２０２６-03-05",
+            "0000-01-01",
+        ] {
             assert_eq!(Date::parse(bad), None, "{bad}");
         }
         assert!(Date::parse("2024-02-29").is_some());

@@ -27,15 +27,29 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Error, message: message.into(), labels: vec![Label { span, message: label.into() }], help: None }
+        Diagnostic {
+            level: Level::Error,
+            message: message.into(),
+            labels: vec![Label {
+                span,
+                message: label.into(),
+            }],
+            help: None,
+        }
     }
 
     pub fn warning(message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Warning, ..Diagnostic::error(message, span, label) }
+        Diagnostic {
+            level: Level::Warning,
+            ..Diagnostic::error(message, span, label)
+        }
     }
 
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 

@@ -44,7 +44,11 @@ pub fn load(src: &str) -> Result<Checked, Vec<Diagnostic>> {
     }
     let schema = Arc::new(input::Schema::of(&book));
     match eval::compile(&book, src, schema) {
-        Ok(program) => Ok(Checked { book, program, warnings: diags }),
+        Ok(program) => Ok(Checked {
+            book,
+            program,
+            warnings: diags,
+        }),
         Err(errors) => {
             diags.extend(errors);
             diagnostic::sort(&mut diags);

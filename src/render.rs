@@ -15,7 +15,10 @@ pub struct Style {
 
 impl Style {
     /// What tests snapshot: no colour, ASCII lines.
-    pub const PLAIN: Style = Style { color: false, ascii: true };
+    pub const PLAIN: Style = Style {
+        color: false,
+        ascii: true,
+    };
 }
 
 /// Renders diagnostics about `src`, named `file` in the output.
@@ -35,7 +38,9 @@ pub fn render(diags: &[Diagnostic], file: &str, src: &str, style: Style) -> Stri
             let end = r.end.min(src.len());
             r.start.min(end)..end
         };
-        let mut report = Report::build(kind, (file, clamp(d.span().range()))).with_config(config).with_message(&d.message);
+        let mut report = Report::build(kind, (file, clamp(d.span().range())))
+            .with_config(config)
+            .with_message(&d.message);
         for label in &d.labels {
             let mut l = Label::new((file, clamp(label.span.range()))).with_message(&label.message);
             if style.color {

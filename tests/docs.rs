@@ -50,11 +50,7 @@ fn whole(fence: usize, text: &str) -> String {
 /// one class using the group, and grades.
 fn wrap(fence: usize, rules: &str) -> String {
     let book = rulebook::syntax::parse(CREDIT).expect("rules/credit.rules parses");
-    let events: Vec<&str> = book
-        .events
-        .iter()
-        .map(|e| e.span.text(CREDIT).trim())
-        .collect();
+    let events: Vec<&str> = book.events.iter().map(|e| e.span.text(CREDIT).trim()).collect();
     format!(
         "standard \"示例\" period 12 months{}rules example \"示例\" {{\n{rules}}}\n{}\n\
          class sample \"示例\" {{ dimension example \"示例\" max 100 uses example }}\n\
@@ -81,10 +77,7 @@ fn every_rulebook_block_in_docs_loads() {
                 _ => continue,
             };
             seen += 1;
-            let name = format!(
-                "docs/{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            );
+            let name = format!("docs/{}", path.file_name().unwrap_or_default().to_string_lossy());
             let diags = match rulebook::load(&src) {
                 Ok(checked) if fragment || checked.warnings.is_empty() => continue,
                 Ok(checked) => checked.warnings,

@@ -108,11 +108,7 @@ fn assert_canonical_round_trip(name: &str, src: &str) -> String {
         "{name}: does not parse before or after formatting"
     );
     assert!(before == after, "{name}: formatting changed the rulebook");
-    assert_eq!(
-        comments(src),
-        comments(&once),
-        "{name}: comments lost or reordered"
-    );
+    assert_eq!(comments(src), comments(&once), "{name}: comments lost or reordered");
     once
 }
 
@@ -153,18 +149,13 @@ fn a_comment_between_any_two_tokens_survives() {
         assert!(gaps.len() > 100, "{name}: only {} gaps", gaps.len());
         for at in gaps {
             let probe = format!("{} # probe {at}\n{}", &src[..at], &src[at..]);
-            let once =
-                format(&probe).unwrap_or_else(|d| panic!("{name}: probe at {at}: {}", d.message));
+            let once = format(&probe).unwrap_or_else(|d| panic!("{name}: probe at {at}: {}", d.message));
             assert_eq!(fmt(&once), once, "{name}: probe at {at}: not idempotent");
             assert!(
                 parse(&once).is_ok_and(|b| b == book),
                 "{name}: probe at {at}: rules changed"
             );
-            assert_eq!(
-                comments(&probe),
-                comments(&once),
-                "{name}: probe at {at}: comments"
-            );
+            assert_eq!(comments(&probe), comments(&once), "{name}: probe at {at}: comments");
         }
     }
 }
@@ -192,14 +183,8 @@ fn token_gaps(src: &str) -> Vec<usize> {
 #[test]
 fn expressions_keep_their_meaning_and_read_plainly() {
     let cases = [
-        (
-            "a == 1 or b == 2 and c == 3",
-            "a == 1 or (b == 2 and c == 3)",
-        ),
-        (
-            "(a == 1 or b == 2) and c == 3",
-            "(a == 1 or b == 2) and c == 3",
-        ),
+        ("a == 1 or b == 2 and c == 3", "a == 1 or (b == 2 and c == 3)"),
+        ("(a == 1 or b == 2) and c == 3", "(a == 1 or b == 2) and c == 3"),
         ("not a >= 3", "not (a >= 3)"),
         ("not (a) and b", "not a and b"),
         ("not (a and b)", "not (a and b)"),
@@ -244,8 +229,7 @@ fn a_rulebook_that_does_not_parse_is_an_error() {
 
 fn scratch(name: &str, text: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fmt");
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     path
@@ -261,8 +245,7 @@ fn rulebook(args: &[&str], stdin: &str) -> Output {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
     if let Some(mut input) = child.stdin.take() {
-        std::io::Write::write_all(&mut input, stdin.as_bytes())
-            .unwrap_or_else(|e| panic!("stdin: {e}"));
+        std::io::Write::write_all(&mut input, stdin.as_bytes()).unwrap_or_else(|e| panic!("stdin: {e}"));
     }
     child
         .wait_with_output()
@@ -302,10 +285,7 @@ fn fmt_rewrites_in_place_then_check_passes() {
     let out = rulebook(&["fmt", &arg], "");
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     assert_eq!(read(&path), fmt(MESSY));
-    assert_eq!(
-        rulebook(&["fmt", "--check", &arg], "").status.code(),
-        Some(0)
-    );
+    assert_eq!(rulebook(&["fmt", "--check", &arg], "").status.code(), Some(0));
 }
 
 #[test]

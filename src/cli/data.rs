@@ -45,7 +45,9 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
 
 /// Today in UTC.
 pub fn today() -> Date {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     Date::from_days(i32::try_from(secs / 86_400).unwrap_or(0))
 }
 
@@ -66,8 +68,12 @@ impl DataArgs {
                     (None, Some(f)) => f,
                     (None, None) => {
                         // A usage error: exit code 2, like clap's own.
-                        let message = format!("cannot tell the format of `{name}`: name it .csv or .jsonl, or pass --events-format");
-                        clap::Command::new("rulebook").error(clap::error::ErrorKind::ValueValidation, message).exit()
+                        let message = format!(
+                            "cannot tell the format of `{name}`: name it .csv or .jsonl, or pass --events-format"
+                        );
+                        clap::Command::new("rulebook")
+                            .error(clap::error::ErrorKind::ValueValidation, message)
+                            .exit()
                     }
                 };
                 let reader: Box<dyn std::io::Read + Send> = if name == "-" {
@@ -79,7 +85,11 @@ impl DataArgs {
                 } else {
                     Box::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?)
                 };
-                Ok(Source { name: if name == "-" { "<stdin>".into() } else { name }, format, reader })
+                Ok(Source {
+                    name: if name == "-" { "<stdin>".into() } else { name },
+                    format,
+                    reader,
+                })
             })
             .collect()
     }
@@ -97,12 +107,29 @@ impl DataArgs {
     /// Reads the roster and every log against `schema`, keeping no event dated
     /// on or before `horizon` (see `input::load_within`); writes rejects with
     /// `--keep-going`.
-    pub fn load_within(&self, schema: &Schema, class_names: &[&str], horizon: Option<Date>) -> Result<EventLog, String> {
+    pub fn load_within(
+        &self,
+        schema: &Schema,
+        class_names: &[&str],
+        horizon: Option<Date>,
+    ) -> Result<EventLog, String> {
         let roster = self.roster(class_names)?;
-        let opts = LoadOptions { as_of: self.as_of(), strict: self.strict, keep_going: self.keep_going };
+        let opts = LoadOptions {
+            as_of: self.as_of(),
+            strict: self.strict,
+            keep_going: self.keep_going,
+        };
         // A row of a log is at least ~24 bytes: a generous, free reservation (untouched pages cost nothing).
-        let bytes: u64 = self.events.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-        let within = input::Within { horizon, rows: usize::try_from(bytes / 24).unwrap_or(0) };
+        let bytes: u64 = self
+            .events
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let within = input::Within {
+            horizon,
+            rows: usize::try_from(bytes / 24).unwrap_or(0),
+        };
         let log = input::load_within(self.sources()?, schema, &roster, opts, within).map_err(|e| e.to_string())?;
         if self.keep_going {
             self.write_rejects(&log)?;
@@ -115,12 +142,21 @@ impl DataArgs {
         let mut w = std::io::BufWriter::new(File::create(&self.rejects).map_err(err)?);
         writeln!(w, "file,line,reason,row").map_err(err)?;
         for r in &log.rejects {
-            let cells = [rulebook::report::csv_cell(&r.file), r.line.to_string(), rulebook::report::csv_cell(&r.reason), rulebook::report::csv_cell(&r.row)];
+            let cells = [
+                rulebook::report::csv_cell(&r.file),
+                r.line.to_string(),
+                rulebook::report::csv_cell(&r.reason),
+                rulebook::report::csv_cell(&r.row),
+            ];
             writeln!(w, "{}", cells.join(",")).map_err(err)?;
         }
         w.flush().map_err(err)?;
         if !log.rejects.is_empty() {
-            eprintln!("{} rejected row(s) written to {}", log.rejects.len(), self.rejects.display());
+            eprintln!(
+                "{} rejected row(s) written to {}",
+                log.rejects.len(),
+                self.rejects.display()
+            );
         }
         Ok(())
     }
@@ -128,5 +164,9 @@ impl DataArgs {
 
 /// The run summary for stderr.
 pub fn summary(log: &EventLog, as_of: Date) -> String {
-    format!("as of {as_of}: {} customers scored; {}", log.customers.len(), log.summary)
+    format!(
+        "as of {as_of}: {} customers scored; {}",
+        log.customers.len(),
+        log.summary
+    )
 }

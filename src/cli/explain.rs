@@ -35,17 +35,36 @@ pub fn run(args: Args) -> CliResult {
     let src = read_text(&args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
-    let log = args.data.load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
+    let log = args
+        .data
+        .load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
     let Some(i) = log.find(&args.customer) else {
-        return Err(format!("customer `{}` is in neither the event logs nor the roster", args.customer));
+        return Err(format!(
+            "customer `{}` is in neither the event logs nor the roster",
+            args.customer
+        ));
     };
     let eval = Evaluator::new(prog, as_of);
     let outcome = eval.evaluate(&log.customers[i], log.events_of(i), &log.vals, true);
-    let s = Scored { prog, log: &log, customer: i, outcome: &outcome, as_of };
+    let s = Scored {
+        prog,
+        log: &log,
+        customer: i,
+        outcome: &outcome,
+        as_of,
+    };
     let text = match args.format {
-        ExplainFormat::Text => report::explain::text(&s, &Origin { file: &args.rulebook.display().to_string(), src: &src }),
+        ExplainFormat::Text => report::explain::text(
+            &s,
+            &Origin {
+                file: &args.rulebook.display().to_string(),
+                src: &src,
+            },
+        ),
         ExplainFormat::Json => report::json_object(&s, true) + "\n",
     };
-    std::io::stdout().write_all(text.as_bytes()).map_err(|e| format!("cannot write: {e}"))?;
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }

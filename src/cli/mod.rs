@@ -32,7 +32,10 @@ pub fn stderr_style() -> Style {
 /// Prints diagnostics about one file to stderr.
 pub fn print_diagnostics(diags: &[Diagnostic], path: &Path, src: &str) {
     if !diags.is_empty() {
-        eprint!("{}", render::render(diags, &path.display().to_string(), src, stderr_style()));
+        eprint!(
+            "{}",
+            render::render(diags, &path.display().to_string(), src, stderr_style())
+        );
     }
 }
 
@@ -47,7 +50,11 @@ pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
         Err(diags) => {
             print_diagnostics(&diags, path, &src);
             let n = diags.iter().filter(|d| d.is_error()).count();
-            Err(format!("`{}` is not a valid rulebook ({n} error{})", path.display(), if n == 1 { "" } else { "s" }))
+            Err(format!(
+                "`{}` is not a valid rulebook ({n} error{})",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            ))
         }
     }
 }

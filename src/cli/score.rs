@@ -44,7 +44,9 @@ pub fn run(args: Args) -> CliResult {
     let prog = &checked.program;
     let as_of = args.data.as_of();
     let started = std::time::Instant::now();
-    let log = args.data.load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
+    let log = args
+        .data
+        .load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
     let loaded = started.elapsed();
     let eval = Evaluator::new(prog, as_of);
     let mut out = BufWriter::with_capacity(1 << 20, open_output(args.output.as_deref())?);
@@ -54,7 +56,12 @@ pub fn run(args: Args) -> CliResult {
         OutputFormat::Csv => writeln!(out, "{}", report::csv_header(prog)).map_err(io)?,
         OutputFormat::Json => {
             let version = prog.version.as_deref().map_or("null".into(), report::json_str);
-            write!(out, "{{\"standard\":{},\"version\":{version},\"as_of\":\"{as_of}\",\"customers\":[", report::json_str(&prog.name)).map_err(io)?;
+            write!(
+                out,
+                "{{\"standard\":{},\"version\":{version},\"as_of\":\"{as_of}\",\"customers\":[",
+                report::json_str(&prog.name)
+            )
+            .map_err(io)?;
         }
         _ => {}
     }
@@ -66,11 +73,21 @@ pub fn run(args: Args) -> CliResult {
             .into_par_iter()
             .map(|i| {
                 let outcome = eval.evaluate(&log.customers[i], log.events_of(i), &log.vals, ledger);
-                let s = Scored { prog, log: &log, customer: i, outcome: &outcome, as_of };
+                let s = Scored {
+                    prog,
+                    log: &log,
+                    customer: i,
+                    outcome: &outcome,
+                    as_of,
+                };
                 let text = match args.format {
                     OutputFormat::Jsonl => report::json_object(&s, ledger) + "\n",
                     OutputFormat::Csv => report::csv_row(&s) + "\n",
-                    OutputFormat::Json => format!("{}{}", if i == 0 { "\n" } else { ",\n" }, report::json_object(&s, ledger)),
+                    OutputFormat::Json => format!(
+                        "{}{}",
+                        if i == 0 { "\n" } else { ",\n" },
+                        report::json_object(&s, ledger)
+                    ),
                     OutputFormat::Table => String::new(),
                 };
                 (outcome, text)
@@ -87,7 +104,11 @@ pub fn run(args: Args) -> CliResult {
     match args.format {
         OutputFormat::Json => {
             let s = &log.summary;
-            let undeclared: Vec<String> = s.undeclared.iter().map(|(k, n)| format!("{}:{n}", report::json_str(k))).collect();
+            let undeclared: Vec<String> = s
+                .undeclared
+                .iter()
+                .map(|(k, n)| format!("{}:{n}", report::json_str(k)))
+                .collect();
             writeln!(
                 out,
                 "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"used\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"rejected\":{}}}}}",
@@ -101,8 +122,23 @@ pub fn run(args: Args) -> CliResult {
             .map_err(io)?;
         }
         OutputFormat::Table => {
-            let rows: Vec<Scored<'_>> = table_rows.iter().map(|(i, o)| Scored { prog, log: &log, customer: *i, outcome: o, as_of }).collect();
-            writeln!(out, "{} {} — as of {as_of}", prog.name, prog.version.as_deref().unwrap_or("")).map_err(io)?;
+            let rows: Vec<Scored<'_>> = table_rows
+                .iter()
+                .map(|(i, o)| Scored {
+                    prog,
+                    log: &log,
+                    customer: *i,
+                    outcome: o,
+                    as_of,
+                })
+                .collect();
+            writeln!(
+                out,
+                "{} {} — as of {as_of}",
+                prog.name,
+                prog.version.as_deref().unwrap_or("")
+            )
+            .map_err(io)?;
             write!(out, "{}", report::table::render(prog, &rows)).map_err(io)?;
         }
         _ => {}
@@ -110,7 +146,11 @@ pub fn run(args: Args) -> CliResult {
     out.flush().map_err(io)?;
     eprintln!("{}", data::summary(&log, as_of));
     if std::env::var_os("RULEBOOK_TIMING").is_some() {
-        eprintln!("timing: read {:.2?}, evaluate and write {:.2?}", loaded, started.elapsed() - loaded);
+        eprintln!(
+            "timing: read {:.2?}, evaluate and write {:.2?}",
+            loaded,
+            started.elapsed() - loaded
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

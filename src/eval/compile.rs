@@ -77,12 +77,24 @@ pub struct RuleProg {
 #[derive(Debug)]
 pub enum Form {
     /// Points per event; the multiplier is an attribute slot per kind.
-    PerEvent { points: Num, multiplier: Option<Vec<usize>> },
-    Once { points: Num },
-    Absence { points: Num },
-    Count { tiers: Vec<TierProg> },
+    PerEvent {
+        points: Num,
+        multiplier: Option<Vec<usize>>,
+    },
+    Once {
+        points: Num,
+    },
+    Absence {
+        points: Num,
+    },
+    Count {
+        tiers: Vec<TierProg>,
+    },
     /// Severity terms: `None` is the run's length, `Some(slots)` an attribute per kind.
-    Episodes { severity: Vec<Option<Vec<usize>>>, tiers: Vec<TierProg> },
+    Episodes {
+        severity: Vec<Option<Vec<usize>>>,
+        tiers: Vec<TierProg>,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -157,16 +169,39 @@ fn meta(src: &str, clause: &Option<ast::Clause>, label: &Option<crate::span::Spa
 
 /// Compiles a checked rulebook against its schema.
 pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<Program, Vec<Diagnostic>> {
-    let mut c = Compiler { src, schema: &schema, windows: vec![book.header.period.months()], errors: vec![] };
+    let mut c = Compiler {
+        src,
+        schema: &schema,
+        windows: vec![book.header.period.months()],
+        errors: vec![],
+    };
     let grades = book.grades.first();
-    let bands: Vec<BandProg> = grades.map_or(vec![], |g| g.bands.iter().map(|b| BandProg { grade: b.grade.node.clone(), min: b.min.as_ref().map(|m| m.node) }).collect());
-    let grades_meta = grades.map_or(meta(src, &None, &None, book.header.span), |g| meta(src, &g.clause, &g.label, g.span));
+    let bands: Vec<BandProg> = grades.map_or(vec![], |g| {
+        g.bands
+            .iter()
+            .map(|b| BandProg {
+                grade: b.grade.node.clone(),
+                min: b.min.as_ref().map(|m| m.node),
+            })
+            .collect()
+    });
+    let grades_meta = grades.map_or(meta(src, &None, &None, book.header.span), |g| {
+        meta(src, &g.clause, &g.label, g.span)
+    });
     if bands.last().is_none_or(|b| b.min.is_some()) {
-        c.errors.push(Diagnostic::error("the grades have no bottom band", grades.map_or(book.header.span, |g| g.span), "here"));
+        c.errors.push(Diagnostic::error(
+            "the grades have no bottom band",
+            grades.map_or(book.header.span, |g| g.span),
+            "here",
+        ));
     }
     let classes: Vec<ClassProg> = book.classes.iter().map(|class| c.class(book, class, &bands)).collect();
     if classes.is_empty() {
-        c.errors.push(Diagnostic::error("the rulebook declares no class", book.header.span, "add a `class`"));
+        c.errors.push(Diagnostic::error(
+            "the rulebook declares no class",
+            book.header.span,
+            "add a `class`",
+        ));
     }
     let default_class = book.classes.iter().position(|k| k.default).unwrap_or(0) as u16;
     if !c.errors.is_empty() {
@@ -205,14 +240,26 @@ impl Compiler<'_> {
             .into_iter()
             .filter_map(|o| {
                 let Some(band) = bands.iter().position(|b| b.grade == o.grade.node) else {
-                    self.errors.push(Diagnostic::error(format!("unknown grade `{}`", o.grade.node), o.grade.span, "not a band of the grades"));
+                    self.errors.push(Diagnostic::error(
+                        format!("unknown grade `{}`", o.grade.node),
+                        o.grade.span,
+                        "not a band of the grades",
+                    ));
                     return None;
                 };
                 let what = format!("a dimension of class `{}`", class.name.node);
                 match expr::compile(&o.when, &resolve, &self.schema.texts, &what) {
-                    Ok((when, Type::Bool)) => Some(OverrideProg { meta: meta(self.src, &o.clause, &o.label, o.span), band, when }),
+                    Ok((when, Type::Bool)) => Some(OverrideProg {
+                        meta: meta(self.src, &o.clause, &o.label, o.span),
+                        band,
+                        when,
+                    }),
                     Ok(_) => {
-                        self.errors.push(Diagnostic::error("an override needs a condition", o.when.span, "this is not true or false"));
+                        self.errors.push(Diagnostic::error(
+                            "an override needs a condition",
+                            o.when.span,
+                            "this is not true or false",
+                        ));
                         None
                     }
                     Err(d) => {
@@ -222,7 +269,12 @@ impl Compiler<'_> {
                 }
             })
             .collect();
-        ClassProg { name: class.name.node.clone(), label: class.label.as_ref().map(|l| l.node.clone()), dims, overrides }
+        ClassProg {
+            name: class.name.node.clone(),
+            label: class.label.as_ref().map(|l| l.node.clone()),
+            dims,
+            overrides,
+        }
     }
 
     fn dimension(&mut self, book: &ast::Rulebook, d: &ast::Dimension) -> DimProg {
@@ -230,7 +282,11 @@ impl Compiler<'_> {
             Source::Uses(g) => match book.groups.iter().find(|x| x.name.node == g.node) {
                 Some(group) => DimSource::Rules(group.rules.iter().filter_map(|r| self.rule(book, r)).collect()),
                 None => {
-                    self.errors.push(Diagnostic::error(format!("unknown rule group `{}`", g.node), g.span, "no `rules` block has this name"));
+                    self.errors.push(Diagnostic::error(
+                        format!("unknown rule group `{}`", g.node),
+                        g.span,
+                        "no `rules` block has this name",
+                    ));
                     DimSource::Rules(vec![])
                 }
             },
@@ -240,13 +296,22 @@ impl Compiler<'_> {
                 None => DimSource::Rules(vec![]),
             },
         };
-        DimProg { name: d.name.node.clone(), label: d.label.as_ref().map(|l| l.node.clone()), max: d.max.node, source }
+        DimProg {
+            name: d.name.node.clone(),
+            label: d.label.as_ref().map(|l| l.node.clone()),
+            max: d.max.node,
+            source,
+        }
     }
 
     fn kind(&mut self, name: &crate::span::Ident) -> Option<u16> {
         let k = self.schema.kind(&name.node);
         if k.is_none() {
-            self.errors.push(Diagnostic::error(format!("unknown event kind `{}`", name.node), name.span, "no `event` declares this kind"));
+            self.errors.push(Diagnostic::error(
+                format!("unknown event kind `{}`", name.node),
+                name.span,
+                "no `event` declares this kind",
+            ));
         }
         k
     }
@@ -257,11 +322,19 @@ impl Compiler<'_> {
         match k.attrs.iter().position(|a| a.name == attr.node) {
             Some(i) if k.attrs.get(i).is_some_and(|a| ok(a.ty)) => Some(i),
             Some(_) => {
-                self.errors.push(Diagnostic::error(format!("`{}` is not {need}", attr.node), attr.span, format!("this attribute of `{}` has another type", k.name)));
+                self.errors.push(Diagnostic::error(
+                    format!("`{}` is not {need}", attr.node),
+                    attr.span,
+                    format!("this attribute of `{}` has another type", k.name),
+                ));
                 None
             }
             None => {
-                self.errors.push(Diagnostic::error(format!("unknown attribute `{}`", attr.node), attr.span, format!("`{}` has no such attribute", k.name)));
+                self.errors.push(Diagnostic::error(
+                    format!("unknown attribute `{}`", attr.node),
+                    attr.span,
+                    format!("`{}` has no such attribute", k.name),
+                ));
                 None
             }
         }
@@ -269,11 +342,25 @@ impl Compiler<'_> {
 
     fn filter(&mut self, kind: u16, e: &ast::Expr) -> Option<CExpr> {
         let k = self.schema.kind_of(kind)?;
-        let resolve = |name: &str| k.attrs.iter().position(|a| a.name == name).and_then(|i| k.attrs.get(i).map(|a| (i, a.ty)));
-        match expr::compile(e, &resolve, &self.schema.texts, &format!("an attribute of `{}`", k.name)) {
+        let resolve = |name: &str| {
+            k.attrs
+                .iter()
+                .position(|a| a.name == name)
+                .and_then(|i| k.attrs.get(i).map(|a| (i, a.ty)))
+        };
+        match expr::compile(
+            e,
+            &resolve,
+            &self.schema.texts,
+            &format!("an attribute of `{}`", k.name),
+        ) {
             Ok((c, Type::Bool)) => Some(c),
             Ok((_, t)) => {
-                self.errors.push(Diagnostic::error(format!("a filter needs a condition, found a {} value", t.name()), e.span, "this is not true or false"));
+                self.errors.push(Diagnostic::error(
+                    format!("a filter needs a condition, found a {} value", t.name()),
+                    e.span,
+                    "this is not true or false",
+                ));
                 None
             }
             Err(d) => {
@@ -304,7 +391,9 @@ impl Compiler<'_> {
                 }
             }
         }
-        let months = select.window.map_or(self.windows.first().copied().unwrap_or(12), |w| w.months());
+        let months = select
+            .window
+            .map_or(self.windows.first().copied().unwrap_or(12), |w| w.months());
         let window = match self.windows.iter().position(|&m| m == months) {
             Some(i) => i,
             None => {
@@ -312,20 +401,31 @@ impl Compiler<'_> {
                 self.windows.len() - 1
             }
         };
-        let per_kind = |c: &mut Compiler<'_>, attr: &crate::span::Ident, ok: fn(Type) -> bool, need: &str| -> Vec<usize> {
-            let mut slots = vec![0; nkinds];
-            for &k in &ids {
-                if let (Some(s), Some(dst)) = (c.slot(k, attr, ok, need), slots.get_mut(usize::from(k))) {
-                    *dst = s;
+        let per_kind =
+            |c: &mut Compiler<'_>, attr: &crate::span::Ident, ok: fn(Type) -> bool, need: &str| -> Vec<usize> {
+                let mut slots = vec![0; nkinds];
+                for &k in &ids {
+                    if let (Some(s), Some(dst)) = (c.slot(k, attr, ok, need), slots.get_mut(usize::from(k))) {
+                        *dst = s;
+                    }
                 }
-            }
-            slots
+                slots
+            };
+        let tiers = |t: &[ast::Tier]| {
+            t.iter()
+                .map(|t| TierProg {
+                    from: t.from,
+                    to: t.to,
+                    points: t.points.node,
+                })
+                .collect()
         };
-        let tiers = |t: &[ast::Tier]| t.iter().map(|t| TierProg { from: t.from, to: t.to, points: t.points.node }).collect();
         let form = match &r.kind {
             RuleKind::PerEvent { points, multiplier, .. } => Form::PerEvent {
                 points: points.node,
-                multiplier: multiplier.as_ref().map(|m| per_kind(self, m, |t| t == Type::Int, "a whole-number attribute")),
+                multiplier: multiplier
+                    .as_ref()
+                    .map(|m| per_kind(self, m, |t| t == Type::Int, "a whole-number attribute")),
             },
             RuleKind::Once { points, .. } => Form::Once { points: points.node },
             RuleKind::Absence { points, .. } => Form::Absence { points: points.node },
@@ -362,6 +462,11 @@ impl Compiler<'_> {
             Some(f) => Some(self.filter(kind, f)?),
             None => None,
         };
-        Some(AssessedProg { meta: meta(self.src, &a.clause, &a.label, a.span), kind, value, filter })
+        Some(AssessedProg {
+            meta: meta(self.src, &a.clause, &a.label, a.span),
+            kind,
+            value,
+            filter,
+        })
     }
 }

@@ -35,7 +35,11 @@ pub fn compile(e: &Expr, resolve: Resolve<'_>, texts: &Texts, what: &str) -> Res
     let bool_operand = |x: &Expr| -> Result<CExpr, Diagnostic> {
         let (c, t) = compile(x, resolve, texts, what)?;
         if t != Type::Bool {
-            return Err(Diagnostic::error(format!("expected a condition, found a {} value", t.name()), x.span, format!("this is {}", t.name())));
+            return Err(Diagnostic::error(
+                format!("expected a condition, found a {} value", t.name()),
+                x.span,
+                format!("this is {}", t.name()),
+            ));
         }
         Ok(c)
     };
@@ -43,22 +47,46 @@ pub fn compile(e: &Expr, resolve: Resolve<'_>, texts: &Texts, what: &str) -> Res
         ExprKind::Lit(l) => (CExpr::Const(encode_literal(l, texts).unwrap_or(0)), l.ty()),
         ExprKind::Var(name) => match resolve(name) {
             Some((slot, ty)) => (CExpr::Var(slot), ty),
-            None => return Err(Diagnostic::error(format!("unknown name `{name}`"), e.span, format!("not {what}"))),
+            None => {
+                return Err(Diagnostic::error(
+                    format!("unknown name `{name}`"),
+                    e.span,
+                    format!("not {what}"),
+                ))
+            }
         },
         ExprKind::Not(x) => (CExpr::Not(Box::new(bool_operand(x)?)), Type::Bool),
-        ExprKind::And(a, b) => (CExpr::And(Box::new(bool_operand(a)?), Box::new(bool_operand(b)?)), Type::Bool),
-        ExprKind::Or(a, b) => (CExpr::Or(Box::new(bool_operand(a)?), Box::new(bool_operand(b)?)), Type::Bool),
+        ExprKind::And(a, b) => (
+            CExpr::And(Box::new(bool_operand(a)?), Box::new(bool_operand(b)?)),
+            Type::Bool,
+        ),
+        ExprKind::Or(a, b) => (
+            CExpr::Or(Box::new(bool_operand(a)?), Box::new(bool_operand(b)?)),
+            Type::Bool,
+        ),
         ExprKind::Cmp(op, a, b) => {
             let (ca, ta) = compile(a, resolve, texts, what)?;
             let (cb, tb) = compile(b, resolve, texts, what)?;
             if !compatible(ta, tb) {
-                return Err(Diagnostic::error(format!("cannot compare {} with {}", ta.name(), tb.name()), e.span, "these types differ"));
+                return Err(Diagnostic::error(
+                    format!("cannot compare {} with {}", ta.name(), tb.name()),
+                    e.span,
+                    "these types differ",
+                ));
             }
             let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
             if ordered && ta == Type::Bool {
-                return Err(Diagnostic::error(format!("`{}` does not apply to true/false values", op.symbol()), e.span, "use `==` or `!=`"));
+                return Err(Diagnostic::error(
+                    format!("`{}` does not apply to true/false values", op.symbol()),
+                    e.span,
+                    "use `==` or `!=`",
+                ));
             }
-            let node = if ordered && ta == Type::Text { CExpr::TextCmp } else { CExpr::Cmp };
+            let node = if ordered && ta == Type::Text {
+                CExpr::TextCmp
+            } else {
+                CExpr::Cmp
+            };
             (node(*op, Box::new(ca), Box::new(cb)), Type::Bool)
         }
         ExprKind::In(x, set) => {
@@ -66,7 +94,11 @@ pub fn compile(e: &Expr, resolve: Resolve<'_>, texts: &Texts, what: &str) -> Res
             let mut values = Vec::with_capacity(set.len());
             for lit in set {
                 if !compatible(tx, lit.ty()) {
-                    return Err(Diagnostic::error(format!("a {} cannot be in a set of {}", tx.name(), lit.ty().name()), lit.span, "this value has another type"));
+                    return Err(Diagnostic::error(
+                        format!("a {} cannot be in a set of {}", tx.name(), lit.ty().name()),
+                        lit.span,
+                        "this value has another type",
+                    ));
                 }
                 values.push(encode_literal(&lit.node, texts).unwrap_or(0));
             }
@@ -90,7 +122,10 @@ impl CExpr {
             CExpr::Or(a, b) => i64::from(a.eval(var, texts) != 0 || b.eval(var, texts) != 0),
             CExpr::Cmp(op, a, b) => i64::from(holds(*op, a.eval(var, texts).cmp(&b.eval(var, texts)))),
             CExpr::TextCmp(op, a, b) => {
-                let (x, y) = (texts.get(a.eval(var, texts) as u32), texts.get(b.eval(var, texts) as u32));
+                let (x, y) = (
+                    texts.get(a.eval(var, texts) as u32),
+                    texts.get(b.eval(var, texts) as u32),
+                );
                 i64::from(holds(*op, x.cmp(&y)))
             }
             CExpr::In(x, set) => i64::from(set.contains(&x.eval(var, texts))),

@@ -61,12 +61,17 @@ impl<'p> Evaluator<'p> {
     }
 
     fn window(&self, i: usize) -> Window {
-        self.windows.get(i).copied().unwrap_or(Window { after: self.as_of, until: self.as_of })
+        self.windows.get(i).copied().unwrap_or(Window {
+            after: self.as_of,
+            until: self.as_of,
+        })
     }
 
     /// The customer's class: its roster class, else the default.
     pub fn class_of(&self, c: &Customer) -> u16 {
-        c.class.filter(|&k| usize::from(k) < self.prog.classes.len()).unwrap_or(self.prog.default_class)
+        c.class
+            .filter(|&k| usize::from(k) < self.prog.classes.len())
+            .unwrap_or(self.prog.default_class)
     }
 
     /// Scores one customer. `vals` is the log's value arena; with `ledger`,
@@ -74,7 +79,14 @@ impl<'p> Evaluator<'p> {
     pub fn evaluate(&self, c: &Customer, events: &[Event], vals: &[i64], ledger: bool) -> Outcome {
         let class_ix = self.class_of(c);
         let Some(class) = self.prog.classes.get(usize::from(class_ix)) else {
-            return Outcome { class: class_ix, dims: vec![], total: Num::ZERO, grade: 0, by_override: None, flags: vec![] };
+            return Outcome {
+                class: class_ix,
+                dims: vec![],
+                total: Num::ZERO,
+                grade: 0,
+                by_override: None,
+                flags: vec![],
+            };
         };
         let mut flags = Vec::new();
         let period = self.window(0);
@@ -99,51 +111,106 @@ impl<'p> Evaluator<'p> {
                             .iter()
                             .enumerate()
                             .filter(|(_, e)| e.kind == a.kind && period.contains(e.date))
-                            .filter(|(_, e)| a.filter.as_ref().is_none_or(|f| f.holds(&|s| val(vals, e, s), &self.prog.schema.texts)))
+                            .filter(|(_, e)| {
+                                a.filter
+                                    .as_ref()
+                                    .is_none_or(|f| f.holds(&|s| val(vals, e, s), &self.prog.schema.texts))
+                            })
                             .max_by_key(|(_, e)| (e.date, e.file, e.line));
                         raw = match latest {
                             Some((i, e)) => {
                                 let v = Num::from_raw(val(vals, e, a.value));
                                 if ledger {
-                                    lines.push(Line { rule: None, points: v, events: vec![i], note: format!("assessed {v} on {}", e.date) });
+                                    lines.push(Line {
+                                        rule: None,
+                                        points: v,
+                                        events: vec![i],
+                                        note: format!("assessed {v} on {}", e.date),
+                                    });
                                 }
                                 v
                             }
                             None => {
                                 flags.push(format!("not assessed: {}", d.name));
                                 if ledger {
-                                    lines.push(Line { rule: None, points: Num::ZERO, events: vec![], note: "no assessment in the period".into() });
+                                    lines.push(Line {
+                                        rule: None,
+                                        points: Num::ZERO,
+                                        events: vec![],
+                                        note: "no assessment in the period".into(),
+                                    });
                                 }
                                 Num::ZERO
                             }
                         };
                     }
                 }
-                DimOutcome { raw, score: raw.clamp_to(Num::ZERO, d.max), ledger: lines }
+                DimOutcome {
+                    raw,
+                    score: raw.clamp_to(Num::ZERO, d.max),
+                    ledger: lines,
+                }
             })
             .collect();
         let total: Num = dims.iter().map(|d| d.score).sum();
-        let slot = |s: usize| if s == expr::TOTAL { total.raw() } else { dims.get(s).map_or(0, |d| d.score.raw()) };
-        let by_override = class.overrides.iter().position(|o| o.when.holds(&slot, &self.prog.schema.texts));
+        let slot = |s: usize| {
+            if s == expr::TOTAL {
+                total.raw()
+            } else {
+                dims.get(s).map_or(0, |d| d.score.raw())
+            }
+        };
+        let by_override = class
+            .overrides
+            .iter()
+            .position(|o| o.when.holds(&slot, &self.prog.schema.texts));
         let grade = match by_override.and_then(|i| class.overrides.get(i)) {
             Some(o) => o.band,
-            None => self.prog.bands.iter().position(|b| b.min.is_none_or(|m| total >= m)).unwrap_or(self.prog.bands.len().saturating_sub(1)),
+            None => self
+                .prog
+                .bands
+                .iter()
+                .position(|b| b.min.is_none_or(|m| total >= m))
+                .unwrap_or(self.prog.bands.len().saturating_sub(1)),
         };
-        Outcome { class: class_ix, dims, total, grade, by_override, flags }
+        Outcome {
+            class: class_ix,
+            dims,
+            total,
+            grade,
+            by_override,
+            flags,
+        }
     }
 
     /// The points of one rule (signed), and its ledger lines.
-    fn rule(&self, r: &RuleProg, since: Option<Date>, events: &[Event], vals: &[i64], lines: &mut Vec<Line>, ledger: bool) -> Num {
+    fn rule(
+        &self,
+        r: &RuleProg,
+        since: Option<Date>,
+        events: &[Event],
+        vals: &[i64],
+        lines: &mut Vec<Line>,
+        ledger: bool,
+    ) -> Num {
         let window = self.window(r.window);
         let texts = &self.prog.schema.texts;
         let matching = events.iter().enumerate().filter(|(_, e)| {
             r.kinds.get(usize::from(e.kind)).copied().unwrap_or(false)
                 && window.contains(e.date)
-                && r.filter.get(usize::from(e.kind)).and_then(Option::as_ref).is_none_or(|f| f.holds(&|s| val(vals, e, s), texts))
+                && r.filter
+                    .get(usize::from(e.kind))
+                    .and_then(Option::as_ref)
+                    .is_none_or(|f| f.holds(&|s| val(vals, e, s), texts))
         });
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let mut push = |points: Num, events: Vec<usize>, note: String| {
-            lines.push(Line { rule: None, points, events, note });
+            lines.push(Line {
+                rule: None,
+                points,
+                events,
+                note,
+            });
             points
         };
         match &r.form {
@@ -187,7 +254,11 @@ impl<'p> Evaluator<'p> {
                 match since {
                     Some(s) if s > first => {
                         if ledger {
-                            push(Num::ZERO, vec![], format!("not applied: history starts {s}, after the window's first day {first}"));
+                            push(
+                                Num::ZERO,
+                                vec![],
+                                format!("not applied: history starts {s}, after the window's first day {first}"),
+                            );
                         }
                         Num::ZERO
                     }
@@ -203,7 +274,11 @@ impl<'p> Evaluator<'p> {
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 let n = u32::try_from(used.len()).unwrap_or(u32::MAX);
                 match tier(tiers, n) {
-                    Some(t) => push(sign(t.points), used, format!("{n} event{} → tier {}", plural(n as usize), show_tier(t))),
+                    Some(t) => push(
+                        sign(t.points),
+                        used,
+                        format!("{n} event{} → tier {}", plural(n as usize), show_tier(t)),
+                    ),
                     None => Num::ZERO,
                 }
             }
@@ -243,7 +318,13 @@ impl<'p> Evaluator<'p> {
                         sum += sign(t.points);
                         if ledger {
                             let used = run.iter().map(|&(_, _, i)| i).collect();
-                            let note = format!("episode {}..{} ({length} month{}), severity {sev} → tier {}", month(first), month(last), plural(length as usize), show_tier(t));
+                            let note = format!(
+                                "episode {}..{} ({length} month{}), severity {sev} → tier {}",
+                                month(first),
+                                month(last),
+                                plural(length as usize),
+                                show_tier(t)
+                            );
                             push(sign(t.points), used, note);
                         }
                     }

@@ -23,10 +23,7 @@ pub(super) fn literal(src: &str, lit: &Literal, span: Span) -> String {
 
 /// `{"branch", "substation"}`
 pub(super) fn set(src: &str, items: &[Spanned<Literal>]) -> String {
-    let items: Vec<String> = items
-        .iter()
-        .map(|l| literal(src, &l.node, l.span))
-        .collect();
+    let items: Vec<String> = items.iter().map(|l| literal(src, &l.node, l.span)).collect();
     format!("{{{}}}", items.join(", "))
 }
 
@@ -58,31 +55,13 @@ fn write(src: &str, e: &Expr, parens: bool, out: &mut String) {
         // `a or (b and c)`: the parentheses `and` does not need, but readers do.
         ExprKind::Or(a, b) => {
             let and = |x: &Expr| matches!(x.kind, ExprKind::And(..));
-            binary(
-                src,
-                (a, and(a)),
-                " or ",
-                (b, precedence(b) <= 1 || and(b)),
-                out,
-            );
+            binary(src, (a, and(a)), " or ", (b, precedence(b) <= 1 || and(b)), out);
         }
-        ExprKind::And(a, b) => binary(
-            src,
-            (a, precedence(a) < 2),
-            " and ",
-            (b, precedence(b) < 3),
-            out,
-        ),
+        ExprKind::And(a, b) => binary(src, (a, precedence(a) < 2), " and ", (b, precedence(b) < 3), out),
         // `(a < b) == false`: a comparison inside a comparison is always bracketed.
         ExprKind::Cmp(op, a, b) => {
             let op = format!(" {} ", op.symbol());
-            binary(
-                src,
-                (a, precedence(a) <= 4),
-                &op,
-                (b, precedence(b) <= 4),
-                out,
-            );
+            binary(src, (a, precedence(a) <= 4), &op, (b, precedence(b) <= 4), out);
         }
         ExprKind::In(x, items) => {
             write(src, x, precedence(x) < 5, out);

@@ -86,11 +86,7 @@ fn header(p: &mut Printer<'_>, h: &Header) {
         last = end(p, v.span);
     }
     p.member(0, first, h.span.start as usize, last);
-    p.cont(
-        0,
-        format!("period {}", duration(&h.period)),
-        end(p, h.period.span),
-    );
+    p.cont(0, format!("period {}", duration(&h.period)), end(p, h.period.span));
     if let Some(t) = &h.total {
         p.cont(0, format!("total {}", number(p, t)), end(p, t.span));
     }
@@ -111,10 +107,7 @@ fn attr(p: &Printer<'_>, a: &AttrDecl) -> String {
         s.push_str(&format!(" in {}", set(p.src, allowed)));
     }
     if let Some(d) = &a.default {
-        s.push_str(&format!(
-            " = {}",
-            super::expr::literal(p.src, &d.node, d.span)
-        ));
+        s.push_str(&format!(" = {}", super::expr::literal(p.src, &d.node, d.span)));
     }
     s
 }
@@ -184,18 +177,14 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize) {
     head.push_str(r.effect.word());
     let select = r.kind.select();
     match &r.kind {
-        RuleKind::PerEvent {
-            points, multiplier, ..
-        } => {
+        RuleKind::PerEvent { points, multiplier, .. } => {
             head.push_str(&format!(" {}", number(p, points)));
             if let Some(m) = multiplier {
                 head.push_str(&format!(" x {}", m.node));
             }
             head.push_str(" per");
         }
-        RuleKind::Once { points, .. } => {
-            head.push_str(&format!(" {} once if any", number(p, points)))
-        }
+        RuleKind::Once { points, .. } => head.push_str(&format!(" {} once if any", number(p, points))),
         RuleKind::Absence { points, .. } => head.push_str(&format!(" {} if no", number(p, points))),
         RuleKind::Count { .. } => head.push_str(" by count of"),
         RuleKind::Episodes { .. } => head.push_str(" per episode of"),
@@ -212,9 +201,7 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize) {
     }
     let (severity, tiers) = match &r.kind {
         RuleKind::Count { tiers, .. } => (None, Some(tiers)),
-        RuleKind::Episodes {
-            severity, tiers, ..
-        } => (Some(severity), Some(tiers)),
+        RuleKind::Episodes { severity, tiers, .. } => (Some(severity), Some(tiers)),
         _ => (None, None),
     };
     let mut tiers_from = end(p, select.span);
@@ -236,20 +223,10 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize) {
     }
     // Comments among the tiers: one tier per line, so each keeps its comment.
     parts.push(("{".to_string(), open_at + 1));
-    flow(
-        p,
-        indent,
-        Span::new(r.span.start as usize, open_at + 1),
-        parts,
-    );
+    flow(p, indent, Span::new(r.span.start as usize, open_at + 1), parts);
     p.opens();
     for t in tiers {
-        p.member(
-            indent + INDENT,
-            tier(p, t),
-            t.span.start as usize,
-            end(p, t.span),
-        );
+        p.member(indent + INDENT, tier(p, t), t.span.start as usize, end(p, t.span));
     }
     p.close(indent, end(p, r.span));
 }
@@ -280,11 +257,7 @@ fn flow(p: &mut Printer<'_>, indent: usize, span: Span, parts: Vec<(String, usiz
     let last = lines.len().saturating_sub(1);
     for (i, (line, end)) in lines.into_iter().enumerate() {
         // The last line ends where the whole rule ends (after any `)`).
-        let end = if i == last {
-            end.max(code_end(p.src, span))
-        } else {
-            end
-        };
+        let end = if i == last { end.max(code_end(p.src, span)) } else { end };
         if i == 0 {
             p.member(indent, line, span.start as usize, end);
         } else {
@@ -335,10 +308,9 @@ fn class(p: &mut Printer<'_>, c: &Class) {
         Dim(&'a Dimension),
         Over(&'a Override),
     }
-    let mut members: Vec<(u32, Member<'_>)> =
-        (c.dimensions.iter().map(|d| (d.span.start, Member::Dim(d))))
-            .chain(c.overrides.iter().map(|o| (o.span.start, Member::Over(o))))
-            .collect();
+    let mut members: Vec<(u32, Member<'_>)> = (c.dimensions.iter().map(|d| (d.span.start, Member::Dim(d))))
+        .chain(c.overrides.iter().map(|o| (o.span.start, Member::Over(o))))
+        .collect();
     members.sort_by_key(|(start, _)| *start);
     block(p, 0, head, c.span, members.is_empty(), |p| {
         for (_, m) in &members {
@@ -363,10 +335,7 @@ fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize) {
         Source::Assessed(a) => {
             p.member(indent, head, start, end(p, d.max.span));
             let mut line = rule_start(p, &a.clause, &a.label);
-            line.push_str(&format!(
-                "assessed {} of latest {}",
-                a.value.node, a.kind.node
-            ));
+            line.push_str(&format!("assessed {} of latest {}", a.value.node, a.kind.node));
             if let Some(f) = &a.filter {
                 line.push_str(&format!(" where {}", expr(p.src, f)));
             }
@@ -384,11 +353,7 @@ fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize) {
 }
 
 fn override_decl(p: &mut Printer<'_>, o: &Override, indent: usize) {
-    let head = format!(
-        "{}grade {}",
-        rule_start(p, &o.clause, &o.label),
-        o.grade.node
-    );
+    let head = format!("{}grade {}", rule_start(p, &o.clause, &o.label), o.grade.node);
     let parts = vec![
         (head, end(p, o.grade.span)),
         (format!("when {}", expr(p.src, &o.when)), end(p, o.span)),
@@ -464,8 +429,7 @@ fn open(p: &mut Printer<'_>, indent: usize, head: String, span: Span) {
 
 /// ` "label"`, or nothing.
 fn label(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
-    l.as_ref()
-        .map_or(String::new(), |l| format!(" {}", text(p, l)))
+    l.as_ref().map_or(String::new(), |l| format!(" {}", text(p, l)))
 }
 
 /// Where the last token of `span` ends.

@@ -31,18 +31,9 @@ pub(super) fn comments(src: &str) -> Vec<Comment<'_>> {
                 let rest = src.get(i..).unwrap_or("");
                 let len = rest.find(['\n', '\r']).unwrap_or(rest.len());
                 let text = rest.get(..len).unwrap_or(rest).trim_end();
-                let line_start = src
-                    .get(..i)
-                    .and_then(|b| b.rfind('\n'))
-                    .map_or(0, |n| n + 1);
-                let own_line = src
-                    .get(line_start..i)
-                    .is_some_and(|b| b.chars().all(is_space));
-                out.push(Comment {
-                    pos: i,
-                    text,
-                    own_line,
-                });
+                let line_start = src.get(..i).and_then(|b| b.rfind('\n')).map_or(0, |n| n + 1);
+                let own_line = src.get(line_start..i).is_some_and(|b| b.chars().all(is_space));
+                out.push(Comment { pos: i, text, own_line });
                 // Resume after the comment's last character.
                 for _ in text.chars().skip(1) {
                     chars.next();
@@ -132,10 +123,8 @@ pub(super) fn blank_before(src: &str, pos: usize) -> bool {
 /// Whether only spaces, commas and closing parentheses lie between `from` and
 /// `to`, on one line: a comment at `to` then trails the token ending at `from`.
 pub(super) fn trails(src: &str, from: usize, to: usize) -> bool {
-    src.get(from..to).is_some_and(|gap| {
-        gap.chars()
-            .all(|c| matches!(c, ' ' | '\t' | '\u{3000}' | ',' | ')'))
-    })
+    src.get(from..to)
+        .is_some_and(|gap| gap.chars().all(|c| matches!(c, ' ' | '\t' | '\u{3000}' | ',' | ')')))
 }
 
 /// Columns a text takes in a terminal: East Asian wide characters take two.

@@ -25,7 +25,14 @@ pub struct Blocks {
 
 impl Blocks {
     pub fn new(reader: Box<dyn Read + Send>, format: Format, name: &str) -> Result<Blocks, DataError> {
-        let mut b = Blocks { reader, format, name: name.to_string(), carry: Vec::new(), line: 1, eof: false };
+        let mut b = Blocks {
+            reader,
+            format,
+            name: name.to_string(),
+            carry: Vec::new(),
+            line: 1,
+            eof: false,
+        };
         b.fill(3)?;
         if b.carry.starts_with(b"\xEF\xBB\xBF") {
             b.carry.drain(..3);
@@ -34,7 +41,11 @@ impl Blocks {
     }
 
     fn io_error(&self, e: std::io::Error) -> DataError {
-        DataError { file: self.name.clone(), line: 0, message: format!("cannot read: {e}") }
+        DataError {
+            file: self.name.clone(),
+            line: 0,
+            message: format!("cannot read: {e}"),
+        }
     }
 
     /// Reads until `carry` holds at least `want` bytes or the input ends.
@@ -66,7 +77,11 @@ impl Blocks {
             }
             if self.eof {
                 if self.carry.is_empty() {
-                    return Err(DataError { file: self.name.clone(), line: 0, message: "is empty: expected a header row".into() });
+                    return Err(DataError {
+                        file: self.name.clone(),
+                        line: 0,
+                        message: "is empty: expected a header row".into(),
+                    });
                 }
                 self.line += 1;
                 return Ok(std::mem::take(&mut self.carry));
@@ -92,7 +107,11 @@ impl Blocks {
         let mut want = BLOCK;
         loop {
             self.fill(want)?;
-            let cut = if self.eof { Some(self.carry.len()) } else { record_end(&self.carry, self.format, false).map(|e| e + 1) };
+            let cut = if self.eof {
+                Some(self.carry.len())
+            } else {
+                record_end(&self.carry, self.format, false).map(|e| e + 1)
+            };
             match cut {
                 Some(0) => return Ok(None),
                 Some(cut) => {
@@ -112,10 +131,18 @@ impl Blocks {
 /// `buf`, outside CSV quotes.
 fn record_end(buf: &[u8], format: Format, first: bool) -> Option<usize> {
     if format == Format::Jsonl {
-        return if first { memchr::memchr(b'\n', buf) } else { memchr::memrchr(b'\n', buf) };
+        return if first {
+            memchr::memchr(b'\n', buf)
+        } else {
+            memchr::memrchr(b'\n', buf)
+        };
     }
     if memchr::memchr(b'"', buf).is_none() {
-        return if first { memchr::memchr(b'\n', buf) } else { memchr::memrchr(b'\n', buf) };
+        return if first {
+            memchr::memchr(b'\n', buf)
+        } else {
+            memchr::memrchr(b'\n', buf)
+        };
     }
     let mut in_quotes = false;
     let mut last = None;
@@ -147,7 +174,12 @@ mod tests {
     #[test]
     fn blocks_cover_every_byte_and_count_lines() {
         let text = "customer,date\n".to_string() + &"c1,2026-01-01\n".repeat(700_000);
-        let mut blocks = Blocks::new(Box::new(std::io::Cursor::new(text.clone().into_bytes())), Format::Csv, "x.csv").unwrap_or_else(|e| panic!("{e}"));
+        let mut blocks = Blocks::new(
+            Box::new(std::io::Cursor::new(text.clone().into_bytes())),
+            Format::Csv,
+            "x.csv",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(blocks.header().unwrap_or_default(), b"customer,date");
         let mut total = 0;
         let mut next_line = 2;

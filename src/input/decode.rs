@@ -20,17 +20,33 @@ pub struct CsvHeader {
 
 impl CsvHeader {
     pub fn new(header: Vec<u8>, schema: &Schema, file: &str) -> Result<CsvHeader, DataError> {
-        let err = |message: String| DataError { file: file.to_string(), line: 1, message };
+        let err = |message: String| DataError {
+            file: file.to_string(),
+            line: 1,
+            message,
+        };
         let text = String::from_utf8(header).map_err(|_| err("the header is not valid UTF-8".into()))?;
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
         let names: Vec<String> = match rdr.records().next() {
             Some(Ok(rec)) => rec.iter().map(str::to_string).collect(),
             _ => return Err(err("the header row cannot be read".into())),
         };
         let col = |want: &str| names.iter().position(|n| n == want);
         let required = |want: &str| col(want).ok_or_else(|| err(format!("the header has no `{want}` column")));
-        let attrs = schema.kinds.iter().map(|k| k.attrs.iter().map(|a| col(&a.name)).collect()).collect();
-        Ok(CsvHeader { width: names.len(), customer: required("customer")?, date: required("date")?, kind: required("kind")?, attrs })
+        let attrs = schema
+            .kinds
+            .iter()
+            .map(|k| k.attrs.iter().map(|a| col(&a.name)).collect())
+            .collect();
+        Ok(CsvHeader {
+            width: names.len(),
+            customer: required("customer")?,
+            date: required("date")?,
+            kind: required("kind")?,
+            attrs,
+        })
     }
 }
 
@@ -79,16 +95,33 @@ impl Decoded {
     /// Records a bad row; returns false when decoding must stop.
     fn bad(&mut self, ctx: &Context<'_>, line: u64, message: String, raw: impl FnOnce() -> String) -> bool {
         if ctx.opts.keep_going {
-            self.rejects.push(Reject { file: ctx.name.to_string(), line, reason: message, row: raw() });
+            self.rejects.push(Reject {
+                file: ctx.name.to_string(),
+                line,
+                reason: message,
+                row: raw(),
+            });
             true
         } else {
-            self.error = Some(DataError { file: ctx.name.to_string(), line, message });
+            self.error = Some(DataError {
+                file: ctx.name.to_string(),
+                line,
+                message,
+            });
             false
         }
     }
 
     /// Decodes one row given a way to read its fields; `Err` is the reason it is bad.
-    fn row<'c>(&mut self, ctx: &Context<'_>, line: u64, customer: Cell<'c>, date: Cell<'c>, kind: Cell<'c>, attr: impl Fn(u16, usize, &AttrSchema) -> Cell<'c>) -> Result<(), String> {
+    fn row<'c>(
+        &mut self,
+        ctx: &Context<'_>,
+        line: u64,
+        customer: Cell<'c>,
+        date: Cell<'c>,
+        kind: Cell<'c>,
+        attr: impl Fn(u16, usize, &AttrSchema) -> Cell<'c>,
+    ) -> Result<(), String> {
         let customer = text_field("customer", customer)?;
         if customer.is_empty() {
             return Err("customer is missing".into());
@@ -108,10 +141,17 @@ impl Decoded {
                     Cell::Bytes([]) => None,
                     Cell::Json(serde_json::Value::Null) => None,
                     Cell::Bytes(b) => {
-                        let s = std::str::from_utf8(b).map_err(|_| format!("{} \"{}\" is not valid UTF-8", a.name, String::from_utf8_lossy(b)))?;
-                        Some(a.decode_text(s, &ctx.schema.texts).map_err(|e| format!("{} \"{s}\" {e}", a.name)))
+                        let s = std::str::from_utf8(b)
+                            .map_err(|_| format!("{} \"{}\" is not valid UTF-8", a.name, String::from_utf8_lossy(b)))?;
+                        Some(
+                            a.decode_text(s, &ctx.schema.texts)
+                                .map_err(|e| format!("{} \"{s}\" {e}", a.name)),
+                        )
                     }
-                    Cell::Json(v) => Some(a.decode_json(v, &ctx.schema.texts).map_err(|e| format!("{} {v} {e}", a.name))),
+                    Cell::Json(v) => Some(
+                        a.decode_json(v, &ctx.schema.texts)
+                            .map_err(|e| format!("{} {v} {e}", a.name)),
+                    ),
                 };
                 let v = match (value, a.default) {
                     (Some(v), _) => v,
@@ -152,7 +192,13 @@ impl Decoded {
         };
         let start = self.custs.len() as u32;
         self.custs.extend_from_slice(customer.as_bytes());
-        self.rows_out.push(Row { cust: (start, self.custs.len() as u32), date, line: line.min(u64::from(u32::MAX)) as u32, kind, vals: base as u32 });
+        self.rows_out.push(Row {
+            cust: (start, self.custs.len() as u32),
+            date,
+            line: line.min(u64::from(u32::MAX)) as u32,
+            kind,
+            vals: base as u32,
+        });
         Ok(())
     }
 }
@@ -160,7 +206,9 @@ impl Decoded {
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
-        Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| format!("{name} \"{}\" is not valid UTF-8", String::from_utf8_lossy(b))),
+        Cell::Bytes(b) => {
+            std::str::from_utf8(b).map_err(|_| format!("{name} \"{}\" is not valid UTF-8", String::from_utf8_lossy(b)))
+        }
         Cell::Json(serde_json::Value::String(s)) => Ok(s),
         Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
         Cell::Json(v) => Err(format!("{name} {v} is not text")),
@@ -180,7 +228,10 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         return plain_csv_block(ctx, h, b);
     }
     let mut out = Decoded::default();
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(b.bytes.as_slice());
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(b.bytes.as_slice());
     let mut rec = csv::ByteRecord::new();
     // Line numbers come from counting newlines up to each record's first byte.
     let (mut counted_to, mut newlines) = (0usize, 0u64);
@@ -239,15 +290,31 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 
 /// Decodes one CSV record; returns false when decoding must stop.
 fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]]) -> bool {
-    let raw = || fields.iter().map(|f| String::from_utf8_lossy(f)).collect::<Vec<_>>().join(",");
+    let raw = || {
+        fields
+            .iter()
+            .map(|f| String::from_utf8_lossy(f))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     if fields.len() != h.width {
         let message = format!("has {} fields, the header has {}", fields.len(), h.width);
         return out.bad(ctx, line, message, raw);
     }
     let cell = |i: usize| fields.get(i).map_or(Cell::Absent, |f| Cell::Bytes(f));
-    let result = out.row(ctx, line, cell(h.customer), cell(h.date), cell(h.kind), |kind, slot, _| {
-        h.attrs.get(usize::from(kind)).and_then(|cols| cols.get(slot).copied().flatten()).map_or(Cell::Absent, cell)
-    });
+    let result = out.row(
+        ctx,
+        line,
+        cell(h.customer),
+        cell(h.date),
+        cell(h.kind),
+        |kind, slot, _| {
+            h.attrs
+                .get(usize::from(kind))
+                .and_then(|cols| cols.get(slot).copied().flatten())
+                .map_or(Cell::Absent, cell)
+        },
+    );
     match result {
         Ok(()) => true,
         Err(message) => out.bad(ctx, line, message, raw),
@@ -279,7 +346,9 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
             }
         };
         let cell = |k: &str| obj.get(k).map_or(Cell::Absent, Cell::Json);
-        let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, _, a| cell(&a.name));
+        let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, _, a| {
+            cell(&a.name)
+        });
         if let Err(message) = result {
             if !out.bad(ctx, line, message, raw) {
                 break;

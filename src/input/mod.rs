@@ -95,7 +95,10 @@ pub struct EventLog {
 
 impl EventLog {
     pub fn events_of(&self, customer: usize) -> &[Event] {
-        let (a, b) = (self.starts.get(customer).copied().unwrap_or(0), self.starts.get(customer + 1).copied().unwrap_or(0));
+        let (a, b) = (
+            self.starts.get(customer).copied().unwrap_or(0),
+            self.starts.get(customer + 1).copied().unwrap_or(0),
+        );
         self.events.get(a..b).unwrap_or(&[])
     }
 
@@ -121,7 +124,14 @@ pub struct Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let skipped: u64 = self.undeclared.values().sum();
-        write!(f, "{} rows read: {} scored, {} dated after the as-of date (ignored), {} skipped", self.rows + self.rejected, self.used, self.after_as_of, skipped)?;
+        write!(
+            f,
+            "{} rows read: {} scored, {} dated after the as-of date (ignored), {} skipped",
+            self.rows + self.rejected,
+            self.used,
+            self.after_as_of,
+            skipped
+        )?;
         if !self.undeclared.is_empty() {
             let kinds: Vec<String> = self.undeclared.iter().map(|(k, n)| format!("{k} {n}")).collect();
             write!(f, " as undeclared kinds ({})", kinds.join(", "))?;
@@ -190,15 +200,24 @@ pub fn load_within(
     merger.events.reserve(within.rows);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
-        let file = u16::try_from(file_index)
-            .map_err(|_| DataError { file: source.name.clone(), line: 0, message: "too many event files (at most 65535)".into() })?;
+        let file = u16::try_from(file_index).map_err(|_| DataError {
+            file: source.name.clone(),
+            line: 0,
+            message: "too many event files (at most 65535)".into(),
+        })?;
         files.push(source.name.clone());
         let mut blocks = block::Blocks::new(source.reader, source.format, &source.name)?;
         let header = match source.format {
             Format::Csv => Some(decode::CsvHeader::new(blocks.header()?, schema, &source.name)?),
             Format::Jsonl => None,
         };
-        let ctx = decode::Context { schema, header: header.as_ref(), name: &source.name, opts, horizon };
+        let ctx = decode::Context {
+            schema,
+            header: header.as_ref(),
+            name: &source.name,
+            opts,
+            horizon,
+        };
         let batch_size = rayon::current_num_threads().max(1) * 2;
         // Decoding batch k+1 on every core overlaps merging batch k.
         let mut pending: Vec<decode::Decoded> = Vec::new();
@@ -260,7 +279,12 @@ impl Merger {
         self.spans.push((start, self.arena.len()));
         self.counts.push(0);
         let (arena, spans) = (&self.arena, &self.spans);
-        let rehash = |&j: &u32| spans.get(j as usize).and_then(|&(a, b)| arena.get(a..b)).map_or(0, hash_id);
+        let rehash = |&j: &u32| {
+            spans
+                .get(j as usize)
+                .and_then(|&(a, b)| arena.get(a..b))
+                .map_or(0, hash_id)
+        };
         self.table.insert_unique(hash, i, rehash);
         i
     }
@@ -289,13 +313,23 @@ impl Merger {
         let base = self.vals.len() as u32;
         self.vals.extend(vals);
         for r in rows {
-            let id = custs.get(r.cust.0 as usize..r.cust.1 as usize).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
+            let id = custs
+                .get(r.cust.0 as usize..r.cust.1 as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or("");
             let cust = self.customer(id);
             if let Some(kind) = r.kind {
                 if let Some(n) = self.counts.get_mut(cust as usize) {
                     *n += 1;
                 }
-                self.events.push(Event { cust, date: r.date, line: r.line, kind, file, vals: base + r.vals });
+                self.events.push(Event {
+                    cust,
+                    date: r.date,
+                    line: r.line,
+                    kind,
+                    file,
+                    vals: base + r.vals,
+                });
             }
         }
     }
@@ -319,7 +353,11 @@ impl Merger {
             .map(|&old| {
                 let id: Box<str> = self.name(old).into();
                 let entry = roster.get(&id);
-                Customer { class: entry.and_then(|e| e.class), since: entry.and_then(|e| e.since), id }
+                Customer {
+                    class: entry.and_then(|e| e.class),
+                    since: entry.and_then(|e| e.since),
+                    id,
+                }
             })
             .collect();
         // In place, on every core: by customer, then log order (file, line).
@@ -331,8 +369,18 @@ impl Merger {
         }
         starts.push(at);
         let mut events = std::mem::take(&mut self.events);
-        events.par_iter_mut().for_each(|e| e.cust = rank.get(e.cust as usize).copied().unwrap_or(0));
+        events
+            .par_iter_mut()
+            .for_each(|e| e.cust = rank.get(e.cust as usize).copied().unwrap_or(0));
         events.par_sort_unstable_by_key(|e| (e.cust, e.file, e.line));
-        EventLog { files, customers, events, starts, vals: self.vals, summary: self.summary, rejects: self.rejects }
+        EventLog {
+            files,
+            customers,
+            events,
+            starts,
+            vals: self.vals,
+            summary: self.summary,
+            rejects: self.rejects,
+        }
     }
 }

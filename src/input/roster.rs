@@ -43,13 +43,25 @@ impl Roster {
 
     /// Reads a roster CSV; `classes` are the rulebook's class names.
     pub fn read(reader: impl Read, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
-        let err = |line: u64, message: String| DataError { file: name.to_string(), line, message };
+        let err = |line: u64, message: String| DataError {
+            file: name.to_string(),
+            line,
+            message,
+        };
         let mut bytes = Vec::new();
         let mut reader = reader;
-        reader.read_to_end(&mut bytes).map_err(|e| err(0, format!("cannot read: {e}")))?;
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| err(0, format!("cannot read: {e}")))?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(body);
-        let header = rdr.headers().map_err(|e| err(1, format!("the header cannot be read: {e}")))?.clone();
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(body);
+        let header = rdr
+            .headers()
+            .map_err(|e| err(1, format!("the header cannot be read: {e}")))?
+            .clone();
         let col = |want: &str| header.iter().position(|h| h == want);
         let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
         let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
@@ -71,7 +83,10 @@ impl Roster {
             }
             let line = rec.position().map_or(0, |p| p.line());
             if rec.len() != header.len() {
-                return Err(err(line, format!("has {} fields, the header has {}", rec.len(), header.len())));
+                return Err(err(
+                    line,
+                    format!("has {} fields, the header has {}", rec.len(), header.len()),
+                ));
             }
             let id = rec.get(customer).unwrap_or("");
             if id.is_empty() {
@@ -80,7 +95,13 @@ impl Roster {
             let class = match rec.get(class).unwrap_or("") {
                 "" => None,
                 c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
-                    err(line, format!("class \"{c}\" is not a class of the rulebook (expected one of {})", classes.join(", ")))
+                    err(
+                        line,
+                        format!(
+                            "class \"{c}\" is not a class of the rulebook (expected one of {})",
+                            classes.join(", ")
+                        ),
+                    )
                 })? as u16),
             };
             let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
@@ -88,7 +109,10 @@ impl Roster {
                 s => Some(Date::parse(s).ok_or_else(|| err(line, format!("since \"{s}\" is not a valid date")))?),
             };
             if let Some(first) = roster.entries.get(id) {
-                return Err(err(line, format!("customer \"{id}\" is listed twice (first on line {})", first.line)));
+                return Err(err(
+                    line,
+                    format!("customer \"{id}\" is listed twice (first on line {})", first.line),
+                ));
             }
             roster.entries.insert(id.into(), Entry { class, since, line });
         }

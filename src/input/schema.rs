@@ -99,7 +99,10 @@ impl Schema {
                 })
                 .collect();
             by_name.insert(ev.name.node.clone(), kinds.len() as u16);
-            kinds.push(KindSchema { name: ev.name.node.clone(), attrs });
+            kinds.push(KindSchema {
+                name: ev.name.node.clone(),
+                attrs,
+            });
         }
         Schema { kinds, by_name, texts }
     }

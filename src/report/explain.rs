@@ -57,15 +57,32 @@ impl Origin<'_> {
 pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
     let prog = s.prog;
     let o = s.outcome;
-    let Some(class) = prog.classes.get(usize::from(o.class)) else { return String::new() };
+    let Some(class) = prog.classes.get(usize::from(o.class)) else {
+        return String::new();
+    };
     let mut out = String::new();
     let label = |l: &Option<String>| l.as_ref().map_or(String::new(), |l| format!(" {l}"));
-    out.push_str(&format!("customer {}  class {}{}  as of {}\n", s.id(), class.name, label(&class.label), s.as_of));
+    out.push_str(&format!(
+        "customer {}  class {}{}  as of {}\n",
+        s.id(),
+        class.name,
+        label(&class.label),
+        s.as_of
+    ));
     let version = prog.version.as_ref().map_or(String::new(), |v| format!(" version {v}"));
-    out.push_str(&format!("standard {}{version}, period {} months ending {}\n", prog.name, prog.period, s.as_of));
+    out.push_str(&format!(
+        "standard {}{version}, period {} months ending {}\n",
+        prog.name, prog.period, s.as_of
+    ));
     let events = s.events();
     for (d, r) in class.dims.iter().zip(&o.dims) {
-        out.push_str(&format!("\n{}{}  max {}  → {}\n", d.name, label(&d.label), d.max, r.score));
+        out.push_str(&format!(
+            "\n{}{}  max {}  → {}\n",
+            d.name,
+            label(&d.label),
+            d.max,
+            r.score
+        ));
         if r.ledger.is_empty() {
             out.push_str("  no rule fired: full marks\n");
         }
@@ -74,8 +91,16 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
             let clause = m.and_then(|m| m.clause.clone()).unwrap_or_else(|| "-".into());
             let rule_label = m.and_then(|m| m.label.clone()).unwrap_or_default();
             let at = m.map_or(String::new(), |m| origin.line_of(m));
-            let points = if matches!(d.source, DimSource::Assessed(_)) { line.points.to_string() } else { signed(line.points) };
-            let note = if line.note.is_empty() { String::new() } else { format!("  ({})", line.note) };
+            let points = if matches!(d.source, DimSource::Assessed(_)) {
+                line.points.to_string()
+            } else {
+                signed(line.points)
+            };
+            let note = if line.note.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", line.note)
+            };
             out.push_str(&format!("  {clause} {rule_label}  {points}{note}  [{at}]\n"));
             for &i in &line.events {
                 if let Some(e) = events.get(i) {
@@ -95,13 +120,27 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
     match o.by_override.and_then(|i| class.overrides.get(i)) {
         Some(ov) => {
             let clause = ov.meta.clause.clone().unwrap_or_default();
-            out.push_str(&format!("grade {grade}: override {clause}{} holds ({})  [{}]\n", label(&ov.meta.label), ov.meta.text, origin.line_of(&ov.meta)));
+            out.push_str(&format!(
+                "grade {grade}: override {clause}{} holds ({})  [{}]\n",
+                label(&ov.meta.label),
+                ov.meta.text,
+                origin.line_of(&ov.meta)
+            ));
         }
         None => {
             let band = prog.bands.get(o.grade);
-            let rule = band.and_then(|b| b.min).map_or("the bottom band".to_string(), |m| format!("total {} >= {m}", o.total));
-            let clause = prog.grades_meta.clause.clone().map_or(String::new(), |c| format!(" {c}"));
-            out.push_str(&format!("grade {grade}: band{clause}, {rule}  [{}]\n", origin.line_of(&prog.grades_meta)));
+            let rule = band
+                .and_then(|b| b.min)
+                .map_or("the bottom band".to_string(), |m| format!("total {} >= {m}", o.total));
+            let clause = prog
+                .grades_meta
+                .clause
+                .clone()
+                .map_or(String::new(), |c| format!(" {c}"));
+            out.push_str(&format!(
+                "grade {grade}: band{clause}, {rule}  [{}]\n",
+                origin.line_of(&prog.grades_meta)
+            ));
         }
     }
     for f in &o.flags {
@@ -116,7 +155,9 @@ fn ledger_sum(lines: &[Line]) -> String {
 
 /// The ledger as a JSON object keyed by dimension.
 pub fn ledger_json(s: &Scored<'_>) -> String {
-    let Some(class) = s.prog.classes.get(usize::from(s.outcome.class)) else { return "{}".into() };
+    let Some(class) = s.prog.classes.get(usize::from(s.outcome.class)) else {
+        return "{}".into();
+    };
     let events = s.events();
     let dims: Vec<String> = class
         .dims
@@ -130,15 +171,35 @@ pub fn ledger_json(s: &Scored<'_>) -> String {
                     let m = meta(d, l);
                     let clause = m.and_then(|m| m.clause.as_deref()).map_or("null".into(), json_str);
                     let label = m.and_then(|m| m.label.as_deref()).map_or("null".into(), json_str);
-                    let evs: Vec<String> = l.events.iter().filter_map(|&i| events.get(i)).map(|e| json_str(&event_line(s, e))).collect();
-                    format!("{{\"clause\":{clause},\"label\":{label},\"points\":{},\"note\":{},\"events\":[{}]}}", l.points, json_str(&l.note), evs.join(","))
+                    let evs: Vec<String> = l
+                        .events
+                        .iter()
+                        .filter_map(|&i| events.get(i))
+                        .map(|e| json_str(&event_line(s, e)))
+                        .collect();
+                    format!(
+                        "{{\"clause\":{clause},\"label\":{label},\"points\":{},\"note\":{},\"events\":[{}]}}",
+                        l.points,
+                        json_str(&l.note),
+                        evs.join(",")
+                    )
                 })
                 .collect();
-            format!("{}:{{\"max\":{},\"raw\":{},\"score\":{},\"lines\":[{}]}}", json_str(&d.name), d.max, r.raw, r.score, lines.join(","))
+            format!(
+                "{}:{{\"max\":{},\"raw\":{},\"score\":{},\"lines\":[{}]}}",
+                json_str(&d.name),
+                d.max,
+                r.raw,
+                r.score,
+                lines.join(",")
+            )
         })
         .collect();
     let decided = match s.outcome.by_override.and_then(|i| class.overrides.get(i)) {
-        Some(o) => format!("{{\"override\":{}}}", o.meta.clause.as_deref().map_or("null".into(), json_str)),
+        Some(o) => format!(
+            "{{\"override\":{}}}",
+            o.meta.clause.as_deref().map_or("null".into(), json_str)
+        ),
         None => format!("{{\"band\":{}}}", json_str(s.grade())),
     };
     format!("{{\"dimensions\":{{{}}},\"grade_by\":{decided}}}", dims.join(","))

@@ -28,7 +28,10 @@ impl Scored<'_> {
     }
 
     pub fn class_name(&self) -> &str {
-        self.prog.classes.get(usize::from(self.outcome.class)).map_or("", |c| &c.name)
+        self.prog
+            .classes
+            .get(usize::from(self.outcome.class))
+            .map_or("", |c| &c.name)
     }
 
     pub fn grade(&self) -> &str {
@@ -38,7 +41,11 @@ impl Scored<'_> {
     /// (name, score) of each of the class's dimensions.
     pub fn dimensions(&self) -> impl Iterator<Item = (&str, Num)> {
         let class = self.prog.classes.get(usize::from(self.outcome.class));
-        class.into_iter().flat_map(|c| c.dims.iter()).zip(&self.outcome.dims).map(|(d, o)| (d.name.as_str(), o.score))
+        class
+            .into_iter()
+            .flat_map(|c| c.dims.iter())
+            .zip(&self.outcome.dims)
+            .map(|(d, o)| (d.name.as_str(), o.score))
     }
 
     pub fn events(&self) -> &[Event] {
@@ -122,10 +129,19 @@ pub fn csv_header(prog: &Program) -> String {
 
 /// One CSV row; a dimension the customer's class lacks is an empty cell.
 pub fn csv_row(s: &Scored<'_>) -> String {
-    let mut cells = vec![csv_cell(s.id()), csv_cell(s.class_name()), s.outcome.total.to_string(), csv_cell(s.grade())];
+    let mut cells = vec![
+        csv_cell(s.id()),
+        csv_cell(s.class_name()),
+        s.outcome.total.to_string(),
+        csv_cell(s.grade()),
+    ];
     let dims: Vec<(&str, Num)> = s.dimensions().collect();
     for name in s.prog.dimension_names() {
-        cells.push(dims.iter().find(|(n, _)| *n == name).map_or(String::new(), |(_, v)| v.to_string()));
+        cells.push(
+            dims.iter()
+                .find(|(n, _)| *n == name)
+                .map_or(String::new(), |(_, v)| v.to_string()),
+        );
     }
     cells.join(",")
 }

@@ -8,7 +8,12 @@ use crate::eval::Program;
 pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
     let dims = prog.dimension_names();
     let label = |name: &str| {
-        prog.classes.iter().flat_map(|c| &c.dims).find(|d| d.name == name).and_then(|d| d.label.clone()).unwrap_or_default()
+        prog.classes
+            .iter()
+            .flat_map(|c| &c.dims)
+            .find(|d| d.name == name)
+            .and_then(|d| d.label.clone())
+            .unwrap_or_default()
     };
     let mut head1 = vec!["customer".to_string(), "class".into(), "total".into(), "grade".into()];
     let mut head2 = vec![String::new(); 4];
@@ -18,10 +23,20 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
     }
     let mut body: Vec<Vec<String>> = Vec::new();
     for s in rows {
-        let mut cells = vec![s.id().to_string(), s.class_name().to_string(), s.outcome.total.to_string(), s.grade().to_string()];
+        let mut cells = vec![
+            s.id().to_string(),
+            s.class_name().to_string(),
+            s.outcome.total.to_string(),
+            s.grade().to_string(),
+        ];
         let scores: Vec<(&str, crate::num::Num)> = s.dimensions().collect();
         for d in &dims {
-            cells.push(scores.iter().find(|(n, _)| n == d).map_or("-".to_string(), |(_, v)| v.to_string()));
+            cells.push(
+                scores
+                    .iter()
+                    .find(|(n, _)| n == d)
+                    .map_or("-".to_string(), |(_, v)| v.to_string()),
+            );
         }
         if !s.outcome.flags.is_empty() {
             cells.push(s.outcome.flags.join("; "));
@@ -31,7 +46,13 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
     let ncols = head1.len();
     let widths: Vec<usize> = (0..ncols)
         .map(|i| {
-            std::iter::once(&head1).chain(std::iter::once(&head2)).chain(&body).filter_map(|r| r.get(i)).map(|c| display_width(c)).max().unwrap_or(0)
+            std::iter::once(&head1)
+                .chain(std::iter::once(&head2))
+                .chain(&body)
+                .filter_map(|r| r.get(i))
+                .map(|c| display_width(c))
+                .max()
+                .unwrap_or(0)
         })
         .collect();
     let numeric = |i: usize| i == 2 || i >= 4;

@@ -151,7 +151,9 @@ pub struct Clause {
 impl Clause {
     /// The clause IDs this clause names: `P1-P3` names P1, P2 and P3.
     pub fn ids(&self) -> Vec<String> {
-        let Some(last) = &self.last else { return vec![self.first.clone()] };
+        let Some(last) = &self.last else {
+            return vec![self.first.clone()];
+        };
         let split = |s: &str| {
             let at = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
             (s[..at].to_string(), s[at..].parse::<u32>().ok())
@@ -203,7 +205,11 @@ impl Effect {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RuleKind {
     /// `deduct 5 x persons per unqualified_electrician`
-    PerEvent { points: Spanned<Num>, multiplier: Option<Ident>, select: Selector },
+    PerEvent {
+        points: Spanned<Num>,
+        multiplier: Option<Ident>,
+        select: Selector,
+    },
     /// `deduct 5 once if any management_deficiency`
     Once { points: Spanned<Num>, select: Selector },
     /// `bonus 5 if no arrears within 12 months`
@@ -211,7 +217,11 @@ pub enum RuleKind {
     /// `deduct by count of breach { 1 => 20, 2+ => 30 }`
     Count { select: Selector, tiers: Vec<Tier> },
     /// `deduct per episode of arrears severity max(length, months) { ... }`
-    Episodes { select: Selector, severity: Vec<Severity>, tiers: Vec<Tier> },
+    Episodes {
+        select: Selector,
+        severity: Vec<Severity>,
+        tiers: Vec<Tier>,
+    },
 }
 
 /// Which events a rule looks at.
@@ -364,10 +374,14 @@ impl Rulebook {
     /// Every rule list: each group's and each inline dimension's.
     pub fn rule_lists(&self) -> impl Iterator<Item = &[Rule]> {
         let groups = self.groups.iter().map(|g| g.rules.as_slice());
-        let inline = self.classes.iter().flat_map(|c| c.dimensions.iter()).filter_map(|d| match &d.source {
-            Source::Rules(rules) => Some(rules.as_slice()),
-            _ => None,
-        });
+        let inline = self
+            .classes
+            .iter()
+            .flat_map(|c| c.dimensions.iter())
+            .filter_map(|d| match &d.source {
+                Source::Rules(rules) => Some(rules.as_slice()),
+                _ => None,
+            });
         groups.chain(inline)
     }
 

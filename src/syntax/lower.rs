@@ -62,7 +62,10 @@ struct Node<'i> {
 
 impl<'i> Node<'i> {
     fn new(pair: Pair<'i, Rule>) -> Self {
-        Node { span: span_of(&pair), children: pair.into_inner().peekable() }
+        Node {
+            span: span_of(&pair),
+            children: pair.into_inner().peekable(),
+        }
     }
 
     /// The next child, which must be a `rule`.
@@ -95,8 +98,14 @@ impl<'i> Node<'i> {
 pub(super) fn file(pair: Pair<'_, Rule>) -> Result<Rulebook> {
     let mut n = Node::new(pair);
     let header = header(n.take(Rule::header)?)?;
-    let mut book =
-        Rulebook { header, events: vec![], groups: vec![], classes: vec![], overrides: vec![], grades: vec![] };
+    let mut book = Rulebook {
+        header,
+        events: vec![],
+        groups: vec![],
+        classes: vec![],
+        overrides: vec![],
+        grades: vec![],
+    };
     for item in n.children {
         match item.as_rule() {
             Rule::event_decl => book.events.push(event_decl(item)?),
@@ -129,7 +138,13 @@ fn header(pair: Pair<'_, Rule>) -> Result<Header> {
         }
         None => None,
     };
-    Ok(Header { name, version, period, total, span: n.span })
+    Ok(Header {
+        name,
+        version,
+        period,
+        total,
+        span: n.span,
+    })
 }
 
 fn duration(pair: Pair<'_, Rule>) -> Result<Duration> {
@@ -140,7 +155,11 @@ fn duration(pair: Pair<'_, Rule>) -> Result<Duration> {
         Some(Rule::kw_years) => Unit::Years,
         _ => Unit::Months,
     };
-    Ok(Duration { count: count.node, unit, span: n.span })
+    Ok(Duration {
+        count: count.node,
+        unit,
+        span: n.span,
+    })
 }
 
 fn name(pair: Pair<'_, Rule>) -> Ident {
@@ -179,9 +198,16 @@ fn number(pair: Pair<'_, Rule>) -> Result<Spanned<Num>> {
 
 fn integer(pair: Pair<'_, Rule>) -> Result<Spanned<u32>> {
     let span = span_of(&pair);
-    pair.as_str().parse::<u32>().map(|v| Spanned::new(v, span)).map_err(|_| {
-        Diagnostic::error(format!("whole number `{}` is too large", pair.as_str()), span, "this number")
-    })
+    pair.as_str()
+        .parse::<u32>()
+        .map(|v| Spanned::new(v, span))
+        .map_err(|_| {
+            Diagnostic::error(
+                format!("whole number `{}` is too large", pair.as_str()),
+                span,
+                "this number",
+            )
+        })
 }
 
 fn literal(pair: Pair<'_, Rule>) -> Result<Spanned<Literal>> {
@@ -205,7 +231,10 @@ fn literal(pair: Pair<'_, Rule>) -> Result<Spanned<Literal>> {
 }
 
 fn literal_set(pair: Pair<'_, Rule>) -> Result<Vec<Spanned<Literal>>> {
-    pair.into_inner().filter(|p| p.as_rule() == Rule::literal).map(literal).collect()
+    pair.into_inner()
+        .filter(|p| p.as_rule() == Rule::literal)
+        .map(literal)
+        .collect()
 }
 
 fn clause(n: &mut Node<'_>) -> Option<Clause> {
@@ -213,7 +242,11 @@ fn clause(n: &mut Node<'_>) -> Option<Clause> {
         let span = span_of(&p);
         let mut ids = p.into_inner().map(|id| id.as_str().to_string());
         let first = ids.next().unwrap_or_default();
-        Clause { first, last: ids.next(), span }
+        Clause {
+            first,
+            last: ids.next(),
+            span,
+        }
     })
 }
 
@@ -225,10 +258,19 @@ fn event_decl(pair: Pair<'_, Rule>) -> Result<EventDecl> {
     let name = name(n.take(Rule::name)?);
     let label = opt_string(&mut n);
     let attrs = match n.opt(Rule::attr_block) {
-        Some(block) => block.into_inner().filter(|p| p.as_rule() == Rule::attr).map(attr).collect::<Result<_>>()?,
+        Some(block) => block
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::attr)
+            .map(attr)
+            .collect::<Result<_>>()?,
         None => vec![],
     };
-    Ok(EventDecl { name, label, attrs, span: n.span })
+    Ok(EventDecl {
+        name,
+        label,
+        attrs,
+        span: n.span,
+    })
 }
 
 fn attr(pair: Pair<'_, Rule>) -> Result<AttrDecl> {
@@ -268,7 +310,14 @@ fn attr(pair: Pair<'_, Rule>) -> Result<AttrDecl> {
         }
         None => None,
     };
-    Ok(AttrDecl { name, ty: Spanned::new(ty, ty_span), min, allowed, default, span: n.span })
+    Ok(AttrDecl {
+        name,
+        ty: Spanned::new(ty, ty_span),
+        min,
+        allowed,
+        default,
+        span: n.span,
+    })
 }
 
 // ── Rules ───────────────────────────────────────────────────────────────────
@@ -279,18 +328,29 @@ fn group_decl(pair: Pair<'_, Rule>) -> Result<RuleGroup> {
     let name = name(n.take(Rule::name)?);
     let label = opt_string(&mut n);
     let rules = rule_block(n.take(Rule::rule_block)?)?;
-    Ok(RuleGroup { name, label, rules, span: n.span })
+    Ok(RuleGroup {
+        name,
+        label,
+        rules,
+        span: n.span,
+    })
 }
 
 fn rule_block(pair: Pair<'_, Rule>) -> Result<Vec<super::ast::Rule>> {
-    pair.into_inner().filter(|p| p.as_rule() == Rule::rule).map(rule).collect()
+    pair.into_inner()
+        .filter(|p| p.as_rule() == Rule::rule)
+        .map(rule)
+        .collect()
 }
 
 fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
     let mut n = Node::new(pair);
     let clause = clause(&mut n);
     let label = opt_string(&mut n);
-    let body = n.children.next().ok_or_else(|| Diagnostic::error("internal error: empty rule", n.span, "here"))?;
+    let body = n
+        .children
+        .next()
+        .ok_or_else(|| Diagnostic::error("internal error: empty rule", n.span, "here"))?;
     let body_rule = body.as_rule();
     let mut b = Node::new(body);
     let effect_pair = b.take(Rule::effect)?;
@@ -311,27 +371,40 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
                 None => None,
             };
             b.skip(Rule::kw_per);
-            RuleKind::PerEvent { points, multiplier, select: selector(b.take(Rule::selector)?)? }
+            RuleKind::PerEvent {
+                points,
+                multiplier,
+                select: selector(b.take(Rule::selector)?)?,
+            }
         }
         Rule::once_rule => {
             let points = number(b.take(Rule::number)?)?;
             for kw in [Rule::kw_once, Rule::kw_if, Rule::kw_any] {
                 b.skip(kw);
             }
-            RuleKind::Once { points, select: selector(b.take(Rule::selector)?)? }
+            RuleKind::Once {
+                points,
+                select: selector(b.take(Rule::selector)?)?,
+            }
         }
         Rule::absence_rule => {
             let points = number(b.take(Rule::number)?)?;
             b.skip(Rule::kw_if);
             b.skip(Rule::kw_no);
-            RuleKind::Absence { points, select: selector(b.take(Rule::selector)?)? }
+            RuleKind::Absence {
+                points,
+                select: selector(b.take(Rule::selector)?)?,
+            }
         }
         Rule::count_rule => {
             for kw in [Rule::kw_by, Rule::kw_count, Rule::kw_of] {
                 b.skip(kw);
             }
             let select = selector(b.take(Rule::selector)?)?;
-            RuleKind::Count { select, tiers: tiers(b.take(Rule::tiers)?)? }
+            RuleKind::Count {
+                select,
+                tiers: tiers(b.take(Rule::tiers)?)?,
+            }
         }
         _ => {
             for kw in [Rule::kw_per, Rule::kw_episode, Rule::kw_of] {
@@ -339,15 +412,30 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
             }
             let select = selector(b.take(Rule::selector)?)?;
             let severity = severity(b.take(Rule::severity)?)?;
-            RuleKind::Episodes { select, severity, tiers: tiers(b.take(Rule::tiers)?)? }
+            RuleKind::Episodes {
+                select,
+                severity,
+                tiers: tiers(b.take(Rule::tiers)?)?,
+            }
         }
     };
-    Ok(super::ast::Rule { clause, label, effect: Spanned::new(effect, effect_span), kind, span: n.span })
+    Ok(super::ast::Rule {
+        clause,
+        label,
+        effect: Spanned::new(effect, effect_span),
+        kind,
+        span: n.span,
+    })
 }
 
 fn selector(pair: Pair<'_, Rule>) -> Result<Selector> {
     let mut n = Node::new(pair);
-    let kinds = n.take(Rule::kinds)?.into_inner().filter(|p| p.as_rule() == Rule::name).map(name).collect();
+    let kinds = n
+        .take(Rule::kinds)?
+        .into_inner()
+        .filter(|p| p.as_rule() == Rule::name)
+        .map(name)
+        .collect();
     let filter = match n.opt(Rule::filter) {
         Some(f) => Some(filter(f)?),
         None => None,
@@ -360,7 +448,12 @@ fn selector(pair: Pair<'_, Rule>) -> Result<Selector> {
         }
         None => None,
     };
-    Ok(Selector { kinds, filter, window, span: n.span })
+    Ok(Selector {
+        kinds,
+        filter,
+        window,
+        span: n.span,
+    })
 }
 
 fn filter(pair: Pair<'_, Rule>) -> Result<Expr> {
@@ -370,11 +463,14 @@ fn filter(pair: Pair<'_, Rule>) -> Result<Expr> {
 }
 
 fn severity(pair: Pair<'_, Rule>) -> Result<Vec<Severity>> {
-    let terms: Vec<Pair<'_, Rule>> = pair.into_inner().flat_map(|p| match p.as_rule() {
-        Rule::severity_max => p.into_inner().filter(|t| t.as_rule() == Rule::severity_term).collect(),
-        Rule::severity_term => vec![p],
-        _ => vec![],
-    }).collect();
+    let terms: Vec<Pair<'_, Rule>> = pair
+        .into_inner()
+        .flat_map(|p| match p.as_rule() {
+            Rule::severity_max => p.into_inner().filter(|t| t.as_rule() == Rule::severity_term).collect(),
+            Rule::severity_term => vec![p],
+            _ => vec![],
+        })
+        .collect();
     terms
         .into_iter()
         .map(|t| {
@@ -389,7 +485,10 @@ fn severity(pair: Pair<'_, Rule>) -> Result<Vec<Severity>> {
 }
 
 fn tiers(pair: Pair<'_, Rule>) -> Result<Vec<Tier>> {
-    pair.into_inner().filter(|p| p.as_rule() == Rule::tier).map(tier).collect()
+    pair.into_inner()
+        .filter(|p| p.as_rule() == Rule::tier)
+        .map(tier)
+        .collect()
 }
 
 fn tier(pair: Pair<'_, Rule>) -> Result<Tier> {
@@ -403,7 +502,12 @@ fn tier(pair: Pair<'_, Rule>) -> Result<Tier> {
     };
     n.skip(Rule::arrow);
     let points = number(n.take(Rule::number)?)?;
-    Ok(Tier { from, to, points, span: n.span })
+    Ok(Tier {
+        from,
+        to,
+        points,
+        span: n.span,
+    })
 }
 
 // ── Classes, dimensions, grades ─────────────────────────────────────────────
@@ -422,7 +526,14 @@ fn class_decl(pair: Pair<'_, Rule>) -> Result<Class> {
             _ => {}
         }
     }
-    Ok(Class { name, label, default, dimensions, overrides, span: n.span })
+    Ok(Class {
+        name,
+        label,
+        default,
+        dimensions,
+        overrides,
+        span: n.span,
+    })
 }
 
 fn dimension(pair: Pair<'_, Rule>) -> Result<Dimension> {
@@ -440,9 +551,21 @@ fn dimension(pair: Pair<'_, Rule>) -> Result<Dimension> {
         }
         Some(p) if p.as_rule() == Rule::assessed => Source::Assessed(assessed(p)?),
         Some(p) => Source::Rules(rule_block(p)?),
-        None => return Err(Diagnostic::error("internal error: dimension without source", n.span, "here")),
+        None => {
+            return Err(Diagnostic::error(
+                "internal error: dimension without source",
+                n.span,
+                "here",
+            ))
+        }
     };
-    Ok(Dimension { name, label, max, source, span: n.span })
+    Ok(Dimension {
+        name,
+        label,
+        max,
+        source,
+        span: n.span,
+    })
 }
 
 fn assessed(pair: Pair<'_, Rule>) -> Result<Assessed> {
@@ -458,7 +581,14 @@ fn assessed(pair: Pair<'_, Rule>) -> Result<Assessed> {
         Some(f) => Some(filter(f)?),
         None => None,
     };
-    Ok(Assessed { clause, label, value, kind, filter, span: n.span })
+    Ok(Assessed {
+        clause,
+        label,
+        value,
+        kind,
+        filter,
+        span: n.span,
+    })
 }
 
 fn override_decl(pair: Pair<'_, Rule>) -> Result<Override> {
@@ -469,15 +599,31 @@ fn override_decl(pair: Pair<'_, Rule>) -> Result<Override> {
     let grade = name(n.take(Rule::name)?);
     n.skip(Rule::kw_when);
     let when = expr(n.take(Rule::expr)?)?;
-    Ok(Override { clause, label, grade, when, span: n.span })
+    Ok(Override {
+        clause,
+        label,
+        grade,
+        when,
+        span: n.span,
+    })
 }
 
 fn grades_decl(pair: Pair<'_, Rule>) -> Result<Grades> {
     let mut n = Node::new(pair);
     let clause = clause(&mut n);
     let label = opt_string(&mut n);
-    let bands = n.children.by_ref().filter(|p| p.as_rule() == Rule::band).map(band).collect::<Result<_>>()?;
-    Ok(Grades { clause, label, bands, span: n.span })
+    let bands = n
+        .children
+        .by_ref()
+        .filter(|p| p.as_rule() == Rule::band)
+        .map(band)
+        .collect::<Result<_>>()?;
+    Ok(Grades {
+        clause,
+        label,
+        bands,
+        span: n.span,
+    })
 }
 
 fn band(pair: Pair<'_, Rule>) -> Result<Band> {
@@ -487,7 +633,11 @@ fn band(pair: Pair<'_, Rule>) -> Result<Band> {
         Some(_) => Some(number(n.take(Rule::number)?)?),
         None => None,
     };
-    Ok(Band { grade, min, span: n.span })
+    Ok(Band {
+        grade,
+        min,
+        span: n.span,
+    })
 }
 
 // ── Expressions ─────────────────────────────────────────────────────────────
@@ -510,19 +660,39 @@ fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
     PRATT
         .map_primary(|p| match p.as_rule() {
             Rule::expr => expr(p),
-            Rule::name => Ok(Expr { span: span_of(&p), kind: ExprKind::Var(p.as_str().to_string()) }),
-            Rule::literal => literal(p).map(|l| Expr { span: l.span, kind: ExprKind::Lit(l.node) }),
-            _ => Err(Diagnostic::error("internal error: unknown operand", span_of(&p), "here")),
+            Rule::name => Ok(Expr {
+                span: span_of(&p),
+                kind: ExprKind::Var(p.as_str().to_string()),
+            }),
+            Rule::literal => literal(p).map(|l| Expr {
+                span: l.span,
+                kind: ExprKind::Lit(l.node),
+            }),
+            _ => Err(Diagnostic::error(
+                "internal error: unknown operand",
+                span_of(&p),
+                "here",
+            )),
         })
         .map_prefix(|op, rhs| {
             let rhs = rhs?;
-            Ok(Expr { span: span_of(&op).join(rhs.span), kind: ExprKind::Not(Box::new(rhs)) })
+            Ok(Expr {
+                span: span_of(&op).join(rhs.span),
+                kind: ExprKind::Not(Box::new(rhs)),
+            })
         })
         .map_postfix(|lhs, op| {
             let lhs = lhs?;
             let span = lhs.span.join(span_of(&op));
-            let set = op.into_inner().find(|p| p.as_rule() == Rule::literal_set).map(literal_set).transpose()?;
-            Ok(Expr { span, kind: ExprKind::In(Box::new(lhs), set.unwrap_or_default()) })
+            let set = op
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::literal_set)
+                .map(literal_set)
+                .transpose()?;
+            Ok(Expr {
+                span,
+                kind: ExprKind::In(Box::new(lhs), set.unwrap_or_default()),
+            })
         })
         .map_infix(|lhs, op, rhs| {
             let (lhs, rhs) = (Box::new(lhs?), Box::new(rhs?));
@@ -539,7 +709,10 @@ fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
             };
             Ok(Expr { span, kind })
         })
-        .parse(pair.into_inner().filter(|p| !matches!(p.as_rule(), Rule::lparen | Rule::rparen)))
+        .parse(
+            pair.into_inner()
+                .filter(|p| !matches!(p.as_rule(), Rule::lparen | Rule::rparen)),
+        )
 }
 
 #[cfg(test)]

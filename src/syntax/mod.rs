@@ -18,7 +18,9 @@ pub struct RulebookParser;
 pub fn parse(src: &str) -> Result<ast::Rulebook, Diagnostic> {
     limits(src)?;
     let mut pairs = RulebookParser::parse(Rule::file, src).map_err(|e| syntax_error(src, e))?;
-    let file = pairs.next().ok_or_else(|| Diagnostic::error("empty rulebook", Span::default(), "nothing to read"))?;
+    let file = pairs
+        .next()
+        .ok_or_else(|| Diagnostic::error("empty rulebook", Span::default(), "nothing to read"))?;
     lower::file(file)
 }
 
@@ -36,8 +38,12 @@ fn limits(src: &str) -> Result<(), Diagnostic> {
     let mut in_comment = false;
     let mut escaped = false;
     let too_deep = |at: usize, what: &str| {
-        Diagnostic::error(format!("{what} nest more than {MAX_NESTING} deep"), Span::new(at, at + 1), "too deep here")
-            .with_help("split the condition into simpler rules")
+        Diagnostic::error(
+            format!("{what} nest more than {MAX_NESTING} deep"),
+            Span::new(at, at + 1),
+            "too deep here",
+        )
+        .with_help("split the condition into simpler rules")
     };
     for (i, c) in src.char_indices().chain(std::iter::once((src.len(), ' '))) {
         if in_comment {
@@ -103,13 +109,20 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let width = src.get(at..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
+    let width = src
+        .get(at..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(0, char::len_utf8);
     let span = Span::new(at, at + width);
     let found = match src.get(at..).and_then(|r| r.chars().next()) {
         None => "the end of the file".to_string(),
         Some(c) if c.is_alphanumeric() || c == '_' => {
             let rest = src.get(at..).unwrap_or("");
-            let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').take(40).collect();
+            let word: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
             format!("`{word}`")
         }
         Some(c) => format!("`{c}`"),
@@ -118,7 +131,11 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         pest::error::ErrorVariant::ParsingError { positives, .. } => expected_list(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    let message = if expected.is_empty() { format!("unexpected {found}") } else { format!("expected {expected}") };
+    let message = if expected.is_empty() {
+        format!("unexpected {found}")
+    } else {
+        format!("expected {expected}")
+    };
     Diagnostic::error(message, span, format!("found {found}"))
 }
 
@@ -155,10 +172,14 @@ pub fn describe(r: Rule) -> &'static str {
         ge | min_bound => "`>=`",
         times | multiplier => "`x`",
         attr => "an attribute (`name: type`)",
-        type_name | kw_int | kw_decimal | kw_bool | kw_text | kw_date => "a type (`int`, `decimal`, `bool`, `text` or `date`)",
+        type_name | kw_int | kw_decimal | kw_bool | kw_text | kw_date => {
+            "a type (`int`, `decimal`, `bool`, `text` or `date`)"
+        }
         constraint | allowed => "`>=` or `in`",
         group_decl | kw_rules => "`rules`",
-        rule | rule_body | per_event_rule | once_rule | absence_rule | count_rule | episode_rule => "a rule (`deduct` or `bonus`)",
+        rule | rule_body | per_event_rule | once_rule | absence_rule | count_rule | episode_rule => {
+            "a rule (`deduct` or `bonus`)"
+        }
         effect | kw_deduct | kw_bonus => "`deduct` or `bonus`",
         kw_per => "`per`",
         kw_once => "`once`",
