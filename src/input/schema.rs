@@ -80,24 +80,7 @@ impl Schema {
             if by_name.contains_key(&ev.name.node) || kinds.len() >= usize::from(u16::MAX) {
                 continue;
             }
-            let attrs = ev
-                .attrs
-                .iter()
-                .map(|a| AttrSchema {
-                    name: a.name.node.clone(),
-                    ty: a.ty.node,
-                    min: a.min.as_ref().map(|m| m.node),
-                    allowed: a.allowed.as_ref().map(|set| {
-                        set.iter()
-                            .filter_map(|l| match &l.node {
-                                Literal::Text(s) => Some((texts.intern(s), s.clone())),
-                                _ => None,
-                            })
-                            .collect()
-                    }),
-                    default: a.default.as_ref().and_then(|d| encode_literal(&d.node, &texts)),
-                })
-                .collect();
+            let attrs = ev.attrs.iter().map(|a| attr_schema(a, &texts)).collect();
             by_name.insert(ev.name.node.clone(), kinds.len() as u16);
             kinds.push(KindSchema {
                 name: ev.name.node.clone(),
