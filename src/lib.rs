@@ -36,6 +36,15 @@ pub struct Checked {
 
 /// Source text → checked, compiled rulebook: parse, check, compile.
 /// `Err` holds every error (and warning) found; `Ok` keeps the warnings.
+///
+/// ```
+/// let checked = rulebook::load(include_str!("../rules/credit.rules")).expect("the published standard is valid");
+/// assert!(checked.warnings.is_empty());
+/// assert_eq!(checked.program.class_names(), ["power", "lighting"]);
+///
+/// let broken = rulebook::load("standard \"x\" period 0 months").unwrap_err();
+/// assert!(broken.iter().any(|d| d.message == "the period is 0 months long"));
+/// ```
 pub fn load(src: &str) -> Result<Checked, Vec<Diagnostic>> {
     let book = syntax::parse(src).map_err(|d| vec![d])?;
     let mut diags = check::check(&book);
