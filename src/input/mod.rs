@@ -197,7 +197,8 @@ pub fn load_within(
     let horizon = within.horizon;
     let mut merger = Merger::default();
     // Reserved address space costs no memory until it is written.
-    merger.events.reserve(within.rows);
+    // (A hint too large to reserve is simply ignored.)
+    let _ = merger.events.try_reserve(within.rows.min(1 << 27));
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
         let file = u16::try_from(file_index).map_err(|_| DataError {
