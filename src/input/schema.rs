@@ -336,5 +336,5 @@ fn parse_int(s: &str) -> Result<i64, CellError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CellError::NotInt);
     }
-    Num::parse(s).map(Num::raw).map_err(|_| CellError::NotInt)
+    Num::parse(s).map(Num::raw).map_err(CellError::NotDecimal)
 }
