@@ -52,6 +52,8 @@ pub struct Line {
     /// The events behind it, as indices into the customer's events.
     pub events: Vec<usize>,
     pub note: String,
+    /// For a tiered rule: the index of the tier that gave the points.
+    pub tier: Option<usize>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -126,6 +128,7 @@ impl<'p> Evaluator<'p> {
                                         points: v,
                                         events: vec![i],
                                         note: format!("assessed {v} on {}", e.date),
+                                        tier: None,
                                     });
                                 }
                                 v
@@ -138,6 +141,7 @@ impl<'p> Evaluator<'p> {
                                         points: Num::ZERO,
                                         events: vec![],
                                         note: "no assessment in the period".into(),
+                                        tier: None,
                                     });
                                 }
                                 Num::ZERO
@@ -204,12 +208,13 @@ impl<'p> Evaluator<'p> {
                     .is_none_or(|f| f.holds(&|s| val(vals, e, s), texts))
         });
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
-        let mut push = |points: Num, events: Vec<usize>, note: String| {
+        let mut push = |points: Num, events: Vec<usize>, note: String, tier: Option<usize>| {
             lines.push(Line {
                 rule: None,
                 points,
                 events,
                 note,
+                tier,
             });
             points
         };
@@ -222,7 +227,7 @@ impl<'p> Evaluator<'p> {
                             let n = Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0);
                             sum += sign(points.times(n));
                             if ledger {
-                                push(sign(points.times(n)), vec![i], format!("{points} × {n}"));
+                                push(sign(points.times(n)), vec![i], format!("{points} × {n}"), None);
                             }
                             continue;
                         }
@@ -230,7 +235,7 @@ impl<'p> Evaluator<'p> {
                     };
                     sum += sign(p);
                     if ledger {
-                        push(sign(p), vec![i], String::new());
+                        push(sign(p), vec![i], String::new(), None);
                     }
                 }
                 sum
@@ -244,7 +249,7 @@ impl<'p> Evaluator<'p> {
                     return Num::ZERO;
                 }
                 let n = used.len();
-                push(sign(*points), used, format!("once, {n} event{}", plural(n)))
+                push(sign(*points), used, format!("once, {n} event{}", plural(n)), None)
             }
             Form::Absence { points } => {
                 if matching.clone().next().is_some() {
@@ -258,26 +263,33 @@ impl<'p> Evaluator<'p> {
                                 Num::ZERO,
                                 vec![],
                                 format!("not applied: history starts {s}, after the window's first day {first}"),
+                                None,
                             );
                         }
                         Num::ZERO
                     }
-                    _ if ledger => push(sign(*points), vec![], format!("none in {first}..{}", window.until)),
+                    _ if ledger => push(
+                        sign(*points),
+                        vec![],
+                        format!("none in {first}..{}", window.until),
+                        None,
+                    ),
                     _ => sign(*points),
                 }
             }
             Form::Count { tiers } => {
                 if !ledger {
                     let n = u32::try_from(matching.count()).unwrap_or(u32::MAX);
-                    return tier(tiers, n).map_or(Num::ZERO, |t| sign(t.points));
+                    return tier(tiers, n).map_or(Num::ZERO, |(_, t)| sign(t.points));
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 let n = u32::try_from(used.len()).unwrap_or(u32::MAX);
                 match tier(tiers, n) {
-                    Some(t) => push(
+                    Some((ti, t)) => push(
                         sign(t.points),
                         used,
                         format!("{n} event{} → tier {}", plural(n as usize), show_tier(t)),
+                        Some(ti),
                     ),
                     None => Num::ZERO,
                 }
@@ -314,7 +326,7 @@ impl<'p> Evaluator<'p> {
                     let largest = run.iter().map(|&(_, v, _)| v).max().unwrap_or(0);
                     let sev = if by_length { length.max(largest) } else { largest };
                     let sev = u32::try_from(sev.max(0)).unwrap_or(u32::MAX);
-                    if let Some(t) = tier(tiers, sev) {
+                    if let Some((ti, t)) = tier(tiers, sev) {
                         sum += sign(t.points);
                         if ledger {
                             let used = run.iter().map(|&(_, _, i)| i).collect();
@@ -325,7 +337,7 @@ impl<'p> Evaluator<'p> {
                                 plural(length as usize),
                                 show_tier(t)
                             );
-                            push(sign(t.points), used, note);
+                            push(sign(t.points), used, note, Some(ti));
                         }
                     }
                     start = end;
@@ -340,8 +352,9 @@ fn val(vals: &[i64], e: &Event, slot: usize) -> i64 {
     vals.get(e.vals as usize + slot).copied().unwrap_or(0)
 }
 
-fn tier(tiers: &[TierProg], n: u32) -> Option<&TierProg> {
-    tiers.iter().find(|t| t.contains(n))
+/// The tier a count or severity falls in, and its index.
+fn tier(tiers: &[TierProg], n: u32) -> Option<(usize, &TierProg)> {
+    tiers.iter().enumerate().find(|(_, t)| t.contains(n))
 }
 
 fn show_tier(t: &TierProg) -> String {

@@ -100,26 +100,9 @@ fn rule_items(r: &RuleProg, index: usize) -> Vec<(String, Vec<String>)> {
     }
 }
 
-/// `3+`, `2`, `2..4`: a tier as the evaluator's ledger notes show it.
-fn show_tier(t: &TierProg) -> String {
-    match t.to {
-        None => format!("{}+", t.from),
-        Some(to) if to == t.from => t.from.to_string(),
-        Some(to) => format!("{}..{to}", t.from),
-    }
-}
-
 /// Which tier produced a ledger line of a tiered rule.
 fn tier_of(r: &RuleProg, line: &Line) -> Option<usize> {
-    let tiers = tiers(r)?;
-    let shown = line.note.rsplit_once("tier ").map(|(_, t)| t.trim_end_matches(')'));
-    if let Some(i) = shown.and_then(|s| tiers.iter().position(|t| show_tier(t) == s)) {
-        return Some(i);
-    }
-    let n = u32::try_from(line.events.len()).ok()?;
-    matches!(r.form, Form::Count { .. })
-        .then(|| tiers.iter().position(|t| t.contains(n)))
-        .flatten()
+    tiers(r).and(line.tier)
 }
 
 fn grade_name(prog: &Program) -> String {
