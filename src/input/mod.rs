@@ -196,6 +196,14 @@ pub fn load_within(
 ) -> Result<EventLog, DataError> {
     let horizon = within.horizon;
     let mut merger = Merger::default();
+    // Roster customers first, with their class and history.
+    merger.table.reserve(roster.len() + within.rows / 8, |_| 0);
+    for (id, entry) in roster.entries() {
+        let i = merger.customer(id) as usize;
+        if let Some(slot) = merger.entries.get_mut(i) {
+            *slot = Some(*entry);
+        }
+    }
     // Reserved address space costs no memory until it is written.
     // (A hint too large to reserve is simply ignored.)
     let _ = merger.events.try_reserve(within.rows.min(1 << 27));
@@ -236,7 +244,7 @@ pub fn load_within(
             }
         }
     }
-    Ok(merger.finish(roster, files))
+    Ok(merger.finish(files))
 }
 
 /// Interns customers and gathers events from decoded blocks, in log order.
@@ -251,6 +259,8 @@ struct Merger {
     spans: Vec<(usize, usize)>,
     events: Vec<Event>,
     counts: Vec<u32>,
+    /// The roster entry of each customer, if any.
+    entries: Vec<Option<roster::Entry>>,
     vals: Vec<i64>,
     summary: Summary,
     rejects: Vec<Reject>,
@@ -279,6 +289,7 @@ impl Merger {
         self.arena.push_str(id);
         self.spans.push((start, self.arena.len()));
         self.counts.push(0);
+        self.entries.push(None);
         let (arena, spans) = (&self.arena, &self.spans);
         let rehash = |&j: &u32| {
             spans
@@ -335,10 +346,7 @@ impl Merger {
         }
     }
 
-    fn finish(mut self, roster: &Roster, files: Vec<String>) -> EventLog {
-        for id in roster.ids() {
-            self.customer(id);
-        }
+    fn finish(mut self, files: Vec<String>) -> EventLog {
         self.table = hashbrown::HashTable::new();
         // Customers sorted by id; `rank[old]` is the new number.
         let mut order: Vec<u32> = (0..self.spans.len() as u32).collect();
@@ -350,15 +358,10 @@ impl Merger {
             }
         }
         let customers: Vec<Customer> = order
-            .iter()
+            .par_iter()
             .map(|&old| {
-                let id: Box<str> = self.name(old).into();
-                let entry = roster.get(&id);
-                Customer {
-                    class: entry.and_then(|e| e.class),
-                    since: entry.and_then(|e| e.since),
-                    id,
-                }
+                let entry = self.entries.get(old as usize).copied().flatten();
+                Customer { class: entry.and_then(|e| e.class), since: entry.and_then(|e| e.since), id: self.name(old).into() }
             })
             .collect();
         // In place, on every core: by customer, then log order (file, line).

@@ -28,6 +28,11 @@ impl Roster {
         self.entries.get(id)
     }
 
+    /// Every entry of the roster, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(k, v)| (&**k, v))
+    }
+
     /// Every customer of the roster, in no particular order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.entries.keys().map(|s| &**s)
