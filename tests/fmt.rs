@@ -218,6 +218,75 @@ fn crlf_sources_come_out_with_plain_newlines() {
 }
 
 #[test]
+fn runs_of_one_line_declarations_align_in_terminal_columns() {
+    let src = "standard \"s\" period 12 months # why\ntotal 100 # full marks\n\
+               event arrears \"拖欠电费\" { months: int }\nevent wrong_account \"错误帐号\"\nevent tip { verified: bool }\n\
+               rules r {\n  P1-P3 \"拖欠\" deduct 10 per arrears\n  P4 bonus 1 per tip\n  \"无编号\" deduct 5 per tip\n}\n\
+               class c default {\n  dimension payment \"商业资信\" max 90 uses r\n  dimension legal max 10 uses r\n}\n";
+    let want = "standard \"s\"\nperiod 12 months  # why\ntotal 100         # full marks\n\n\
+                event arrears       \"拖欠电费\" { months: int }\n\
+                event wrong_account \"错误帐号\"\n\
+                event tip                      { verified: bool }\n\n\
+                rules r {\n\
+                \x20 P1-P3 \"拖欠\"   deduct 10 per arrears\n\
+                \x20 P4             bonus 1 per tip\n\
+                \x20       \"无编号\" deduct 5 per tip\n}\n\n\
+                class c default {\n\
+                \x20 dimension payment \"商业资信\" max 90 uses r\n\
+                \x20 dimension legal              max 10 uses r\n}\n";
+    assert_eq!(assert_canonical_round_trip("aligned", src), want);
+}
+
+#[test]
+fn blank_lines_comment_lines_blocks_and_other_kinds_end_a_run() {
+    let src = "standard \"s\" period 12 months\n\
+               rules r {\n  P1 \"一\" deduct 1 per a\n\n  P22 deduct 1 per a\n  # why\n  P3 \"三三\" deduct 1 per a\n\
+               P4 deduct by count of a { 1 => 1 # one\n 2+ => 2 }\n  P5 \"五五五\" deduct 1 per a\n  P6 deduct 1 per a\n}\n\
+               class c default {\n  dimension a \"甲\" max 50 uses r\n  T3 grade C when a == 0\n  dimension bbb max 50 uses r\n}\n";
+    let want = "standard \"s\"\nperiod 12 months\n\n\
+                rules r {\n  P1 \"一\" deduct 1 per a\n\n  P22 deduct 1 per a\n  # why\n  P3 \"三三\" deduct 1 per a\n\
+                \x20 P4 deduct by count of a {\n    1 => 1  # one\n    2+ => 2\n  }\n\
+                \x20 P5 \"五五五\" deduct 1 per a\n  P6          deduct 1 per a\n}\n\n\
+                class c default {\n  dimension a \"甲\" max 50 uses r\n  T3 grade C when a == 0\n  dimension bbb max 50 uses r\n}\n";
+    assert_eq!(assert_canonical_round_trip("runs", src), want);
+}
+
+/// A comment inside a declaration moves above it, so it starts a new run,
+/// and the output is a fixed point.
+#[test]
+fn a_comment_inside_a_declaration_starts_a_new_run() {
+    let src = "standard \"s\" period 12 months\nrules r {\n  P1 \"一一一\" deduct 1 per a\n  P2 # why\n \"二\" deduct 1 per a\n  P33 deduct 1 per a\n}\n";
+    let want = "standard \"s\"\nperiod 12 months\n\nrules r {\n  P1 \"一一一\" deduct 1 per a\n  # why\n\
+                \x20 P2  \"二\" deduct 1 per a\n  P33      deduct 1 per a\n}\n";
+    assert_eq!(assert_canonical_round_trip("inner comment", src), want);
+}
+
+/// A wrapped rule continues under its run's body column, a severity keeping
+/// its tiers on its line; where the continuation does not fit under the body
+/// column, it is indented four.
+#[test]
+fn wrapped_rules_continue_under_the_body_column_when_they_fit() {
+    let src = "standard \"s\" period 12 months\nrules r {\n\
+               P1-P3 \"拖欠电费\" deduct per episode of arrears severity max(length, months) { 1 => 10, 2 => 20, 3+ => 30 }\n\
+               P4 \"次月及时补齐所欠电费\" bonus 10 if no safety_accident, cascade_trip, concealed_accident within 3 years\n\n\
+               P5 \"很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长\" deduct 1 per a\n\
+               P6 deduct 1 per arrears where months >= 1 and months <= 2 and months != 7 and months != 8\n}\n";
+    let long = "很长".repeat(20);
+    let want = format!(
+        "standard \"s\"\nperiod 12 months\n\nrules r {{\n\
+         \x20 P1-P3 \"拖欠电费\"             deduct per episode of arrears\n\
+         \x20                              severity max(length, months) {{ 1 => 10, 2 => 20, 3+ => 30 }}\n\
+         \x20 P4    \"次月及时补齐所欠电费\" bonus 10 if no safety_accident, cascade_trip, concealed_accident\n\
+         \x20                              within 3 years\n\n\
+         \x20 P5 \"{long}\" deduct 1 per a\n\
+         \x20 P6 {}deduct 1 per arrears\n\
+         \x20     where months >= 1 and months <= 2 and months != 7 and months != 8\n}}\n",
+        " ".repeat(83)
+    );
+    assert_eq!(assert_canonical_round_trip("wrapped", src), want);
+}
+
+#[test]
 fn a_rulebook_that_does_not_parse_is_an_error() {
     let err = format("standard \"s\" period 12 months\nevent {")
         .err()

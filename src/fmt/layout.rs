@@ -4,16 +4,20 @@
 //! - top-level items in source order, a blank line around every block;
 //! - blocks indented by two spaces, `}` on its own line;
 //! - one rule, attribute, dimension, override or band per line; a rule wider
-//!   than 100 columns wraps before `where`, `within`, `severity` or its tiers,
-//!   continuation lines indented four more;
+//!   than 100 columns wraps before `where`, `within`, `severity` or its tiers
+//!   (a severity keeps its tiers on its line when they fit), continuation
+//!   lines under the rule's body when they fit there, else indented four more;
 //! - an event's attributes on its line (`{ a: int, b: bool }`) unless they do
 //!   not fit or carry comments, then one per line;
+//! - consecutive one-line events, rules and dimensions aligned in columns
+//!   (`align`), trailing comments of consecutive lines too (`printer`);
 //! - grade names padded so that the `>=` line up.
 //!
 //! Names, clause IDs, numbers and texts are printed as written; keywords and
 //! punctuation are spelled one way (`x` for the multiplier, `1 month` but
 //! `2 months`).
 
+use super::align::{self, Columns, Member};
 use super::expr::{expr, set};
 use super::printer::Printer;
 use super::source::{code_end, find, width};
@@ -37,13 +41,13 @@ enum Item<'a> {
 }
 
 impl Item<'_> {
-    fn start(&self) -> u32 {
+    fn span(&self) -> Span {
         match self {
-            Item::Event(x) => x.span.start,
-            Item::Group(x) => x.span.start,
-            Item::Class(x) => x.span.start,
-            Item::Override(x) => x.span.start,
-            Item::Grades(x) => x.span.start,
+            Item::Event(x) => x.span,
+            Item::Group(x) => x.span,
+            Item::Class(x) => x.span,
+            Item::Override(x) => x.span,
+            Item::Grades(x) => x.span,
         }
     }
 }
@@ -56,25 +60,52 @@ pub(super) fn rulebook(p: &mut Printer<'_>, book: &Rulebook) {
         .chain(book.overrides.iter().map(Item::Override))
         .chain(book.grades.iter().map(Item::Grades))
         .collect();
-    items.sort_by_key(Item::start);
-    let mut after_block = true;
-    for item in &items {
-        let block = match item {
+    items.sort_by_key(|item| item.span().start);
+    let blocks: Vec<bool> = items
+        .iter()
+        .map(|item| match item {
             Item::Event(e) => event_is_block(p, e),
             Item::Override(_) => false,
             _ => true,
-        };
-        if block || after_block {
-            p.blank_next();
+        })
+        .collect();
+    let members: Vec<Member> = items
+        .iter()
+        .zip(&blocks)
+        .map(|(item, &block)| member(p, item.span(), matches!(item, Item::Event(_)) && !block))
+        .collect();
+    let mut after_block = true;
+    for run in align::runs(p, &members) {
+        let rows: Vec<Vec<String>> = items[run.clone()]
+            .iter()
+            .filter_map(|item| match item {
+                Item::Event(e) => Some(event_cells(p, e)),
+                _ => None,
+            })
+            .collect();
+        let cols = Columns::of(rows.iter().map(Vec::as_slice));
+        for (item, &block) in items[run.clone()].iter().zip(&blocks[run]) {
+            if block || after_block {
+                p.blank_next();
+            }
+            after_block = block;
+            match item {
+                Item::Event(e) => event(p, e, block, &cols),
+                Item::Group(g) => group(p, g),
+                Item::Class(c) => class(p, c),
+                Item::Override(o) => override_decl(p, o, 0),
+                Item::Grades(g) => grades(p, g),
+            }
         }
-        after_block = block;
-        match item {
-            Item::Event(e) => event(p, e, block),
-            Item::Group(g) => group(p, g),
-            Item::Class(c) => class(p, c),
-            Item::Override(o) => override_decl(p, o, 0),
-            Item::Grades(g) => grades(p, g),
-        }
+    }
+}
+
+/// A declaration spanning `span`, for the run splitter.
+fn member(p: &Printer<'_>, span: Span, row: bool) -> Member {
+    Member {
+        start: span.start as usize,
+        end: end(p, span),
+        row,
     }
 }
 
@@ -98,6 +129,18 @@ fn event_head(p: &Printer<'_>, e: &EventDecl) -> String {
     format!("event {}{}", e.name.node, label(p, &e.label))
 }
 
+/// The columns of an event's line: name, label, attributes.
+fn event_cells(p: &Printer<'_>, e: &EventDecl) -> Vec<String> {
+    let attrs = match e.attrs.as_slice() {
+        [] => String::new(),
+        attrs => {
+            let attrs: Vec<String> = attrs.iter().map(|a| attr(p, a)).collect();
+            format!("{{ {} }}", attrs.join(", "))
+        }
+    };
+    vec![e.name.node.clone(), opt_text(p, &e.label), attrs]
+}
+
 fn attr(p: &Printer<'_>, a: &AttrDecl) -> String {
     let mut s = format!("{}: {}", a.name.node, a.ty.name());
     if let Some(min) = &a.min {
@@ -112,26 +155,22 @@ fn attr(p: &Printer<'_>, a: &AttrDecl) -> String {
     s
 }
 
-fn event_one_line(p: &Printer<'_>, e: &EventDecl) -> String {
-    let attrs: Vec<String> = e.attrs.iter().map(|a| attr(p, a)).collect();
-    format!("{} {{ {} }}", event_head(p, e), attrs.join(", "))
-}
-
 /// An event with attributes that do not fit on its line or carry comments.
 fn event_is_block(p: &Printer<'_>, e: &EventDecl) -> bool {
     if e.attrs.is_empty() {
         return false;
     }
     let open = find(p.src, e.span.start as usize, '{').unwrap_or(e.span.start as usize);
-    width(&event_one_line(p, e)) > WIDTH || p.has_comment(open, end(p, e.span))
+    let cells = event_cells(p, e);
+    let line = Columns::of([cells.as_slice()]).line(&cells);
+    width("event ") + width(&line) > WIDTH || p.has_comment(open, end(p, e.span))
 }
 
-fn event(p: &mut Printer<'_>, e: &EventDecl, block: bool) {
+/// An event on its line, its columns as wide as `cols`, or as a block.
+fn event(p: &mut Printer<'_>, e: &EventDecl, block: bool, cols: &Columns) {
     let (start, last) = (e.span.start as usize, end(p, e.span));
-    if e.attrs.is_empty() {
-        p.member(0, event_head(p, e), start, last);
-    } else if !block {
-        p.member(0, event_one_line(p, e), start, last);
+    if !block {
+        p.member(0, format!("event {}", cols.line(&event_cells(p, e))), start, last);
     } else {
         open(p, 0, event_head(p, e), e.span);
         for a in &e.attrs {
@@ -145,11 +184,56 @@ fn event(p: &mut Printer<'_>, e: &EventDecl, block: bool) {
 
 fn group(p: &mut Printer<'_>, g: &RuleGroup) {
     let head = format!("rules {}{}", g.name.node, label(p, &g.label));
-    block(p, 0, head, g.span, g.rules.is_empty(), |p| {
-        for r in &g.rules {
-            rule(p, r, INDENT);
+    block(p, 0, head, g.span, g.rules.is_empty(), |p| rules(p, &g.rules, INDENT));
+}
+
+/// The rules of a block, each run of one-line rules aligned on its clause
+/// IDs, labels and bodies.
+fn rules(p: &mut Printer<'_>, rules: &[Rule], indent: usize) {
+    let members: Vec<Member> = rules
+        .iter()
+        .map(|r| member(p, r.span, tiers_block(p, r).is_none()))
+        .collect();
+    for run in align::runs(p, &members) {
+        let rows: Vec<Vec<String>> = rules[run.clone()]
+            .iter()
+            .map(|r| {
+                let mut cells = lead_cells(p, &r.clause, &r.label);
+                cells.push(r.effect.word().to_string());
+                cells
+            })
+            .collect();
+        let cols = Columns::of(rows.iter().map(Vec::as_slice));
+        for r in &rules[run] {
+            rule(p, r, indent, &cols);
         }
-    });
+    }
+}
+
+/// A rule's clause ID and label, either empty: the columns before its body.
+fn lead_cells(p: &Printer<'_>, clause: &Option<Clause>, lbl: &Option<Spanned<String>>) -> Vec<String> {
+    vec![
+        clause.as_ref().map_or(String::new(), Clause::to_string),
+        opt_text(p, lbl),
+    ]
+}
+
+/// Where the `{` of a rule's tiers is, when comments among them put one
+/// tier on each line.
+fn tiers_block(p: &Printer<'_>, r: &Rule) -> Option<usize> {
+    let from = tiers_from(p, r)?;
+    let open_at = find(p.src, from, '{').unwrap_or(from);
+    p.has_comment(open_at, end(p, r.span)).then_some(open_at)
+}
+
+/// Where a rule's tiers may start: after its selector and severity.
+fn tiers_from(p: &Printer<'_>, r: &Rule) -> Option<usize> {
+    let from = end(p, r.kind.select().span);
+    match &r.kind {
+        RuleKind::Count { .. } => Some(from),
+        RuleKind::Episodes { severity, .. } => Some(severity.iter().map(severity_end).max().unwrap_or(from)),
+        _ => None,
+    }
 }
 
 /// `P1 "label" deduct` / `bonus`.
@@ -171,10 +255,11 @@ fn kinds(s: &Selector) -> String {
     names.join(", ")
 }
 
-/// One rule: its head, then the parts it may wrap before.
-fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize) {
-    let mut head = rule_start(p, &r.clause, &r.label);
-    head.push_str(r.effect.word());
+/// One rule: its clause ID and label padded to `cols`, its head, then the
+/// parts it may wrap before.
+fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize, cols: &Columns) {
+    let lead = cols.lead(&lead_cells(p, &r.clause, &r.label));
+    let mut head = r.effect.word().to_string();
     let select = r.kind.select();
     match &r.kind {
         RuleKind::PerEvent { points, multiplier, .. } => {
@@ -192,38 +277,37 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize) {
     head.push(' ');
     head.push_str(&kinds(select));
     let head_end = select.kinds.last().map_or(select.span, |k| k.span);
-    let mut parts = vec![(head, end(p, head_end))];
+    let mut parts = vec![Part::new(head, end(p, head_end))];
     if let Some(f) = &select.filter {
-        parts.push((format!("where {}", expr(p.src, f)), end(p, f.span)));
+        parts.push(Part::new(format!("where {}", expr(p.src, f)), end(p, f.span)));
     }
     if let Some(w) = &select.window {
-        parts.push((format!("within {}", duration(w)), end(p, w.span)));
+        parts.push(Part::new(format!("within {}", duration(w)), end(p, w.span)));
     }
     let (severity, tiers) = match &r.kind {
         RuleKind::Count { tiers, .. } => (None, Some(tiers)),
         RuleKind::Episodes { severity, tiers, .. } => (Some(severity), Some(tiers)),
         _ => (None, None),
     };
-    let mut tiers_from = end(p, select.span);
-    if let Some(terms) = severity {
-        let last = terms.iter().map(severity_end).max().unwrap_or(tiers_from);
-        parts.push((format!("severity {}", severity_text(terms)), last));
-        tiers_from = last;
+    if let (Some(terms), Some(last)) = (severity, tiers_from(p, r)) {
+        parts.push(Part::new(format!("severity {}", severity_text(terms)), last));
     }
     let Some(tiers) = tiers else {
-        flow(p, indent, r.span, parts);
+        flow(p, indent, lead, r.span, parts);
         return;
     };
-    let open_at = find(p.src, tiers_from, '{').unwrap_or(tiers_from);
-    if !p.has_comment(open_at, end(p, r.span)) {
+    let Some(open_at) = tiers_block(p, r) else {
         let list: Vec<String> = tiers.iter().map(|t| tier(p, t)).collect();
-        parts.push((format!("{{ {} }}", list.join(", ")), end(p, r.span)));
-        flow(p, indent, r.span, parts);
+        let mut tiers = Part::new(format!("{{ {} }}", list.join(", ")), end(p, r.span));
+        // `severity max(length, months) { 1 => 10, … }` reads as one phrase.
+        tiers.joined = severity.is_some();
+        parts.push(tiers);
+        flow(p, indent, lead, r.span, parts);
         return;
-    }
+    };
     // Comments among the tiers: one tier per line, so each keeps its comment.
-    parts.push(("{".to_string(), open_at + 1));
-    flow(p, indent, Span::new(r.span.start as usize, open_at + 1), parts);
+    parts.push(Part::new("{".to_string(), open_at + 1));
+    flow(p, indent, lead, Span::new(r.span.start as usize, open_at + 1), parts);
     p.opens();
     for t in tiers {
         p.member(indent + INDENT, tier(p, t), t.span.start as usize, end(p, t.span));
@@ -231,39 +315,84 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize) {
     p.close(indent, end(p, r.span));
 }
 
-/// Lays out a head and its parts, filling each line up to `WIDTH` columns.
-fn flow(p: &mut Printer<'_>, indent: usize, span: Span, parts: Vec<(String, usize)>) {
-    let mut lines: Vec<(String, usize)> = Vec::new();
-    for (part, end) in parts {
-        let line_indent = if lines.len() <= 1 {
-            indent
-        } else {
-            indent + CONTINUATION
-        };
-        match lines.last_mut() {
-            Some((line, line_end)) => {
-                // A block's `{` always stays on the line it opens.
-                if part == "{" || line_indent + width(line) + 1 + width(&part) <= WIDTH {
-                    line.push(' ');
-                    line.push_str(&part);
-                    *line_end = end;
-                } else {
-                    lines.push((part, end));
-                }
-            }
-            None => lines.push((part, end)),
+/// A piece of a rule or override that a line may break before.
+struct Part {
+    text: String,
+    /// Where its last token ends in the source.
+    end: usize,
+    /// Stays on the line of the part before it when the two fit on one line.
+    joined: bool,
+}
+
+impl Part {
+    fn new(text: String, end: usize) -> Part {
+        Part {
+            text,
+            end,
+            joined: false,
         }
+    }
+}
+
+/// Lays out `lead` (the padded clause ID and label, or nothing) and the
+/// parts after it, filling each line up to `WIDTH` columns. Continuation
+/// lines start under the first part when there is a lead and they fit
+/// there, else `CONTINUATION` columns in.
+fn flow(p: &mut Printer<'_>, indent: usize, lead: String, span: Span, parts: Vec<Part>) {
+    let body = indent + width(&lead);
+    let mut cont = body;
+    let mut lines = fill(&parts, body, cont);
+    if body == indent || lines.iter().skip(1).any(|(line, _)| cont + width(line) > WIDTH) {
+        cont = indent + CONTINUATION;
+        lines = fill(&parts, body, cont);
     }
     let last = lines.len().saturating_sub(1);
     for (i, (line, end)) in lines.into_iter().enumerate() {
         // The last line ends where the whole rule ends (after any `)`).
         let end = if i == last { end.max(code_end(p.src, span)) } else { end };
         if i == 0 {
-            p.member(indent, line, span.start as usize, end);
+            p.member(indent, format!("{lead}{line}"), span.start as usize, end);
         } else {
-            p.cont(indent + CONTINUATION, line, end);
+            p.cont(cont, line, end);
         }
     }
+}
+
+/// Breaks `parts` into lines, the first starting at column `first`, the
+/// others at `cont`: each part goes on the current line if it fits, else
+/// starts the next. Joined parts move as one unless that does not fit on a
+/// line of its own either.
+fn fill(parts: &[Part], first: usize, cont: usize) -> Vec<(String, usize)> {
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(part) = parts.get(i) {
+        let mut next = i + 1 + parts[i + 1..].iter().take_while(|p| p.joined).count();
+        let text = |to: usize| {
+            parts[i..to]
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut unit = text(next);
+        if next > i + 1 && cont + width(&unit) > WIDTH {
+            next = i + 1;
+            unit = part.text.clone();
+        }
+        let end = parts[next - 1].end;
+        let column = if lines.len() <= 1 { first } else { cont };
+        match lines.last_mut() {
+            // A block's `{` always stays on the line it opens.
+            Some((line, line_end)) if part.text == "{" || column + width(line) + 1 + width(&unit) <= WIDTH => {
+                line.push(' ');
+                line.push_str(&unit);
+                *line_end = end;
+            }
+            _ => lines.push((unit, end)),
+        }
+        i = next;
+    }
+    lines
 }
 
 fn severity_end(s: &Severity) -> usize {
@@ -304,34 +433,62 @@ fn class(p: &mut Printer<'_>, c: &Class) {
     if c.default {
         head.push_str(" default");
     }
-    enum Member<'a> {
+    enum ClassMember<'a> {
         Dim(&'a Dimension),
         Over(&'a Override),
     }
-    let mut members: Vec<(u32, Member<'_>)> = (c.dimensions.iter().map(|d| (d.span.start, Member::Dim(d))))
-        .chain(c.overrides.iter().map(|o| (o.span.start, Member::Over(o))))
+    let mut members: Vec<(u32, ClassMember<'_>)> = (c.dimensions.iter().map(|d| (d.span.start, ClassMember::Dim(d))))
+        .chain(c.overrides.iter().map(|o| (o.span.start, ClassMember::Over(o))))
         .collect();
     members.sort_by_key(|(start, _)| *start);
+    let aligned: Vec<Member> = members
+        .iter()
+        .map(|(_, m)| match m {
+            ClassMember::Dim(d) => member(p, d.span, !matches!(d.source, Source::Rules(_))),
+            ClassMember::Over(o) => member(p, o.span, false),
+        })
+        .collect();
     block(p, 0, head, c.span, members.is_empty(), |p| {
-        for (_, m) in &members {
-            match m {
-                Member::Dim(d) => dimension(p, d, INDENT),
-                Member::Over(o) => override_decl(p, o, INDENT),
+        for run in align::runs(p, &aligned) {
+            let rows: Vec<Vec<String>> = members[run.clone()]
+                .iter()
+                .filter_map(|(_, m)| match m {
+                    ClassMember::Dim(d) => Some(dimension_cells(p, d)),
+                    ClassMember::Over(_) => None,
+                })
+                .collect();
+            let cols = Columns::of(rows.iter().map(Vec::as_slice));
+            for (_, m) in &members[run] {
+                match m {
+                    ClassMember::Dim(d) => dimension(p, d, INDENT, &cols),
+                    ClassMember::Over(o) => override_decl(p, o, INDENT),
+                }
             }
         }
     });
 }
 
-fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize) {
-    let head = format!(
-        "dimension {}{} max {}",
-        d.name.node,
-        label(p, &d.label),
-        number(p, &d.max)
-    );
+/// The columns of a dimension's first line: name, label, `max N`, and the
+/// group it uses (empty when its source is on lines of its own).
+fn dimension_cells(p: &Printer<'_>, d: &Dimension) -> Vec<String> {
+    let source = match &d.source {
+        Source::Uses(g) => format!("uses {}", g.node),
+        Source::Assessed(_) | Source::Rules(_) => String::new(),
+    };
+    vec![
+        d.name.node.clone(),
+        opt_text(p, &d.label),
+        format!("max {}", number(p, &d.max)),
+        source,
+    ]
+}
+
+/// A dimension, its first line's columns as wide as `cols`.
+fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize, cols: &Columns) {
+    let head = format!("dimension {}", cols.line(&dimension_cells(p, d)));
     let (start, last) = (d.span.start as usize, end(p, d.span));
     match &d.source {
-        Source::Uses(g) => p.member(indent, format!("{head} uses {}", g.node), start, last),
+        Source::Uses(_) => p.member(indent, head, start, last),
         Source::Assessed(a) => {
             p.member(indent, head, start, end(p, d.max.span));
             let mut line = rule_start(p, &a.clause, &a.label);
@@ -344,9 +501,7 @@ fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize) {
         Source::Rules(rules) => {
             let span = Span::new(end(p, d.max.span), last);
             block_at(p, indent, head, start, span, rules.is_empty(), |p| {
-                for r in rules {
-                    rule(p, r, indent + INDENT);
-                }
+                self::rules(p, rules, indent + INDENT)
             });
         }
     }
@@ -355,10 +510,10 @@ fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize) {
 fn override_decl(p: &mut Printer<'_>, o: &Override, indent: usize) {
     let head = format!("{}grade {}", rule_start(p, &o.clause, &o.label), o.grade.node);
     let parts = vec![
-        (head, end(p, o.grade.span)),
-        (format!("when {}", expr(p.src, &o.when)), end(p, o.span)),
+        Part::new(head, end(p, o.grade.span)),
+        Part::new(format!("when {}", expr(p.src, &o.when)), end(p, o.span)),
     ];
-    flow(p, indent, o.span, parts);
+    flow(p, indent, String::new(), o.span, parts);
 }
 
 fn grades(p: &mut Printer<'_>, g: &Grades) {
@@ -430,6 +585,11 @@ fn open(p: &mut Printer<'_>, indent: usize, head: String, span: Span) {
 /// ` "label"`, or nothing.
 fn label(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
     l.as_ref().map_or(String::new(), |l| format!(" {}", text(p, l)))
+}
+
+/// `"label"`, or nothing.
+fn opt_text(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
+    l.as_ref().map_or(String::new(), |l| text(p, l))
 }
 
 /// Where the last token of `span` ends.

@@ -2,11 +2,13 @@
 //!
 //! The AST gives the content; the source gives what the AST leaves out:
 //! comments, blank lines between declarations, and how numbers and texts
-//! were written. `layout` decides the shape of every declaration; `printer`
-//! places each comment either after the line it trailed or on its own line
+//! were written. `layout` decides the shape of every declaration, `align`
+//! the columns of consecutive one-line declarations; `printer` places each
+//! comment either after the line it trailed or on its own line
 //! before the code it preceded. The result is checked before it is returned:
 //! it must parse to the same rulebook and keep every comment, in order.
 
+mod align;
 mod expr;
 mod layout;
 mod printer;

@@ -2,7 +2,7 @@
 //! last token ended in the source, so that every comment lands in order —
 //! after the line it trailed, or on its own line before the code it preceded.
 
-use super::source::{self, Comment};
+use super::source::{self, width, Comment};
 
 /// One output line.
 struct Line {
@@ -76,6 +76,11 @@ impl<'s> Printer<'s> {
         self.comments.iter().any(|c| from < c.pos && c.pos < to)
     }
 
+    /// The comments that start at or after `from` and before `to`.
+    pub fn comments_in(&self, from: usize, to: usize) -> impl Iterator<Item = &Comment<'s>> {
+        self.comments.iter().filter(move |c| from <= c.pos && c.pos < to)
+    }
+
     /// Places the comments before `before`: one that trails the last line's
     /// final token stays on that line; the others go on their own lines at
     /// `indent`, the first taking `blank` (returned if no comment took it).
@@ -110,21 +115,45 @@ impl<'s> Printer<'s> {
     }
 
     /// The text: the remaining comments at the end, one `\n` after each line.
+    /// Trailing comments on consecutive lines of the same indent start in one
+    /// column, two spaces after the widest of those lines.
     pub fn finish(mut self) -> String {
         self.flush(usize::MAX, 0, false);
+        let columns = self.comment_columns();
         let mut out = String::new();
-        for line in &self.lines {
+        for (line, column) in self.lines.iter().zip(columns) {
             if line.blank_before {
                 out.push('\n');
             }
             out.extend(std::iter::repeat_n(' ', line.indent));
             out.push_str(&line.text);
             if let Some(comment) = &line.trailing {
-                out.push_str("  ");
+                let used = line.indent + width(&line.text);
+                out.extend(std::iter::repeat_n(' ', column.saturating_sub(used).max(2)));
                 out.push_str(comment);
             }
             out.push('\n');
         }
         out
+    }
+
+    /// For each line, the column its trailing comment starts at.
+    fn comment_columns(&self) -> Vec<usize> {
+        let mut columns = vec![0; self.lines.len()];
+        let mut i = 0;
+        while i < self.lines.len() {
+            let mut j = i + 1;
+            if self.lines[i].trailing.is_some() {
+                let same = |l: &Line| l.trailing.is_some() && !l.blank_before && l.indent == self.lines[i].indent;
+                while self.lines.get(j).is_some_and(same) {
+                    j += 1;
+                }
+                let run = &self.lines[i..j];
+                let column = run.iter().map(|l| l.indent + width(&l.text)).max().unwrap_or(0) + 2;
+                columns[i..j].fill(column);
+            }
+            i = j;
+        }
+        columns
     }
 }

@@ -128,25 +128,7 @@ pub(super) fn trails(src: &str, from: usize, to: usize) -> bool {
 }
 
 /// Columns a text takes in a terminal: East Asian wide characters take two.
-pub(super) fn width(s: &str) -> usize {
-    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x20000..=0x3FFFD)
-}
+pub(super) use crate::report::display_width as width;
 
 #[cfg(test)]
 mod tests {
