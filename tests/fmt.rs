@@ -287,6 +287,14 @@ fn wrapped_rules_continue_under_the_body_column_when_they_fit() {
 }
 
 #[test]
+fn the_published_standard_and_its_revision_are_in_canonical_layout() {
+    for path in ["rules/credit.rules", "examples/revised.rules"] {
+        let src = read(&repo(path));
+        assert!(fmt(&src) == src, "{path}: run `rulebook fmt {path}`");
+    }
+}
+
+#[test]
 fn a_rulebook_that_does_not_parse_is_an_error() {
     let err = format("standard \"s\" period 12 months\nevent {")
         .err()
