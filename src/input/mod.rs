@@ -361,7 +361,11 @@ impl Merger {
             .par_iter()
             .map(|&old| {
                 let entry = self.entries.get(old as usize).copied().flatten();
-                Customer { class: entry.and_then(|e| e.class), since: entry.and_then(|e| e.since), id: self.name(old).into() }
+                Customer {
+                    class: entry.and_then(|e| e.class),
+                    since: entry.and_then(|e| e.since),
+                    id: self.name(old).into(),
+                }
             })
             .collect();
         // In place, on every core: by customer, then log order (file, line).
