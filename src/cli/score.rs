@@ -111,7 +111,7 @@ pub fn run(args: Args) -> CliResult {
                 .collect();
             writeln!(
                 out,
-                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"used\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"rejected\":{}}}}}",
+                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"rejected\":{}}}}}",
                 log.customers.len(),
                 s.rows + s.rejected,
                 s.used,

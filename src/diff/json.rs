@@ -155,7 +155,7 @@ struct GateJ {
 #[derive(Serialize)]
 struct SummaryJ {
     rows: u64,
-    used: u64,
+    scored: u64,
     after_as_of: u64,
     undeclared: std::collections::BTreeMap<String, u64>,
     rejected: u64,
@@ -367,7 +367,7 @@ pub fn render(r: &Report<'_>) -> String {
         }),
         summary: SummaryJ {
             rows: s.rows,
-            used: s.used,
+            scored: s.used,
             after_as_of: s.after_as_of,
             undeclared: s.undeclared.clone(),
             rejected: s.rejected,
