@@ -67,8 +67,11 @@ impl Date {
     /// `self − n months`, the day clamped to the end of the target month.
     pub fn minus_months(self, n: u32) -> Date {
         let (y, m, d) = self.ymd();
-        let total = y * 12 + (m as i32 - 1) - n as i32;
+        // In i64: a window may be up to `u32::MAX` months long.
+        let total = i64::from(y) * 12 + i64::from(m) - 1 - i64::from(n);
         let (ty, tm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+        // Far before year 1, like any year before it: before every date a log can hold.
+        let ty = i32::try_from(ty).unwrap_or(0);
         let td = d.min(days_in_month(ty, tm));
         Date::from_ymd(ty, tm, td).unwrap_or(Date(i32::MIN / 2))
     }
