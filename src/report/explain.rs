@@ -120,7 +120,11 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
     match o.by_override.and_then(|i| class.overrides.get(i)) {
         Some(ov) => {
             let clause = ov.meta.clause.clone().unwrap_or_default();
-            let condition = ov.meta.text.split_once(" when ").map_or(ov.meta.text.as_str(), |(_, c)| c);
+            let condition = ov
+                .meta
+                .text
+                .split_once(" when ")
+                .map_or(ov.meta.text.as_str(), |(_, c)| c);
             out.push_str(&format!(
                 "grade {grade}: override {clause}{} holds: {condition}  [{}]\n",
                 label(&ov.meta.label),
