@@ -34,8 +34,10 @@ fn one_theft_rule(period: &str) -> String {
     )
 }
 
-/// Found by `fuzz/ load`: a period (or window) of 2^31 months or more passed
-/// the checker, then `Date::minus_months` overflowed an `i32` when the
+/// Found reviewing what the `load` fuzz target reaches once it scores the
+/// rulebooks that load (the target flags this input at once, but its first
+/// runs had not generated one): a period (or window) of 2^31 months or more
+/// passed the checker, then `Date::minus_months` overflowed an `i32` when the
 /// evaluator placed its window (`attempt to subtract with overflow`; in a
 /// release build, a window that wrapped round to a wrong date, or ended a
 /// month after the as-of date for `4294967295 months`). Such a window reaches
