@@ -89,7 +89,9 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
         for line in &r.ledger {
             let m = meta(d, line);
             let clause = m.and_then(|m| m.clause.clone()).unwrap_or_else(|| "-".into());
-            let rule_label = m.and_then(|m| m.label.clone()).unwrap_or_default();
+            let rule_label = m
+                .and_then(|m| m.label.as_ref())
+                .map_or(String::new(), |l| format!(" {l}"));
             let at = m.map_or(String::new(), |m| origin.line_of(m));
             let points = if matches!(d.source, DimSource::Assessed(_)) {
                 line.points.to_string()
@@ -101,7 +103,7 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
             } else {
                 format!("  ({})", line.note)
             };
-            out.push_str(&format!("  {clause} {rule_label}  {points}{note}  [{at}]\n"));
+            out.push_str(&format!("  {clause}{rule_label}  {points}{note}  [{at}]\n"));
             for &i in &line.events {
                 if let Some(e) = events.get(i) {
                     out.push_str(&format!("      {}\n", event_line(s, e)));
