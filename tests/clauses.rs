@@ -52,7 +52,9 @@ fn explain(events: &str, as_of: &str, customer: &str) -> String {
     )
     .expect("valid events");
     let i = log.find("C1").expect("C1 is scored");
-    let outcome = Evaluator::new(prog, as_of).evaluate(&log.customers[i], log.events_of(i), &log.vals, true);
+    let outcome = Evaluator::new(prog, as_of)
+        .evaluate_in(&log, i, true)
+        .expect("C1 is in the log");
     let scored = Scored {
         prog,
         log: &log,

@@ -45,7 +45,9 @@ pub fn run(args: Args) -> CliResult {
         ));
     };
     let eval = Evaluator::new(prog, as_of);
-    let outcome = eval.evaluate(&log.customers[i], log.events_of(i), &log.vals, true);
+    let outcome = eval
+        .evaluate_in(&log, i, true)
+        .ok_or("the customer vanished from the log")?;
     let s = Scored {
         prog,
         log: &log,

@@ -69,10 +69,10 @@ pub fn run(args: Args) -> CliResult {
     for start in (0..log.customers.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(log.customers.len());
         // Evaluate and render on every core; write in customer order.
-        let rendered: Vec<(Outcome, String)> = (start..end)
+        let rendered: Vec<(usize, Outcome, String)> = (start..end)
             .into_par_iter()
-            .map(|i| {
-                let outcome = eval.evaluate(&log.customers[i], log.events_of(i), &log.vals, ledger);
+            .filter_map(|i| {
+                let outcome = eval.evaluate_in(&log, i, ledger)?;
                 let s = Scored {
                     prog,
                     log: &log,
@@ -90,10 +90,10 @@ pub fn run(args: Args) -> CliResult {
                     ),
                     OutputFormat::Table => String::new(),
                 };
-                (outcome, text)
+                Some((i, outcome, text))
             })
             .collect();
-        for (i, (outcome, text)) in (start..end).zip(rendered) {
+        for (i, outcome, text) in rendered {
             if args.format == OutputFormat::Table {
                 table_rows.push((i, outcome));
             } else {

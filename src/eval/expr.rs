@@ -5,8 +5,7 @@ use std::cmp::Ordering;
 
 use crate::diagnostic::Diagnostic;
 use crate::input::schema::{encode_literal, Texts};
-use crate::num::Num;
-use crate::syntax::ast::{CmpOp, Expr, ExprKind, Literal, Type};
+use crate::syntax::ast::{CmpOp, Expr, ExprKind, Type};
 
 /// A compiled condition or value. Values are the `i64` encoding of
 /// `input::schema`; conditions yield 0 or 1.
@@ -146,14 +145,4 @@ fn holds(op: CmpOp, o: Ordering) -> bool {
         CmpOp::Gt => o.is_gt(),
         CmpOp::Ge => o.is_ge(),
     }
-}
-
-/// A dimension score as a slot value.
-pub fn num_value(n: Num) -> i64 {
-    n.raw()
-}
-
-/// Whether a literal could be a value of this type (for defaults and sets).
-pub fn literal_fits(l: &Literal, ty: Type) -> bool {
-    compatible(l.ty(), ty)
 }

@@ -6,7 +6,7 @@ pub mod compile;
 pub mod expr;
 
 use crate::date::{Date, Window};
-use crate::input::{Customer, Event};
+use crate::input::{Customer, Event, EventLog};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
 pub use compile::{compile, Program};
@@ -74,6 +74,12 @@ impl<'p> Evaluator<'p> {
         c.class
             .filter(|&k| usize::from(k) < self.prog.classes.len())
             .unwrap_or(self.prog.default_class)
+    }
+
+    /// Customer `i` of a log, scored; `None` if the log has no such customer.
+    pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Outcome> {
+        let c = log.customers.get(i)?;
+        Some(self.evaluate(c, log.events_of(i), &log.vals, ledger))
     }
 
     /// Scores one customer. `vals` is the log's value arena; with `ledger`,
