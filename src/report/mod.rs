@@ -2,8 +2,11 @@
 //! CSV, a terminal table, and the `explain` trace. Renderers write into any
 //! `io::Write`; they open no files.
 
+pub mod columns;
 pub mod explain;
+pub mod summary;
 pub mod table;
+pub mod xlsx;
 
 use std::io::{self, Write};
 
@@ -111,6 +114,19 @@ pub fn push_json_object(out: &mut String, s: &Scored<'_>, with_ledger: bool) {
         out.push_str(&explain::ledger_json(s));
     }
     out.push('}');
+}
+
+/// The JSON object of one customer followed by its roster columns
+/// (`"roster":{"branch":…}`) when the roster has columns of its own.
+pub fn json_object_carrying(s: &Scored<'_>, with_ledger: bool, roster: &crate::input::Roster) -> String {
+    let mut out = json_object(s, with_ledger);
+    if !roster.columns().is_empty() && out.ends_with('}') {
+        // Reopen the object just written to add the roster's columns.
+        out.pop();
+        columns::push_roster_json(&mut out, roster, s.id());
+        out.push('}');
+    }
+    out
 }
 
 pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {
