@@ -14,8 +14,13 @@ use crate::num::Num;
 /// The measures a customer's grade carries (`预付电费；停电催费`), as the
 /// rulebook writes them; `None` when its band has none.
 pub fn measures<'p>(prog: &'p Program, outcome: &Outcome) -> Option<&'p str> {
-    // TODO(issue 11): `prog.bands[outcome.grade].measures` once bands carry them.
-    let _ = (prog, outcome);
+    band_measures(prog, outcome.grade)
+}
+
+/// The measures of band `grade` (an index into `Program::bands`).
+pub fn band_measures(prog: &Program, grade: usize) -> Option<&str> {
+    // TODO(issue 11): `prog.bands[grade].measures` once bands carry them.
+    let _ = (prog, grade);
     None
 }
 
