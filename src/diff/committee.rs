@@ -156,11 +156,29 @@ pub fn newly_into(pair: &Pair<'_>, matrix: &[Vec<u64>], at: usize) -> u64 {
     n
 }
 
+/// The committee's gates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GateKind {
+    /// `--fail-if-downgrades N|P%`
+    Downgrades,
+    /// `--fail-if-into GRADE`
+    Into,
+}
+
+impl GateKind {
+    /// The option's name: `fail-if-downgrades`.
+    pub fn option(self) -> &'static str {
+        match self {
+            GateKind::Downgrades => "fail-if-downgrades",
+            GateKind::Into => "fail-if-into",
+        }
+    }
+}
+
 /// One rollout gate and its verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    /// The option: `fail-if-downgrades`.
-    pub option: &'static str,
+    pub kind: GateKind,
     /// As given: `5`, `2.5%`, `C`.
     pub limit: String,
     pub counted: u64,
@@ -197,7 +215,7 @@ pub fn downgrade_gate(pair: &Pair<'_>, imp: &Impact, g: Gate) -> Verdict {
         format!("not more than {g}: pass")
     };
     Verdict {
-        option: "fail-if-downgrades",
+        kind: GateKind::Downgrades,
         limit: g.to_string(),
         counted: n,
         fails,
@@ -221,7 +239,7 @@ pub fn into_gate(pair: &Pair<'_>, imp: &Impact, grade: &str) -> Verdict {
     let n = newly_into(pair, &imp.matrix, at);
     let fails = n > 0;
     Verdict {
-        option: "fail-if-into",
+        kind: GateKind::Into,
         limit: grade.to_string(),
         counted: n,
         fails,

@@ -452,7 +452,7 @@ pub fn render(r: &Report<'_>) -> String {
         .gates
         .iter()
         .map(|v| VerdictJ {
-            option: v.option,
+            option: v.kind.option(),
             limit: v.limit.clone(),
             counted: v.counted,
             fails: v.fails,

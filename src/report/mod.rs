@@ -4,7 +4,9 @@
 
 pub mod columns;
 pub mod explain;
+pub mod html;
 pub mod summary;
+pub mod svg;
 pub mod table;
 pub mod xlsx;
 

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{display_width, pad, push_json_str, Scored};
-use crate::eval::Program;
+use crate::eval::{Outcome, Program};
 use crate::input::Roster;
+use crate::num::Num;
 
 /// Customers per grade (indices of `Program::bands`), overall and by group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +158,82 @@ impl Distribution {
             let _ = write!(out, ":{n}");
         }
         out.push('}');
+    }
+}
+
+/// How each dimension's scores spread over the customers scored on it:
+/// five bins by the share of the class's full marks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DimStats {
+    pub dims: Vec<DimStat>,
+}
+
+/// One dimension's spread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DimStat {
+    pub name: String,
+    pub label: Option<String>,
+    /// Customers scored on it.
+    pub customers: u64,
+    /// `[0, 20%)`, `[20%, 40%)`, `[40%, 60%)`, `[60%, 80%)`, `[80%, 100%]` of full marks.
+    pub bins: [u64; 5],
+    /// Customers at full marks.
+    pub full: u64,
+    /// The sum of the shares of full marks, in millionths.
+    pub share_sum: u128,
+}
+
+impl DimStat {
+    /// The mean share of full marks, in percent, to one decimal.
+    pub fn mean_percent(&self) -> Num {
+        if self.customers == 0 {
+            return Num::ZERO;
+        }
+        // share_sum / customers millionths = that / 10⁴ percent; one decimal.
+        let tenths = (self.share_sum * 2 / u128::from(self.customers) / 1000 + 1) / 2;
+        Num::from_raw(i64::try_from(tenths).unwrap_or(0) * 100_000)
+    }
+}
+
+impl DimStats {
+    pub fn new(prog: &Program) -> DimStats {
+        let dims = prog
+            .dimension_names()
+            .into_iter()
+            .map(|name| DimStat {
+                name: name.to_string(),
+                label: super::columns::dim_label(prog, name).map(str::to_string),
+                customers: 0,
+                bins: [0; 5],
+                full: 0,
+                share_sum: 0,
+            })
+            .collect();
+        DimStats { dims }
+    }
+
+    /// Counts one customer's dimension scores.
+    pub fn add(&mut self, prog: &Program, o: &Outcome) {
+        let Some(class) = prog.classes.get(usize::from(o.class)) else {
+            return;
+        };
+        for (d, r) in class.dims.iter().zip(&o.dims) {
+            let Some(stat) = self.dims.iter_mut().find(|s| s.name == d.name) else {
+                continue;
+            };
+            let max = d.max.raw().max(1);
+            let share =
+                u128::try_from(r.score.raw().clamp(0, max)).unwrap_or(0) * 1_000_000 / u128::try_from(max).unwrap_or(1);
+            stat.customers += 1;
+            stat.share_sum += share;
+            if r.score >= d.max {
+                stat.full += 1;
+            }
+            let bin = usize::try_from(share / 200_000).unwrap_or(4).min(4);
+            if let Some(b) = stat.bins.get_mut(bin) {
+                *b += 1;
+            }
+        }
     }
 }
 
