@@ -224,6 +224,7 @@ fn dim_text(d: &Dimension) -> String {
     let label = d.label.as_ref().map_or(String::new(), |l| format!(" {:?}", l.node));
     let source = match &d.source {
         Source::Uses(g) => format!("uses {}", g.node),
+        Source::Like(c) => format!("like {}", c.node),
         Source::Rules(_) => "{ rules }".to_string(),
         Source::Assessed(_) => "assessed".to_string(),
     };

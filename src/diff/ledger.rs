@@ -4,7 +4,7 @@
 //! changed, a changed `max`, an override, or the grade bands.
 
 use super::{band_for, Catalog, ClassMap, Pair};
-use crate::eval::{Line, Outcome, Program};
+use crate::eval::{Line, Outcome, Program, Status};
 use crate::num::Num;
 
 /// One customer, scored by both rulebooks with ledgers, line by line.
@@ -113,7 +113,8 @@ impl CustomerDiff {
                     }
                 };
                 *(if new { &mut row.new } else { &mut row.old }) = Some((res.score, dp.max));
-                for line in &res.ledger {
+                // A withheld bonus is the same nothing on both sides.
+                for line in res.ledger.iter().filter(|l| l.status != Status::Withheld) {
                     let Some(key) = line_key(map, j, line) else {
                         continue;
                     };
