@@ -158,6 +158,7 @@ fn once_and_absence_rules() {
         once.kind,
         RuleKind::Once {
             points: s(num("5")),
+            at_least: None,
             select: select(&["management_deficiency"], None, None)
         }
     );

@@ -95,8 +95,10 @@ pub enum Form {
         points: Num,
         multiplier: Option<Vec<usize>>,
     },
+    /// Points once when at least `at_least` (1 for `any`) events match.
     Once {
         points: Num,
+        at_least: u32,
     },
     Absence {
         points: Num,
@@ -531,7 +533,10 @@ impl Compiler<'_> {
                     .as_ref()
                     .map(|m| per_kind(self, m, |t| t == Type::Int, "a whole-number attribute")),
             },
-            RuleKind::Once { points, .. } => Form::Once { points: points.node },
+            RuleKind::Once { points, at_least, .. } => Form::Once {
+                points: points.node,
+                at_least: at_least.as_ref().map_or(1, |n| n.node),
+            },
             RuleKind::Absence { points, .. } => Form::Absence { points: points.node },
             RuleKind::Count { tiers: t, .. } => Form::Count { tiers: tiers(self, t) },
             RuleKind::Episodes { severity, tiers: t, .. } => Form::Episodes {

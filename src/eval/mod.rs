@@ -336,12 +336,17 @@ impl<'p> Evaluator<'p> {
                 }
                 sum
             }
-            Form::Once { points } => {
+            Form::Once { points, at_least } => {
+                let enough = |n: usize| u32::try_from(n).unwrap_or(u32::MAX) >= (*at_least).max(1);
                 if !ledger {
-                    return if matching.count() > 0 { sign(*points) } else { Num::ZERO };
+                    return if enough(matching.count()) {
+                        sign(*points)
+                    } else {
+                        Num::ZERO
+                    };
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
-                if used.is_empty() {
+                if !enough(used.len()) {
                     return Num::ZERO;
                 }
                 let n = used.len();

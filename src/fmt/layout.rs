@@ -282,7 +282,10 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize, cols: &Columns) {
             }
             head.push_str(" per");
         }
-        RuleKind::Once { points, .. } => head.push_str(&format!(" {} once if any", number(p, points))),
+        RuleKind::Once { points, at_least, .. } => match at_least {
+            Some(n) => head.push_str(&format!(" {} once if at least {}", number(p, points), n.node)),
+            None => head.push_str(&format!(" {} once if any", number(p, points))),
+        },
         RuleKind::Absence { points, .. } => head.push_str(&format!(" {} if no", number(p, points))),
         RuleKind::Count { .. } => head.push_str(" by count of"),
         RuleKind::Episodes { .. } => head.push_str(" per episode of"),

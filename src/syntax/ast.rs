@@ -238,8 +238,13 @@ pub enum RuleKind {
         multiplier: Option<Ident>,
         select: Selector,
     },
-    /// `deduct 5 once if any management_deficiency`
-    Once { points: Spanned<Num>, select: Selector },
+    /// `deduct 5 once if any management_deficiency`, or `deduct 40 once if
+    /// at least 3 arrears` (`any` is `at least 1`, and `at_least` is `None`).
+    Once {
+        points: Spanned<Num>,
+        at_least: Option<Spanned<u32>>,
+        select: Selector,
+    },
     /// `bonus 5 if no arrears within 12 months`
     Absence { points: Spanned<Num>, select: Selector },
     /// `deduct by count of breach { 1 => 20, 2+ => 30 }`

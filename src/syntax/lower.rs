@@ -408,8 +408,18 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
             for kw in [Rule::kw_once, Rule::kw_if, Rule::kw_any] {
                 b.skip(kw);
             }
+            let at_least = match b.opt(Rule::at_least) {
+                Some(p) => {
+                    let mut a = Node::new(p);
+                    a.skip(Rule::kw_at);
+                    a.skip(Rule::kw_least);
+                    Some(integer(a.take(Rule::integer)?)?)
+                }
+                None => None,
+            };
             RuleKind::Once {
                 points,
+                at_least,
                 select: selector(b.take(Rule::selector)?)?,
             }
         }

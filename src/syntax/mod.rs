@@ -267,6 +267,7 @@ pub fn describe(r: Rule) -> &'static str {
         kw_over_deduction => "`over-deduction`",
         kw_because => "`because`",
         measures | kw_measures => "`measures`",
+        at_least | kw_at | kw_least => "`at least`",
         WHITESPACE | COMMENT => "a space",
     }
 }
