@@ -69,7 +69,7 @@ pub enum Status {
     Applied,
     /// A bonus for the absence of events that the line's events blocked.
     Withheld,
-    /// The rule gave nothing: a rule with `instead of` replaced it.
+    /// The rule gave nothing: the rule with `instead of` named in the note replaced it.
     Replaced,
 }
 
@@ -132,7 +132,7 @@ impl<'p> Evaluator<'p> {
                             rule: None,
                             points: Num::ZERO,
                             events: vec![],
-                            note: format!("replaced by {by}"),
+                            note: by.clone(),
                             tier: None,
                             status: Status::Replaced,
                         });
@@ -358,12 +358,7 @@ impl<'p> Evaluator<'p> {
                         // A withheld bonus: the events that blocked it.
                         let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                         let n = used.len();
-                        let note = format!(
-                            "withheld: {n} event{} in {}..{}",
-                            plural(n),
-                            window.first_day(),
-                            window.until
-                        );
+                        let note = format!("{n} event{} in {}..{}", plural(n), window.first_day(), window.until);
                         push(Num::ZERO, used, note, None);
                         if let Some(l) = lines.last_mut() {
                             l.status = Status::Withheld;

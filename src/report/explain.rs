@@ -4,7 +4,7 @@
 
 use super::{json_str, Scored};
 use crate::eval::compile::{DimProg, DimSource, Meta, RuleProg};
-use crate::eval::{Line, Program};
+use crate::eval::{Line, Program, Status};
 use crate::input::Event;
 use crate::num::Num;
 
@@ -106,16 +106,7 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
                 .and_then(|m| m.label.as_ref())
                 .map_or(String::new(), |l| format!(" {l}"));
             let at = m.map_or(String::new(), |m| origin.line_of(m));
-            let points = if matches!(d.source, DimSource::Assessed(_)) {
-                line.points.to_string()
-            } else {
-                signed(line.points)
-            };
-            let note = if line.note.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", line.note)
-            };
+            let (points, note) = points_and_note(line, matches!(d.source, DimSource::Assessed(_)));
             out.push_str(&format!("  {clause}{rule_label}  {points}{note}  [{at}]\n"));
             for &i in &line.events {
                 if let Some(e) = events.get(i) {
@@ -150,15 +141,8 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
                 .and_then(|r| r.meta.label.as_ref())
                 .map_or(String::new(), |l| format!(" {l}"));
             let at = r.map_or(String::new(), |r| origin.line_of(&r.meta));
-            let note = if line.note.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", line.note)
-            };
-            out.push_str(&format!(
-                "  {clause}{rule_label}  {}{note}  [{at}]\n",
-                signed(line.points)
-            ));
+            let (points, note) = points_and_note(line, false);
+            out.push_str(&format!("  {clause}{rule_label}  {points}{note}  [{at}]\n"));
             for &i in &line.events {
                 if let Some(e) = events.get(i) {
                     out.push_str(&format!("      {}\n", event_line(s, e)));
@@ -216,6 +200,23 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
     out
 }
 
+/// A ledger line's points (`+0.5`, or an assessed `4.5`, `withheld`,
+/// `replaced`) and the note after them.
+fn points_and_note(line: &Line, assessed: bool) -> (String, String) {
+    let points = match line.status {
+        Status::Withheld => "withheld".to_string(),
+        Status::Replaced => "replaced".to_string(),
+        Status::Applied if assessed => line.points.to_string(),
+        Status::Applied => signed(line.points),
+    };
+    let note = match (line.status, line.note.as_str()) {
+        (Status::Replaced, by) => format!(" by {by}"),
+        (_, "") => String::new(),
+        (_, note) => format!("  ({note})"),
+    };
+    (points, note)
+}
+
 fn ledger_sum(lines: &[Line]) -> String {
     // Withheld and replaced rules (0 points) explain themselves above.
     lines
@@ -249,8 +250,13 @@ pub fn ledger_json(s: &Scored<'_>) -> String {
                         .filter_map(|&i| events.get(i))
                         .map(|e| json_str(&event_line(s, e)))
                         .collect();
+                    let status = match l.status {
+                        Status::Applied => String::new(),
+                        Status::Withheld => ",\"status\":\"withheld\"".into(),
+                        Status::Replaced => ",\"status\":\"replaced\"".into(),
+                    };
                     format!(
-                        "{{\"clause\":{clause},\"label\":{label},\"points\":{},\"note\":{},\"events\":[{}]}}",
+                        "{{\"clause\":{clause},\"label\":{label},\"points\":{}{status},\"note\":{},\"events\":[{}]}}",
                         l.points,
                         json_str(&l.note),
                         evs.join(",")
