@@ -130,9 +130,7 @@ pub fn moves_text(pair: &Pair<'_>, matrix: &[Vec<u64>]) -> String {
 
 /// Either rulebook gives some grade measures.
 pub fn has_measures(pair: &Pair<'_>) -> bool {
-    [pair.old.prog, pair.new.prog]
-        .iter()
-        .any(|p| (0..p.bands.len()).any(|i| band_measures(p, i).is_some()))
+    pair.old.prog.has_measures() || pair.new.prog.has_measures()
 }
 
 /// The new grade `j` has measures and the old grade `i` has none.

@@ -19,9 +19,7 @@ pub fn measures<'p>(prog: &'p Program, outcome: &Outcome) -> Option<&'p str> {
 
 /// The measures of band `grade` (an index into `Program::bands`).
 pub fn band_measures(prog: &Program, grade: usize) -> Option<&str> {
-    // TODO(issue 11): `prog.bands[grade].measures` once bands carry them.
-    let _ = (prog, grade);
-    None
+    prog.bands.get(grade).and_then(|b| b.measures.as_deref())
 }
 
 /// One column of a flat output.
@@ -77,11 +75,15 @@ pub struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
-    /// Today's CSV: the pinned columns, then the roster's own columns, if any.
+    /// Today's CSV: the pinned columns, measures when a grade has them, then
+    /// the roster's own columns, if any.
     pub fn pinned(prog: &'a Program, roster: &'a Roster) -> Layout<'a> {
         let dims = prog.dimension_names();
         let mut columns = vec![Column::Customer, Column::Class, Column::Total, Column::Grade];
         columns.extend((0..dims.len()).map(Column::Dim));
+        if prog.has_measures() {
+            columns.push(Column::Measures);
+        }
         columns.extend((0..roster.columns().len()).map(Column::Roster));
         Layout {
             prog,
@@ -93,11 +95,17 @@ impl<'a> Layout<'a> {
 
     /// Everything: the pinned columns, as-of, flags, measures, the roster's columns.
     pub fn full(prog: &'a Program, roster: &'a Roster) -> Layout<'a> {
-        let mut l = Layout::pinned(prog, roster);
-        let at = 4 + l.dims.len();
-        let more = [Column::AsOf, Column::Flags, Column::Measures];
-        l.columns.splice(at..at, more);
-        l
+        let dims = prog.dimension_names();
+        let mut columns = vec![Column::Customer, Column::Class, Column::Total, Column::Grade];
+        columns.extend((0..dims.len()).map(Column::Dim));
+        columns.extend([Column::AsOf, Column::Flags, Column::Measures]);
+        columns.extend((0..roster.columns().len()).map(Column::Roster));
+        Layout {
+            prog,
+            roster,
+            dims,
+            columns,
+        }
     }
 
     /// The header of column `c`.

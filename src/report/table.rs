@@ -23,6 +23,11 @@ pub fn render(prog: &Program, rows: &[Scored<'_>], roster: &Roster) -> String {
         head1.push(d.to_string());
         head2.push(label(d));
     }
+    let measures = prog.has_measures();
+    if measures {
+        head1.push("measures".into());
+        head2.push("措施".into());
+    }
     for c in roster.columns() {
         head1.push(c.to_string());
         head2.push(String::new());
@@ -43,6 +48,9 @@ pub fn render(prog: &Program, rows: &[Scored<'_>], roster: &Roster) -> String {
                     .find(|(n, _)| n == d)
                     .map_or("-".to_string(), |(_, v)| v.to_string()),
             );
+        }
+        if measures {
+            cells.push(s.measures().unwrap_or("").to_string());
         }
         for i in 0..roster.columns().len() {
             let v = roster.extra(s.id()).and_then(|v| v.get(i)).map_or("", |v| &**v);
