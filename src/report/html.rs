@@ -600,7 +600,11 @@ fn movers(r: &Report<'_>, out: &mut String) {
             format!("{} → {}", class_shown(po, class(po, o)), class_shown(pn, class(pn, n)))
         };
         let delta = n.total - o.total;
-        let dir = if delta < Num::ZERO { "down" } else { "up" };
+        let dir = match delta.cmp(&Num::ZERO) {
+            std::cmp::Ordering::Less => "down",
+            std::cmp::Ordering::Greater => "up",
+            std::cmp::Ordering::Equal => "",
+        };
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{} {}</td><td class=\"n\">{} {}</td><td class=\"n {dir}\">{}</td><td>{}</td></tr>",
