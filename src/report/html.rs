@@ -87,7 +87,7 @@ summary { cursor: pointer; color: #1a5fb4; }
 .section { break-inside: auto; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
-  h2 { break-after: avoid; }
+  h2, h3 { break-after: avoid; }
   table, .dim, .cards, svg { break-inside: avoid; }
   details > summary { color: var(--fg); }
   details::details-content { content-visibility: visible; display: block; }
