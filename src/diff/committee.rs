@@ -124,7 +124,7 @@ pub fn moves_text(pair: &Pair<'_>, matrix: &[Vec<u64>]) -> String {
             }
         }
     }
-    cells.sort_by(|x, y| y.0.cmp(&x.0));
+    cells.sort_by_key(|c| std::cmp::Reverse(c.0));
     cells.into_iter().map(|c| c.1).collect::<Vec<_>>().join(", ")
 }
 

@@ -163,7 +163,7 @@ fn header(p: &Page<'_>, out: &mut String) {
             );
         }
     }
-    let _ = write!(out, "<span>客户 {} 户</span></p>\n", p.dist.customers());
+    let _ = writeln!(out, "<span>客户 {} 户</span></p>", p.dist.customers());
 }
 
 fn verdict(r: &Report<'_>, out: &mut String) {
@@ -488,9 +488,9 @@ fn group_moves(r: &Report<'_>, out: &mut String) {
             .map(|s| s.1.upgrades.max(s.1.downgrades))
             .max()
             .unwrap_or(1);
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<h3>按{}</h3><table><tr><th>{}</th><th class=\"n\">客户数</th><th class=\"n\">等级变化</th><th class=\"n\">升级</th><th class=\"n\">降级</th><th class=\"n\">降级占比</th><th>降级 ◀ ▶ 升级</th><th>迁移</th></tr>\n",
+            "<h3>按{}</h3><table><tr><th>{}</th><th class=\"n\">客户数</th><th class=\"n\">等级变化</th><th class=\"n\">升级</th><th class=\"n\">降级</th><th class=\"n\">降级占比</th><th>降级 ◀ ▶ 升级</th><th>迁移</th></tr>",
             esc(col),
             esc(col)
         );
@@ -513,7 +513,7 @@ fn group_moves(r: &Report<'_>, out: &mut String) {
 
 fn newly(r: &Report<'_>, out: &mut String) {
     let n = committee::moves(r.pair, &r.impact.matrix).newly_measures;
-    let _ = write!(out, "<section id=\"measures\"><h2>新增面临措施的客户（{n} 户）</h2>\n");
+    let _ = writeln!(out, "<section id=\"measures\"><h2>新增面临措施的客户（{n} 户）</h2>");
     if !committee::has_measures(r.pair) {
         out.push_str("<p class=\"note\">两个规则的等级均未规定措施。</p></section>\n");
         return;
@@ -694,9 +694,9 @@ fn ledgers(r: &Report<'_>, d: &CustomerDiff, out: &mut String) {
 }
 
 fn changes(r: &Report<'_>, out: &mut String) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<section id=\"changes\"><h2>规则变更（{} 处）</h2>\n",
+        "<section id=\"changes\"><h2>规则变更（{} 处）</h2>",
         r.changes.len()
     );
     if r.changes.is_empty() {

@@ -190,7 +190,7 @@ impl DimStat {
             return Num::ZERO;
         }
         // share_sum / customers millionths = that / 10⁴ percent; one decimal.
-        let tenths = (self.share_sum * 2 / u128::from(self.customers) / 1000 + 1) / 2;
+        let tenths = (self.share_sum * 2 / u128::from(self.customers) / 1000).div_ceil(2);
         Num::from_raw(i64::try_from(tenths).unwrap_or(0) * 100_000)
     }
 }
