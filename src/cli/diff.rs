@@ -208,6 +208,14 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
     let io = |e: std::io::Error| format!("cannot write the report: {e}");
 
     if let Some(id) = &args.customer {
+        if args.format == DiffFormat::Csv {
+            clap::Command::new("rulebook")
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--format csv lists the movers; --customer shows one customer as a table or JSON",
+                )
+                .exit()
+        }
         let Some(i) = log.find(id) else {
             return Err(format!("customer `{id}` is in neither the event logs nor the roster"));
         };

@@ -7,17 +7,12 @@
 use std::borrow::Cow;
 
 use super::Scored;
-use crate::eval::{Outcome, Program};
+use crate::eval::Program;
 use crate::input::Roster;
 use crate::num::Num;
 
-/// The measures a customer's grade carries (`预付电费；停电催费`), as the
-/// rulebook writes them; `None` when its band has none.
-pub fn measures<'p>(prog: &'p Program, outcome: &Outcome) -> Option<&'p str> {
-    band_measures(prog, outcome.grade)
-}
-
-/// The measures of band `grade` (an index into `Program::bands`).
+/// The measures of band `grade` (an index into `Program::bands`), as the
+/// rulebook writes them (`预付电费；停电催费`); `None` when it has none.
 pub fn band_measures(prog: &Program, grade: usize) -> Option<&str> {
     prog.bands.get(grade).and_then(|b| b.measures.as_deref())
 }
@@ -157,7 +152,7 @@ impl<'a> Layout<'a> {
             Column::AsOf => Cell::Text(Cow::Owned(s.as_of.to_string())),
             Column::Flags if s.outcome.flags.is_empty() => Cell::Empty,
             Column::Flags => Cell::Text(Cow::Owned(s.outcome.flags.join("; "))),
-            Column::Measures => measures(self.prog, s.outcome).map_or(Cell::Empty, text),
+            Column::Measures => s.measures().map_or(Cell::Empty, text),
             Column::Roster(i) => self
                 .roster
                 .extra(s.id())
