@@ -103,6 +103,11 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// The rulebook whose results these are.
+    pub fn prog(&self) -> &'a Program {
+        self.prog
+    }
+
     /// The header of column `c`.
     pub fn header(&self, c: Column, headers: Headers) -> Cow<'a, str> {
         let labels = headers == Headers::Labels;

@@ -10,6 +10,7 @@ use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
 use super::columns::{Cell, Headers, Layout};
 use super::summary::{shown, Distribution};
 use super::{display_width, Scored};
+use crate::eval::Program;
 use crate::num::Num;
 
 /// The results sheet's name.
@@ -57,7 +58,7 @@ pub fn workbook(layout: &Layout<'_>, rows: &[Scored<'_>], dist: &Distribution) -
     }
     let mut wb = Workbook::new();
     results(wb.add_worksheet(), layout, rows)?;
-    distribution(wb.add_worksheet(), dist)?;
+    distribution(wb.add_worksheet(), layout.prog(), dist)?;
     Ok(wb.save_to_buffer()?)
 }
 
@@ -100,7 +101,7 @@ fn results(ws: &mut Worksheet, layout: &Layout<'_>, rows: &[Scored<'_>]) -> Resu
 
 /// One block per grouping (header, a row per value, the total), each with a
 /// stacked column chart of customers per grade to its right.
-fn distribution(ws: &mut Worksheet, dist: &Distribution) -> Result<(), WorkbookError> {
+fn distribution(ws: &mut Worksheet, prog: &Program, dist: &Distribution) -> Result<(), WorkbookError> {
     ws.set_name(DISTRIBUTION)?;
     let bold = header_format();
     let ngrades = u16::try_from(dist.grades.len()).unwrap_or(u16::MAX);
@@ -121,8 +122,16 @@ fn distribution(ws: &mut Worksheet, dist: &Distribution) -> Result<(), WorkbookE
         let head = row;
         for (value, counts, n) in g.rows() {
             row += 1;
-            first_width = first_width.max(display_width(shown(value)));
-            ws.write_string(row, 0, shown(value))?;
+            // A class by its label: 动力户（power）.
+            let value = match prog.classes.iter().find(|c| g.column == "class" && c.name == value) {
+                Some(c) => c
+                    .label
+                    .as_ref()
+                    .map_or(c.name.clone(), |l| format!("{l}（{}）", c.name)),
+                None => shown(value).to_string(),
+            };
+            first_width = first_width.max(display_width(&value));
+            ws.write_string(row, 0, &value)?;
             ws.write_number(row, 1, n as f64)?;
             for (c, k) in (2u16..).zip(counts) {
                 ws.write_number(row, c, *k as f64)?;
