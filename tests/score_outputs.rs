@@ -212,6 +212,7 @@ fn xlsx_has_results_with_labels_numbers_and_a_distribution_with_charts() {
         "P030",
         "客户数",
         "合计",
+        "动力户（power）",
     ] {
         assert!(strings.contains(s), "{s} missing from the shared strings");
     }
