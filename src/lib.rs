@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod index;
 pub mod input;
 pub mod num;
 pub mod render;

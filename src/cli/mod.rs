@@ -6,6 +6,7 @@ pub mod data;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod index;
 pub mod score;
 pub mod test;
 

@@ -93,10 +93,15 @@ impl Roster {
             .clone();
         let col = |want: &str| header.iter().position(|h| h == want);
         let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
-        let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
+        // A rulebook without classes (an index only) needs no `class` column.
+        let class = match col("class") {
+            Some(c) => Some(c),
+            None if classes.is_empty() => None,
+            None => return Err(err(1, "the header has no `class` column".into())),
+        };
         let since = col("since");
         let kept: Vec<usize> = (0..header.len())
-            .filter(|&i| i != customer && i != class && Some(i) != since)
+            .filter(|&i| i != customer && Some(i) != class && Some(i) != since)
             .collect();
         let mut roster = Roster {
             columns: kept.iter().filter_map(|&i| header.get(i)).map(Into::into).collect(),
@@ -127,7 +132,7 @@ impl Roster {
             if id.is_empty() {
                 return Err(err(line, "customer is missing".into()));
             }
-            let class = match rec.get(class).unwrap_or("") {
+            let class = match class.and_then(|c| rec.get(c)).unwrap_or("") {
                 "" => None,
                 c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
                     err(

@@ -225,6 +225,13 @@ pub fn describe(r: Rule) -> &'static str {
         integer => "a whole number",
         date => "a date (`2026-03-31`)",
         kw_version => "`version`",
+        kw_optional => "`optional`",
+        range_bound | dotdot => "`..`",
+        index_decl | kw_index => "`index`",
+        scale | kw_scale => "`scale`",
+        index_block | kw_block => "`block`",
+        index_item => "an item (`reliability weight 0.5`)",
+        weight | kw_weight => "`weight`",
         WHITESPACE | COMMENT => "a space",
     }
 }
