@@ -79,7 +79,11 @@ pub enum IndexError {
     /// block a weight 0.5 { q weight 1 }
     /// block b weight 0.5 { q weight 1 }
     /// ```
-    Duplicate { what: &'static str, first: Ident, second: Ident },
+    Duplicate {
+        what: &'static str,
+        first: Ident,
+        second: Ident,
+    },
     /// A range whose bounds are out of order:
     ///
     /// ```text
@@ -127,15 +131,17 @@ impl From<IndexError> for Diagnostic {
             )
             .with_label(first.span, "the first index")
             .with_help("a rulebook holds one index; put the other in its own rulebook"),
-            IndexError::UnknownKind { kind, suggestion } => Diagnostic::error(
-                format!("unknown event kind `{}`", kind.node),
-                kind.span,
-                "not declared",
-            )
-            .with_help(suggest::help(
-                &suggestion,
-                format!("declare the survey first: `event {} {{ q: int in 1..10 optional }}`", kind.node),
-            )),
+            IndexError::UnknownKind { kind, suggestion } => {
+                Diagnostic::error(format!("unknown event kind `{}`", kind.node), kind.span, "not declared").with_help(
+                    suggest::help(
+                        &suggestion,
+                        format!(
+                            "declare the survey first: `event {} {{ q: int in 1..10 optional }}`",
+                            kind.node
+                        ),
+                    ),
+                )
+            }
             IndexError::NotAttribute {
                 item,
                 kind,
@@ -143,7 +149,10 @@ impl From<IndexError> for Diagnostic {
                 suggestion,
             } => {
                 let fallback = match known.as_slice() {
-                    [] => format!("`{}` has no attributes; declare `{}: int in 1..10 optional` on it", kind.node, item.node),
+                    [] => format!(
+                        "`{}` has no attributes; declare `{}: int in 1..10 optional` on it",
+                        kind.node, item.node
+                    ),
                     _ => format!("`{}` has {}", kind.node, suggest::list(&known)),
                 };
                 Diagnostic::error(
@@ -155,7 +164,11 @@ impl From<IndexError> for Diagnostic {
                 .with_help(suggest::help(&suggestion, fallback))
             }
             IndexError::NotInt { item, ty } => Diagnostic::error(
-                format!("item `{}` is a `{}` attribute, not a whole number", item.node, ty.node.name()),
+                format!(
+                    "item `{}` is a `{}` attribute, not a whole number",
+                    item.node,
+                    ty.node.name()
+                ),
                 item.span,
                 "answers must be whole numbers",
             )
@@ -187,7 +200,10 @@ impl From<IndexError> for Diagnostic {
                     ))
             }
             IndexError::BadScale { scale } => Diagnostic::error(
-                format!("scale {}..{} is not a range of whole numbers, lowest first", scale.lo.node, scale.hi.node),
+                format!(
+                    "scale {}..{} is not a range of whole numbers, lowest first",
+                    scale.lo.node, scale.hi.node
+                ),
                 scale.span,
                 "this scale",
             )
@@ -230,7 +246,9 @@ impl From<IndexError> for Diagnostic {
                     role,
                 )
                 .with_label(decl, "declared `optional`")
-                .with_help("a rule needs a value on every event: give the attribute a default (`= 1`) instead of `optional`")
+                .with_help(
+                    "a rule needs a value on every event: give the attribute a default (`= 1`) instead of `optional`",
+                )
             }
         }
     }
@@ -274,11 +292,19 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
     out
 }
 
-fn index(ix: &Index, scope: &Scope<'_>, book: &Rulebook, errors: &mut Vec<IndexError>, warnings: &mut Vec<IndexWarning>) {
+fn index(
+    ix: &Index,
+    scope: &Scope<'_>,
+    book: &Rulebook,
+    errors: &mut Vec<IndexError>,
+    warnings: &mut Vec<IndexWarning>,
+) {
     let (lo, hi) = (ix.scale.lo.node, ix.scale.hi.node);
     let scale_ok = lo.as_int().is_some() && hi.as_int().is_some() && lo < hi;
     if !scale_ok {
-        errors.push(IndexError::BadScale { scale: ix.scale.clone() });
+        errors.push(IndexError::BadScale {
+            scale: ix.scale.clone(),
+        });
     }
     let event = scope.event(&ix.kind.node);
     if event.is_none() {
@@ -313,10 +339,20 @@ fn index(ix: &Index, scope: &Scope<'_>, book: &Rulebook, errors: &mut Vec<IndexE
             }
         }
         let weights: Vec<Spanned<Num>> = b.items.iter().map(|i| i.weight.clone()).collect();
-        sums(format!("the items of block `{}`", b.name.node), weights, b.name.span, warnings);
+        sums(
+            format!("the items of block `{}`", b.name.node),
+            weights,
+            b.name.span,
+            warnings,
+        );
     }
     let weights: Vec<Spanned<Num>> = ix.blocks.iter().map(|b| b.weight.clone()).collect();
-    sums(format!("the blocks of index `{}`", ix.name.node), weights, ix.name.span, warnings);
+    sums(
+        format!("the blocks of index `{}`", ix.name.node),
+        weights,
+        ix.name.span,
+        warnings,
+    );
 }
 
 fn weight(w: &Spanned<Num>, errors: &mut Vec<IndexError>) {

@@ -60,6 +60,17 @@ pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
     }
 }
 
+/// Scoring needs classes; a rulebook holding only an index has none.
+pub fn require_classes(checked: &rulebook::Checked, path: &Path) -> Result<(), String> {
+    match checked.program.classes.is_empty() {
+        false => Ok(()),
+        true => Err(format!(
+            "`{0}` holds an index and no class of customer to score; run `rulebook index {0} --events …` instead",
+            path.display()
+        )),
+    }
+}
+
 /// Standard output, or the file given with `--output`.
 pub fn open_output(path: Option<&Path>) -> Result<Box<dyn std::io::Write>, String> {
     match path {

@@ -109,7 +109,9 @@ impl IndexProg {
                 // Ints are stored as `Num::raw`; the bounds were checked on reading.
                 let x = crate::num::Num::from_raw(v).as_int().unwrap_or(self.lo);
                 let above = u128::try_from(x - self.lo).map_err(|_| Overflow)?;
-                n = n.checked_add(item.ratio.checked_mul(above).ok_or(Overflow)?).ok_or(Overflow)?;
+                n = n
+                    .checked_add(item.ratio.checked_mul(above).ok_or(Overflow)?)
+                    .ok_or(Overflow)?;
                 s = s.checked_add(item.ratio).ok_or(Overflow)?;
             }
             if s == 0 {

@@ -82,7 +82,10 @@ impl Acc {
     pub fn finish(&self, prog: &IndexProg) -> GroupStats {
         let n = u128::from(self.respondents);
         let index = (n > 0).then(|| self.index.sum().div_u128(n));
-        let ci95 = index.as_ref().filter(|_| n >= 2).map(|mean| interval(mean, &self.index, n));
+        let ci95 = index
+            .as_ref()
+            .filter(|_| n >= 2)
+            .map(|mean| interval(mean, &self.index, n));
         let blocks: Vec<Option<Ratio>> = self
             .blocks
             .iter()
@@ -138,7 +141,10 @@ fn interval(mean: &Ratio, sums: &Sums, n: u128) -> (i128, i128) {
             let t = v.num.mul_u128(200);
             let twice = v.den.mul_u128(2);
             let up = match t.sub(&v.den) {
-                Some(x) if !x.is_zero() => x.add(&twice).sub(&Big::from_u128(1)).map_or(0, |y| y.div(&twice).to_u128().unwrap_or(0)),
+                Some(x) if !x.is_zero() => x
+                    .add(&twice)
+                    .sub(&Big::from_u128(1))
+                    .map_or(0, |y| y.div(&twice).to_u128().unwrap_or(0)),
                 _ => 0,
             };
             -signed(up)
@@ -182,7 +188,13 @@ pub struct IndexResult {
 /// columns (the caller checks they exist); a customer not on the roster has
 /// the value `""`. A value whose surveyed customers answered nothing has no
 /// group (they count as unanswered in the overall group).
-pub fn run(prog: &IndexProg, log: &EventLog, roster: &Roster, by: &[String], as_of: crate::date::Date) -> Result<IndexResult, Overflow> {
+pub fn run(
+    prog: &IndexProg,
+    log: &EventLog,
+    roster: &Roster,
+    by: &[String],
+    as_of: crate::date::Date,
+) -> Result<IndexResult, Overflow> {
     use rayon::prelude::*;
     let window = prog.window(as_of);
     let responses: Vec<Option<Response>> = (0..log.customers.len())

@@ -87,8 +87,13 @@ pub fn compile(ix: &ast::Index, schema: &Schema, period: u32) -> Result<IndexPro
             "please report this rulebook",
         )
     };
-    let kind = schema.kind(&ix.kind.node).ok_or_else(|| internal("the survey kind", ix.kind.span))?;
-    let attrs = &schema.kind_of(kind).ok_or_else(|| internal("the survey kind", ix.kind.span))?.attrs;
+    let kind = schema
+        .kind(&ix.kind.node)
+        .ok_or_else(|| internal("the survey kind", ix.kind.span))?;
+    let attrs = &schema
+        .kind_of(kind)
+        .ok_or_else(|| internal("the survey kind", ix.kind.span))?
+        .attrs;
     let (lo, hi) = match (ix.scale.lo.node.as_int(), ix.scale.hi.node.as_int()) {
         (Some(lo), Some(hi)) if lo < hi => (lo, hi),
         _ => return Err(internal("the scale", ix.scale.span)),

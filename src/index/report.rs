@@ -57,10 +57,7 @@ pub fn json_object(prog: &IndexProg, key: &GroupKey, g: &GroupStats) -> String {
 }
 
 pub fn jsonl(prog: &IndexProg, r: &IndexResult) -> String {
-    r.groups
-        .iter()
-        .map(|(k, g)| json_object(prog, k, g) + "\n")
-        .collect()
+    r.groups.iter().map(|(k, g)| json_object(prog, k, g) + "\n").collect()
 }
 
 pub fn json(prog: &IndexProg, r: &IndexResult, standard: &str, as_of: Date) -> String {
