@@ -63,6 +63,14 @@ fn published_standard_is_clean() {
 }
 
 #[test]
+fn satisfaction_index_is_clean() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/csi.rules");
+    let src = read(&path);
+    let diags = diagnostics(&src);
+    assert!(diags.is_empty(), "{}", render(&diags, "csi.rules", &src, Style::PLAIN));
+}
+
+#[test]
 fn diagnostics_are_sorted_errors_first() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/err/many_errors.rules");
     let diags = diagnostics(&read(&path));
