@@ -5,6 +5,8 @@
 //! source ──syntax──▶ AST ──check──▶ diagnostics
 //!                     │
 //!                     └──compile──▶ Program ──eval(events)──▶ results + ledgers ──report──▶ text/JSON/CSV
+//!                                     │
+//!                                     └──index(events)──▶ groups: index, ci95, priority ──index::report
 //! ```
 
 pub mod check;
