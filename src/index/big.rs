@@ -261,6 +261,25 @@ impl Ratio {
         Some(Ratio::new(a.sub(&b)?, self.den.mul(&o.den)))
     }
 
+    /// `self − o` rounded half up to hundredths, signed: `⌊100·(self − o) + ½⌋`.
+    pub fn diff_hundredths(&self, o: &Ratio) -> i128 {
+        let signed = |h: u128| i128::try_from(h).unwrap_or(i128::MAX);
+        if let Some(d) = self.sub(o) {
+            return signed(d.hundredths());
+        }
+        // self − o = −v < 0: ⌊−100·v + ½⌋ = −⌈100·v − ½⌉ = −⌊(200·num − den + 2·den − 1) / (2·den)⌋.
+        let v = o.sub(self).unwrap_or_else(Ratio::zero);
+        let twice = v.den.mul_u128(2);
+        let up = match v.num.mul_u128(200).sub(&v.den) {
+            Some(x) if !x.is_zero() => x
+                .add(&twice)
+                .sub(&Big::from_u128(1))
+                .map_or(0, |y| y.div(&twice).to_u128().unwrap_or(0)),
+            _ => 0,
+        };
+        -signed(up)
+    }
+
     /// Rounded half up to hundredths: `⌊100·x + ½⌋`.
     pub fn hundredths(&self) -> u128 {
         let twice = self.den.mul_u128(2);
@@ -297,8 +316,8 @@ mod tests {
         assert_eq!(big(b).sub(&big(a)), None);
         let (q, r) = big(a).divmod(&big(b)).expect("b is not zero");
         assert_eq!((q.to_u128(), r.to_u128()), (Some(a / b), Some(a % b)));
-        assert_eq!(big(a).gcd(&big(b)).to_u128(), Some(9));
-        // A product above u128, divided back.
+        assert_eq!(big(a * 6).gcd(&big(b * 4)).to_u128(), Some(6)); // gcd(a, b) = 1 and 3 divides b
+                                                                    // A product above u128, divided back.
         let p = big(a).mul(&big(a));
         assert_eq!(p.div(&big(a)).to_u128(), Some(a));
         assert_eq!(p.isqrt().to_u128(), Some(a));
@@ -316,6 +335,11 @@ mod tests {
         assert_eq!(r(31249, 10000).hundredths(), 312);
         assert_eq!(r(100, 9).hundredths(), 1111);
         assert_eq!(r(1, 200).hundredths(), 1); // 0.005 → 0.01
+        let zero = Ratio::zero();
+        assert_eq!(zero.diff_hundredths(&r(6585, 1000)), -658); // −6.585 → −6.58
+        assert_eq!(zero.diff_hundredths(&r(6586, 1000)), -659);
+        assert_eq!(zero.diff_hundredths(&r(1, 1000)), 0);
+        assert_eq!(r(3, 1).diff_hundredths(&r(1, 1)), 200);
         assert!(r(1, 3) < r(1, 2));
         assert_eq!(r(2, 4), r(1, 2));
     }

@@ -133,23 +133,7 @@ fn interval(mean: &Ratio, sums: &Sums, n: u128) -> (i128, i128) {
     let scaled = spread.num.mul_u128(38_416 * 10u128.pow(14)).div(&den);
     let h = Ratio::new(scaled.isqrt(), Big::from_u128(10u128.pow(9)));
     let upper = signed(mean.add(&h).hundredths());
-    let lower = match mean.sub(&h) {
-        Some(d) => signed(d.hundredths()),
-        None => {
-            // mean − h < 0: round −v half up, i.e. −⌈100·v − ½⌉.
-            let v = h.sub(mean).unwrap_or_else(Ratio::zero);
-            let t = v.num.mul_u128(200);
-            let twice = v.den.mul_u128(2);
-            let up = match t.sub(&v.den) {
-                Some(x) if !x.is_zero() => x
-                    .add(&twice)
-                    .sub(&Big::from_u128(1))
-                    .map_or(0, |y| y.div(&twice).to_u128().unwrap_or(0)),
-                _ => 0,
-            };
-            -signed(up)
-        }
-    };
+    let lower = mean.diff_hundredths(&h);
     (lower, upper)
 }
 
