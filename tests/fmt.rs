@@ -311,7 +311,12 @@ fn wrapped_rules_continue_under_the_body_column_when_they_fit() {
 
 #[test]
 fn the_published_standard_and_its_revision_are_in_canonical_layout() {
-    for path in ["rules/credit.rules", "rules/csi.rules", "examples/revised.rules"] {
+    for path in [
+        "rules/credit.rules",
+        "rules/csi.rules",
+        "examples/revised.rules",
+        "examples/csi-revised.rules",
+    ] {
         let src = read(&repo(path));
         assert!(fmt(&src) == src, "{path}: run `rulebook fmt {path}`");
     }

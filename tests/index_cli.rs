@@ -240,3 +240,59 @@ fn the_example_agrees_with_its_documented_reading() {
     );
     assert!(!south.contains("ci95"), "one respondent has no interval: {south}");
 }
+
+fn diff(format: &str) -> Run {
+    rulebook(&[
+        "diff",
+        "rules/csi.rules",
+        "examples/csi-revised.rules",
+        "--events",
+        "examples/survey.csv",
+        "--customers",
+        "examples/survey-customers.csv",
+        "--as-of",
+        "2026-06-30",
+        "--by",
+        "branch",
+        "--format",
+        format,
+    ])
+}
+
+#[test]
+fn diff_of_two_index_rulebooks_table() {
+    let out = ok(diff("table"));
+    assert!(out.contains("supply            0.3 → 0.2"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn diff_of_two_index_rulebooks_json() {
+    let out = ok(diff("json"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    // South: the index rises and service becomes the first priority.
+    let south = &v["groups"][4];
+    assert_eq!(south["group"]["branch"], "南郊供电所");
+    assert_eq!(south["change"], 1.11);
+    assert_eq!(south["new"]["priority"][0], "service");
+    assert_eq!(south["priority_moved"], true);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn diff_of_an_index_and_a_credit_rulebook_is_refused() {
+    let run = rulebook(&[
+        "diff",
+        "rules/credit.rules",
+        "rules/csi.rules",
+        "--events",
+        "examples/survey.csv",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("one scores customers, the other holds only an index"),
+        "{}",
+        run.stderr
+    );
+}

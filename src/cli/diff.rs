@@ -44,6 +44,9 @@ pub struct Args {
     /// Write the report here instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Two index rulebooks: also compare per value of this roster column; repeatable
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Vec<String>,
 }
 
 /// Compiles a checked rulebook against the merged schema.
@@ -67,6 +70,9 @@ pub fn run(args: Args) -> CliResult {
     let schema = Arc::new(schema);
     let old_prog = compile(&old, &old_src, &args.old, &schema)?;
     let new_prog = compile(&new, &new_src, &args.new, &schema)?;
+    if old_prog.classes.is_empty() || new_prog.classes.is_empty() {
+        return index_diff(&args, (&old_path, &old_prog), (&new_path, &new_prog), &schema);
+    }
     let classes = Classes::of(&old_prog, &new_prog);
     let as_of = args.data.as_of();
     // Keep every event either rulebook's longest window looks at.
@@ -141,4 +147,47 @@ pub fn run(args: Args) -> CliResult {
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Two rulebooks holding only an index: how each group's index and priority move.
+fn index_diff(args: &Args, old: (&str, &Program), new: (&str, &Program), schema: &Schema) -> CliResult {
+    let (Some(old_ix), Some(new_ix), true, true) = (
+        &old.1.index,
+        &new.1.index,
+        old.1.classes.is_empty(),
+        new.1.classes.is_empty(),
+    ) else {
+        return Err(format!(
+            "`{}` and `{}` cannot be compared: one scores customers, the other holds only an index",
+            old.0, new.0
+        ));
+    };
+    let as_of = args.data.as_of();
+    let roster = super::index::grouping_roster(&args.data, &args.by, &[])?;
+    let after = old_ix.window(as_of).after.min(new_ix.window(as_of).after);
+    let log = args.data.load_within(schema, &[], Some(after))?;
+    let run = |ix| rulebook::index::group::run(ix, &log, &roster, &args.by, as_of).map_err(|e| e.to_string());
+    let (old_result, new_result) = (run(old_ix)?, run(new_ix)?);
+    let sides = rulebook::index::diff::Sides {
+        old_path: old.0,
+        new_path: new.0,
+        old: old_ix,
+        new: new_ix,
+        old_result: &old_result,
+        new_result: &new_result,
+        as_of,
+    };
+    let text = match args.format {
+        DiffFormat::Table => rulebook::index::diff::table(&sides),
+        DiffFormat::Json => rulebook::index::diff::json(&sides),
+    };
+    let mut out = open_output(args.output.as_deref())?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write the report: {e}"))?;
+    eprintln!(
+        "as of {as_of}: {} customers surveyed; {}",
+        new_result.surveyed, log.summary
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rulebook::index::{group, report};
+use rulebook::input::Roster;
 
 use super::data::DataArgs;
 use super::{load_rulebook, open_output, CliResult};
@@ -42,6 +43,28 @@ fn usage(message: String) -> ! {
         .exit()
 }
 
+/// The roster, checked to have every `--by` column (a usage error otherwise).
+pub fn grouping_roster(data: &DataArgs, by: &[String], classes: &[&str]) -> Result<Roster, String> {
+    let roster = data.roster(classes)?;
+    if by.is_empty() {
+        return Ok(roster);
+    }
+    if data.customers.is_none() {
+        usage("`--by` groups customers by a column of the roster: pass `--customers FILE`".into());
+    }
+    let columns: Vec<&str> = roster.columns().iter().map(|c| &**c).collect();
+    for col in by {
+        if !columns.contains(&col.as_str()) {
+            let has = match columns.as_slice() {
+                [] => "no columns beyond customer, class and since".to_string(),
+                cs => cs.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+            };
+            usage(format!("`--by {col}`: the roster has no column `{col}` (it has {has})"));
+        }
+    }
+    Ok(roster)
+}
+
 pub fn run(args: Args) -> CliResult {
     let checked = load_rulebook(&args.rulebook)?;
     let prog = &checked.program;
@@ -53,22 +76,7 @@ pub fn run(args: Args) -> CliResult {
     };
     let as_of = args.data.as_of();
     let classes = prog.class_names();
-    let roster = args.data.roster(&classes)?;
-    if !args.by.is_empty() {
-        if args.data.customers.is_none() {
-            usage("`--by` groups customers by a column of the roster: pass `--customers FILE`".into());
-        }
-        let columns: Vec<&str> = roster.columns().iter().map(|c| &**c).collect();
-        for col in &args.by {
-            if !columns.contains(&col.as_str()) {
-                let has = match columns.as_slice() {
-                    [] => "no columns beyond customer, class and since".to_string(),
-                    cs => cs.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
-                };
-                usage(format!("`--by {col}`: the roster has no column `{col}` (it has {has})"));
-            }
-        }
-    }
+    let roster = grouping_roster(&args.data, &args.by, &classes)?;
     let window = index.window(as_of);
     let log = args.data.load_within(&prog.schema, &classes, Some(window.after))?;
     let result = group::run(index, &log, &roster, &args.by, as_of).map_err(|e| e.to_string())?;

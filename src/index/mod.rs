@@ -14,6 +14,7 @@
 //! (`big`); values are rounded half up to hundredths only when printed.
 
 pub mod big;
+pub mod diff;
 pub mod eval;
 pub mod group;
 pub mod report;
