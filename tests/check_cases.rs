@@ -84,6 +84,7 @@ fn diagnostics_are_sorted_errors_first() {
 // ── Robustness: `load` never panics ─────────────────────────────────────────
 
 const CREDIT: &str = include_str!("../rules/credit.rules");
+const CSI: &str = include_str!("../rules/csi.rules");
 
 /// Characters worth inserting: the language's punctuation, digits, keyword
 /// letters, and multibyte characters that break byte/char assumptions.
@@ -151,5 +152,12 @@ proptest! {
         let src = mutate(CREDIT, &edits);
         let diags = diagnostics(&src);
         let _ = render(&diags, "credit.rules", &src, Style::PLAIN);
+    }
+
+    #[test]
+    fn mangled_index_never_panics(edits in proptest::collection::vec(edit(), 1..8)) {
+        let src = mutate(CSI, &edits);
+        let diags = diagnostics(&src);
+        let _ = render(&diags, "csi.rules", &src, Style::PLAIN);
     }
 }
