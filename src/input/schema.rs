@@ -75,8 +75,9 @@ pub struct AttrSchema {
     pub optional: bool,
 }
 
-/// The value of an `optional` attribute left empty. No valid value is this
-/// small: numbers are `Num::raw` within ±9.2e12, dates and text ids far less.
+/// The value of an `optional` attribute left empty. No valid value is this:
+/// `Num::parse` negates a non-negative `i64` (so never reaches `i64::MIN`),
+/// and dates, bools and text ids are small.
 pub const ABSENT: i64 = i64::MIN;
 
 impl Schema {
