@@ -152,7 +152,7 @@ pub fn run(args: Args) -> CliResult {
                 if args.verbose {
                     w(format!("ok    {name}:{}  {}\n", case.line, case.name))?;
                 }
-            } else if args.update && run.error.is_none() {
+            } else if args.update && run.error.is_none() && run.outcome.is_some() {
                 updated += 1;
             } else {
                 failed += 1;
