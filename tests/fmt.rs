@@ -314,6 +314,7 @@ fn the_published_standard_and_its_revision_are_in_canonical_layout() {
     for path in [
         "rules/credit.rules",
         "rules/csi.rules",
+        "rules/credit-2027.rules",
         "examples/revised.rules",
         "examples/csi-revised.rules",
     ] {

@@ -13,6 +13,7 @@ mod duplicates;
 mod events;
 mod grades;
 mod index;
+mod links;
 mod nesting;
 mod numbers;
 mod resolve;
@@ -28,6 +29,7 @@ pub use duplicates::{Declared, DuplicateError};
 pub use events::AttrError;
 pub use grades::GradesError;
 pub use index::{IndexError, IndexWarning};
+pub use links::LinkError;
 pub use nesting::NestingError;
 pub use numbers::NumberError;
 pub use resolve::{AttrUse, ResolveError};
@@ -56,6 +58,7 @@ type Pass = fn(&Rulebook) -> Vec<Diagnostic>;
 const PASSES: &[Pass] = &[
     duplicates::check,
     resolve::check,
+    links::check,
     types::check,
     values::check,
     events::check,

@@ -40,6 +40,12 @@ pub enum NumberError {
     /// deduct by count of breach { 1 => -20 }
     /// ```
     TierPoints { points: Spanned<Num> },
+    /// `at least 0`, which every customer meets:
+    ///
+    /// ```text
+    /// deduct 40 once if at least 0 arrears
+    /// ```
+    AtLeastZero { span: Span },
 }
 
 impl From<NumberError> for Diagnostic {
@@ -76,6 +82,10 @@ impl From<NumberError> for Diagnostic {
                 "below 0",
             )
             .with_help("the rule's `deduct` or `bonus` says which way the points go; write the amount as 0 or more"),
+            NumberError::AtLeastZero { span } => {
+                Diagnostic::error("`at least 0` holds for every customer", span, "0 events always suffice")
+                    .with_help("count from 1: `once if any KIND` is `once if at least 1 KIND`")
+            }
         }
     }
 }
@@ -102,6 +112,11 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
                 span: w.span,
                 period: false,
             });
+        }
+        if let RuleKind::Once { at_least: Some(n), .. } = &rule.kind {
+            if n.node == 0 {
+                errors.push(NumberError::AtLeastZero { span: n.span });
+            }
         }
         match &rule.kind {
             RuleKind::PerEvent { points, .. } | RuleKind::Once { points, .. } | RuleKind::Absence { points, .. } => {

@@ -10,7 +10,7 @@ use crate::input::{Customer, Event, EventLog};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
 pub use compile::{compile, Program};
-use compile::{DimSource, Form, RuleProg, TierProg};
+use compile::{ClassProg, DimSource, Form, RuleProg, TierProg};
 
 /// A program ready for one as-of date: every window resolved.
 pub struct Evaluator<'p> {
@@ -24,7 +24,13 @@ pub struct Evaluator<'p> {
 pub struct Outcome {
     pub class: u16,
     pub dims: Vec<DimOutcome>,
+    /// The sum of the dimension scores plus the points of the rules on the
+    /// total, clamped to [0, the class's full marks].
     pub total: Num,
+    /// The signed points of the rules on the total (`rules on total`).
+    pub adjust: Num,
+    /// Every rule on the total that gave or took points; empty unless a ledger was asked for.
+    pub total_ledger: Vec<Line>,
     /// Index into `Program::bands`.
     pub grade: usize,
     /// The override (index into the class's overrides) that set the grade, if any.
@@ -54,6 +60,17 @@ pub struct Line {
     pub note: String,
     /// For a tiered rule: the index of the tier that gave the points.
     pub tier: Option<usize>,
+    pub status: Status,
+}
+
+/// Whether a ledger line's rule applied, or why it did not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Applied,
+    /// A bonus for the absence of events that the line's events blocked.
+    Withheld,
+    /// The rule gave nothing: the rule with `instead of` named in the note replaced it.
+    Replaced,
 }
 
 impl<'p> Evaluator<'p> {
@@ -91,6 +108,8 @@ impl<'p> Evaluator<'p> {
                 class: class_ix,
                 dims: vec![],
                 total: Num::ZERO,
+                adjust: Num::ZERO,
+                total_ledger: vec![],
                 grade: 0,
                 by_override: None,
                 flags: vec![],
@@ -98,6 +117,35 @@ impl<'p> Evaluator<'p> {
         };
         let mut flags = Vec::new();
         let period = self.window(0);
+        let replaced = if class.replacing {
+            self.replacements(class, c.since, events, vals)
+        } else {
+            vec![]
+        };
+        // A rule replaced for this customer gives nothing; the ledger says by which rule.
+        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize| -> Num {
+            let before = lines.len();
+            let points = match replaced.iter().find(|(id, _)| r.ids.contains(id)) {
+                Some((_, by)) => {
+                    if ledger {
+                        lines.push(Line {
+                            rule: None,
+                            points: Num::ZERO,
+                            events: vec![],
+                            note: by.clone(),
+                            tier: None,
+                            status: Status::Replaced,
+                        });
+                    }
+                    Num::ZERO
+                }
+                None => self.rule(r, c.since, events, vals, lines, ledger),
+            };
+            for l in lines.get_mut(before..).unwrap_or(&mut []) {
+                l.rule = Some(i);
+            }
+            points
+        };
         let dims: Vec<DimOutcome> = class
             .dims
             .iter()
@@ -107,11 +155,7 @@ impl<'p> Evaluator<'p> {
                 match &d.source {
                     DimSource::Rules(rules) => {
                         for (i, r) in rules.iter().enumerate() {
-                            let before = lines.len();
-                            raw += self.rule(r, c.since, events, vals, &mut lines, ledger);
-                            for l in lines.get_mut(before..).unwrap_or(&mut []) {
-                                l.rule = Some(i);
-                            }
+                            raw += run(r, &mut lines, i);
                         }
                     }
                     DimSource::Assessed(a) => {
@@ -135,6 +179,7 @@ impl<'p> Evaluator<'p> {
                                         events: vec![i],
                                         note: format!("assessed {v} on {}", e.date),
                                         tier: None,
+                                        status: Status::Applied,
                                     });
                                 }
                                 v
@@ -148,6 +193,7 @@ impl<'p> Evaluator<'p> {
                                         events: vec![],
                                         note: "no assessment in the period".into(),
                                         tier: None,
+                                        status: Status::Applied,
                                     });
                                 }
                                 Num::ZERO
@@ -162,7 +208,13 @@ impl<'p> Evaluator<'p> {
                 }
             })
             .collect();
-        let total: Num = dims.iter().map(|d| d.score).sum();
+        let sum: Num = dims.iter().map(|d| d.score).sum();
+        let mut total_ledger = Vec::new();
+        let mut adjust = Num::ZERO;
+        for (i, r) in self.prog.total_rules.iter().enumerate() {
+            adjust += run(r, &mut total_ledger, i);
+        }
+        let total = (sum + adjust).clamp_to(Num::ZERO, class.full);
         let slot = |s: usize| {
             if s == expr::TOTAL {
                 total.raw()
@@ -187,10 +239,46 @@ impl<'p> Evaluator<'p> {
             class: class_ix,
             dims,
             total,
+            adjust,
+            total_ledger,
             grade,
             by_override,
             flags,
         }
+    }
+
+    /// The clauses replaced for this customer, each with the clause (or
+    /// label) of the rule that replaces it: every rule with `instead of`
+    /// that gives points replaces the rules it names.
+    fn replacements(
+        &self,
+        class: &ClassProg,
+        since: Option<Date>,
+        events: &[Event],
+        vals: &[i64],
+    ) -> Vec<(u16, String)> {
+        let rules = class
+            .dims
+            .iter()
+            .flat_map(|d| match &d.source {
+                DimSource::Rules(rules) => rules.as_slice(),
+                DimSource::Assessed(_) => &[],
+            })
+            .chain(&self.prog.total_rules)
+            .filter(|r| !r.replaces.is_empty());
+        let mut out = Vec::new();
+        for r in rules {
+            if self.rule(r, since, events, vals, &mut Vec::new(), false) != Num::ZERO {
+                let by = r
+                    .meta
+                    .clause
+                    .clone()
+                    .or_else(|| r.meta.label.clone())
+                    .unwrap_or_default();
+                out.extend(r.replaces.iter().map(|&id| (id, by.clone())));
+            }
+        }
+        out
     }
 
     /// The points of one rule (signed), and its ledger lines.
@@ -215,12 +303,14 @@ impl<'p> Evaluator<'p> {
         });
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let mut push = |points: Num, events: Vec<usize>, note: String, tier: Option<usize>| {
+            let status = Status::Applied;
             lines.push(Line {
                 rule: None,
                 points,
                 events,
                 note,
                 tier,
+                status,
             });
             points
         };
@@ -246,12 +336,17 @@ impl<'p> Evaluator<'p> {
                 }
                 sum
             }
-            Form::Once { points } => {
+            Form::Once { points, at_least } => {
+                let enough = |n: usize| u32::try_from(n).unwrap_or(u32::MAX) >= (*at_least).max(1);
                 if !ledger {
-                    return if matching.count() > 0 { sign(*points) } else { Num::ZERO };
+                    return if enough(matching.count()) {
+                        sign(*points)
+                    } else {
+                        Num::ZERO
+                    };
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
-                if used.is_empty() {
+                if !enough(used.len()) {
                     return Num::ZERO;
                 }
                 let n = used.len();
@@ -259,6 +354,16 @@ impl<'p> Evaluator<'p> {
             }
             Form::Absence { points } => {
                 if matching.clone().next().is_some() {
+                    if ledger {
+                        // A withheld bonus: the events that blocked it.
+                        let used: Vec<usize> = matching.map(|(i, _)| i).collect();
+                        let n = used.len();
+                        let note = format!("{n} event{} in {}..{}", plural(n), window.first_day(), window.until);
+                        push(Num::ZERO, used, note, None);
+                        if let Some(l) = lines.last_mut() {
+                            l.status = Status::Withheld;
+                        }
+                    }
                     return Num::ZERO;
                 }
                 let first = window.first_day();
