@@ -191,7 +191,7 @@ pub fn describe(r: Rule) -> &'static str {
     use Rule::*;
     match r {
         EOI => "the end of the file",
-        file | item => "a declaration (`event`, `rules`, `class`, `grades` or an override)",
+        file | item => "a declaration (`event`, `rules`, `class`, `grades`, `index` or an override)",
         header | kw_standard => "`standard`",
         period | kw_period => "`period`",
         total | kw_total => "`total`",
