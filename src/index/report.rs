@@ -167,11 +167,12 @@ pub fn table(prog: &IndexProg, r: &IndexResult, title: &str, as_of: Date) -> Str
                 .unwrap_or(0)
         })
         .collect();
-    let mut out = format!(
-        "{title} — {} ({})，截至 {as_of}\n",
-        name(&prog.label, &prog.name),
-        prog.name
-    );
+    // The index's label only when it says more than the title.
+    let label = match &prog.label {
+        Some(l) if !title.contains(l.as_str()) => format!("「{l}」"),
+        _ => String::new(),
+    };
+    let mut out = format!("{title} · 指数 {}{label} · 截至 {as_of}\n", prog.name);
     for row in &rows {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(s, &w)| pad(s, w)).collect();
         out.push_str(cells.join("  ").trim_end());
