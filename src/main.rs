@@ -31,6 +31,8 @@ enum Command {
     Test(cli::test::Args),
     /// Rewrite rulebooks in the canonical layout (`--check`: only report)
     Fmt(cli::fmt::Args),
+    /// Customer satisfaction index per group of customers (a rulebook's `index`)
+    Index(cli::index::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cli::report::run(a),
         Command::Test(a) => cli::test::run(a),
         Command::Fmt(a) => cli::fmt::run(a),
+        Command::Index(a) => cli::index::run(a),
     };
     match result {
         Ok(code) => code,

@@ -55,7 +55,8 @@ pub struct Args {
     /// The roster before the revision (default: the same roster as --customers)
     #[arg(long, value_name = "FILE")]
     pub old_customers: Option<PathBuf>,
-    /// Count moves per value of this roster column too (`branch`); repeatable
+    /// Count moves per value of this roster column too (`branch`); for two
+    /// index rulebooks, compare each value's index; repeatable
     #[arg(long = "by", value_name = "COLUMN")]
     pub by: Vec<String>,
     /// Write the report here instead of standard output
@@ -116,6 +117,11 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let schema = Arc::new(schema);
     let old_prog = compile(&old, &old_src, inp.old, &schema)?;
     let new_prog = compile(&new, &new_src, inp.new, &schema)?;
+    if old_prog.classes.is_empty() || new_prog.classes.is_empty() {
+        return Err(format!(
+            "`{old_path}` and `{new_path}` cannot be compared customer by customer: one of them holds only an index"
+        ));
+    }
     let classes = Classes::of(&old_prog, &new_prog);
     let as_of = inp.data.as_of();
     // Keep every event either rulebook's longest window looks at.
@@ -188,6 +194,9 @@ pub fn check_into(grade: &str, prog: &Program) {
 }
 
 pub fn run(args: Args) -> CliResult {
+    if index_only(&args.old)? || index_only(&args.new)? {
+        return index_run(&args);
+    }
     let inputs = Inputs {
         old: &args.old,
         new: &args.new,
@@ -280,4 +289,77 @@ pub fn gates(
         .into_iter()
         .chain(into.map(|g| committee::into_gate(pair, impact, g)))
         .collect()
+}
+
+/// Whether a rulebook holds only a satisfaction index (no class of customer).
+/// Its diagnostics are printed when it is loaded for the comparison.
+fn index_only(path: &Path) -> Result<bool, String> {
+    let src = read_text(path)?;
+    Ok(rulebook::load(&src).is_ok_and(|c| c.book.classes.is_empty()))
+}
+
+/// `diff` of rulebooks of which one holds only an index: both compiled against
+/// their merged schema, then compared group by group.
+fn index_run(args: &Args) -> CliResult {
+    let (old, new) = (load_rulebook(&args.old)?, load_rulebook(&args.new)?);
+    let (old_src, new_src) = (read_text(&args.old)?, read_text(&args.new)?);
+    let (old_path, new_path) = (args.old.display().to_string(), args.new.display().to_string());
+    let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
+        format!(
+            "the two rulebooks declare their events incompatibly: {}",
+            c.describe(&[&old_path, &new_path])
+        )
+    })?;
+    let schema = Arc::new(schema);
+    let old_prog = compile(&old, &old_src, &args.old, &schema)?;
+    let new_prog = compile(&new, &new_src, &args.new, &schema)?;
+    index_diff(args, (&old_path, &old_prog), (&new_path, &new_prog), &schema)
+}
+
+/// Two rulebooks holding only an index: how each group's index and priority move.
+fn index_diff(args: &Args, old: (&str, &Program), new: (&str, &Program), schema: &Schema) -> CliResult {
+    let (Some(old_ix), Some(new_ix), true, true) = (
+        &old.1.index,
+        &new.1.index,
+        old.1.classes.is_empty(),
+        new.1.classes.is_empty(),
+    ) else {
+        return Err(format!(
+            "`{}` and `{}` cannot be compared: one scores customers, the other holds only an index",
+            old.0, new.0
+        ));
+    };
+    let as_of = args.data.as_of();
+    let roster = super::index::grouping_roster(&args.data, &args.by, &[])?;
+    let after = old_ix.window(as_of).after.min(new_ix.window(as_of).after);
+    let log = args.data.load_within(schema, &[], Some(after))?;
+    let run = |ix| rulebook::index::group::run(ix, &log, &roster, &args.by, as_of).map_err(|e| e.to_string());
+    let (old_result, new_result) = (run(old_ix)?, run(new_ix)?);
+    let sides = rulebook::index::diff::Sides {
+        old_path: old.0,
+        new_path: new.0,
+        old: old_ix,
+        new: new_ix,
+        old_result: &old_result,
+        new_result: &new_result,
+        as_of,
+    };
+    let text =
+        match args.format {
+            DiffFormat::Table => rulebook::index::diff::table(&sides),
+            DiffFormat::Json => rulebook::index::diff::json(&sides),
+            DiffFormat::Csv => return Err(
+                "--format csv lists the movers of two credit rulebooks; two index rulebooks compare as a table or JSON"
+                    .into(),
+            ),
+        };
+    let mut out = open_output(args.output.as_deref())?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write the report: {e}"))?;
+    eprintln!(
+        "as of {as_of}: {} customers surveyed; {}",
+        new_result.surveyed, log.summary
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,7 @@ const CHUNK: usize = 1 << 14;
 
 pub fn run(args: Args) -> CliResult {
     let checked = load_rulebook(&args.rulebook)?;
+    super::require_classes(&checked, &args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
     let started = std::time::Instant::now();

@@ -27,6 +27,10 @@ pub struct CaseRun {
     pub error: Option<String>,
     pub checks: Vec<Check>,
     pub hits: Vec<Hit>,
+    /// An index case's actual result (its JSON line), shown when it fails.
+    pub detail: Option<String>,
+    /// An index case's answered blocks and items (`supply`, `supply.reliability`).
+    pub answered: Vec<String>,
 }
 
 /// What an expectation is about, for `--update`.
@@ -75,7 +79,7 @@ impl CaseRun {
                 },
                 origin,
             ),
-            None => String::new(),
+            None => self.detail.clone().unwrap_or_default(),
         }
     }
 }
@@ -86,7 +90,10 @@ pub fn run_file(prog: &Program, file: &str, tests: &TestFile) -> Vec<CaseRun> {
         .cases
         .iter()
         .enumerate()
-        .map(|(i, c)| run_case(prog, file, c, i))
+        .map(|(i, c)| match &prog.index {
+            Some(ix) if super::index::is_index_case(prog, c) => super::index::run_case(prog, ix, file, c, i),
+            _ => run_case(prog, file, c, i),
+        })
         .collect()
 }
 
@@ -100,6 +107,8 @@ pub fn run_case(prog: &Program, file: &str, case: &Case, index: usize) -> CaseRu
         error: None,
         checks: vec![],
         hits: vec![],
+        detail: None,
+        answered: vec![],
     };
     match read(prog, file, case) {
         Ok(log) => run.log = log,
