@@ -341,11 +341,7 @@ impl Catalog {
 
 /// The grade a total earns by the bands alone (no override): its name.
 pub fn band_for(prog: &Program, total: Num) -> &str {
-    prog.bands
-        .iter()
-        .find(|b| b.min.is_none_or(|m| total >= m))
-        .or(prog.bands.last())
-        .map_or("", |b| b.grade.as_str())
+    prog.bands.get(prog.band(total)).map_or("", |b| b.grade.as_str())
 }
 
 /// `sum / n` rounded half away from zero to two decimals, exactly (integer

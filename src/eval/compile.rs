@@ -171,6 +171,15 @@ impl Program {
         as_of.minus_months(self.windows.iter().copied().max().unwrap_or(self.period))
     }
 
+    /// The band a total earns by the bands alone (no override), as an index
+    /// into `bands`: the first whose threshold it reaches, else the bottom one.
+    pub fn band(&self, total: Num) -> usize {
+        self.bands
+            .iter()
+            .position(|b| b.min.is_none_or(|m| total >= m))
+            .unwrap_or(self.bands.len().saturating_sub(1))
+    }
+
     /// Whether any grade carries measures (outputs then show a measures column).
     pub fn has_measures(&self) -> bool {
         self.bands.iter().any(|b| b.measures.is_some())

@@ -176,6 +176,7 @@ fn same(want: &str, got: &str) -> bool {
 fn checks(ix: &IndexProg, case: &Case, g: &GroupStats) -> Vec<Check> {
     let mut out = Vec::new();
     for (i, e) in case.expects.iter().enumerate() {
+        let mut unknown = false;
         let (actual, ok) = match e.key.as_str() {
             _ if e.points => ("`points` is for credit rules".to_string(), false),
             "respondents" => (g.respondents.to_string(), same(&e.value, &g.respondents.to_string())),
@@ -216,6 +217,7 @@ fn checks(ix: &IndexProg, case: &Case, g: &GroupStats) -> Vec<Check> {
                     (a, ok)
                 }
                 None => {
+                    unknown = true;
                     let names: Vec<&str> = ix.blocks.iter().map(|b| b.name.as_str()).collect();
                     (
                         format!(
@@ -232,6 +234,7 @@ fn checks(ix: &IndexProg, case: &Case, g: &GroupStats) -> Vec<Check> {
             line: e.line,
             what: e.key.clone(),
             expected: e.value.clone(),
+            unknown,
             actual,
             ok,
             subject: Subject::Expect(i),
@@ -244,6 +247,7 @@ fn checks(ix: &IndexProg, case: &Case, g: &GroupStats) -> Vec<Check> {
             expected: spec.ids.join(" "),
             actual: "an index has no clauses; expect its results instead".into(),
             ok: false,
+            unknown: false,
             subject: Subject::Nothing,
         });
     }
@@ -254,6 +258,7 @@ fn checks(ix: &IndexProg, case: &Case, g: &GroupStats) -> Vec<Check> {
             expected: "(none written)".into(),
             actual: format!("respondents {}, index {}", g.respondents, rounded(g.index.as_ref())),
             ok: false,
+            unknown: false,
             subject: Subject::Nothing,
         });
     }

@@ -58,6 +58,9 @@ pub struct Check {
     pub expected: String,
     pub actual: String,
     pub ok: bool,
+    /// The expectation names something the rulebook does not have (a
+    /// clause, a dimension): no value `--update` could write fixes it.
+    pub unknown: bool,
     pub subject: Subject,
 }
 
@@ -240,6 +243,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             Ok(want) => (show, want == actual),
             Err(_) => (show, false),
         };
+        let mut unknown = false;
         let (actual, ok) = match e.key.as_str() {
             clause if e.points => {
                 if known.iter().any(|k| k.answers_to(clause)) {
@@ -250,6 +254,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                         .sum();
                     number(sum, signed(sum))
                 } else {
+                    unknown = true;
                     ("no such clause in the rulebook".to_string(), false)
                 }
             }
@@ -273,6 +278,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             {
                 Some(d) => number(d.score, d.score.to_string()),
                 None => {
+                    unknown = true;
                     let names: Vec<&str> = class
                         .map(|c| c.dims.iter().map(|d| d.name.as_str()).collect())
                         .unwrap_or_default();
@@ -297,16 +303,18 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             expected: e.value.clone(),
             actual,
             ok,
+            unknown,
             subject: Subject::Expect(i),
         });
     }
     for (s, spec) in case.fires.iter().enumerate() {
         for id in &spec.ids {
             let fired = hits.iter().any(|h| h.fired && h.item.answers_to(id));
-            let (actual, ok) = if known.iter().any(|k| k.answers_to(id)) {
-                (yes_no(fired).to_string(), fired == spec.fires)
-            } else {
+            let unknown = !known.iter().any(|k| k.answers_to(id));
+            let (actual, ok) = if unknown {
                 ("no such clause in the rulebook".to_string(), false)
+            } else {
+                (yes_no(fired).to_string(), fired == spec.fires)
             };
             out.push(Check {
                 line: spec.line,
@@ -314,6 +322,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                 expected: yes_no(spec.fires).into(),
                 actual,
                 ok,
+                unknown,
                 subject: Subject::Fire {
                     spec: s,
                     id: id.clone(),
@@ -341,6 +350,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             expected: show(&want),
             actual: show(&got),
             ok: want == got,
+            unknown: false,
             subject: Subject::Flags,
         });
     }
@@ -352,6 +362,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             expected: "(none written)".into(),
             actual: format!("total {}, grade {grade}", o.total),
             ok: false,
+            unknown: false,
             subject: Subject::Nothing,
         });
     }
