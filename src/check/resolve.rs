@@ -206,7 +206,10 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
                     }
                 }
             }
-            _ => {}
+            RuleKind::PerEvent { multiplier: None, .. }
+            | RuleKind::Once { .. }
+            | RuleKind::Absence { .. }
+            | RuleKind::Count { .. } => {}
         }
     }
     for a in scope::assessed(book) {

@@ -119,9 +119,9 @@ impl From<TierError> for Diagnostic {
 pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for rule in super::scope::rules(book) {
-        match &rule.kind {
-            RuleKind::Count { tiers, .. } | RuleKind::Episodes { tiers, .. } => ladder(tiers, &mut errors),
-            _ => {}
+        let tiers = rule.kind.tiers();
+        if !tiers.is_empty() {
+            ladder(tiers, &mut errors);
         }
     }
     errors.into_iter().map(Diagnostic::from).collect()

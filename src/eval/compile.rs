@@ -115,6 +115,16 @@ pub enum Form {
     },
 }
 
+impl Form {
+    /// The tiers of a tiered form; none for the others.
+    pub fn tiers(&self) -> &[TierProg] {
+        match self {
+            Form::Count { tiers } | Form::Episodes { tiers, .. } => tiers,
+            Form::PerEvent { .. } | Form::Once { .. } | Form::Absence { .. } => &[],
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct TierProg {
     pub from: u32,
@@ -195,10 +205,7 @@ impl Program {
 
     /// The clause a ledger line of `rule` applied: its tier's clause, else the rule's.
     pub fn line_clause(&self, rule: &RuleProg, tier: Option<usize>) -> Option<String> {
-        let tier_clause = tier.and_then(|t| match &rule.form {
-            Form::Count { tiers } | Form::Episodes { tiers, .. } => tiers.get(t).and_then(|t| t.clause),
-            Form::PerEvent { .. } | Form::Once { .. } | Form::Absence { .. } => None,
-        });
+        let tier_clause = tier.and_then(|t| rule.form.tiers().get(t)).and_then(|t| t.clause);
         match tier_clause {
             Some(c) => Some(self.clause(c).to_string()),
             None => rule.meta.clause.clone(),

@@ -254,7 +254,7 @@ fn tiers_from(p: &Printer<'_>, r: &Rule) -> Option<usize> {
     match &r.kind {
         RuleKind::Count { .. } => Some(from),
         RuleKind::Episodes { severity, .. } => Some(severity.iter().map(severity_end).max().unwrap_or(from)),
-        _ => None,
+        RuleKind::PerEvent { .. } | RuleKind::Once { .. } | RuleKind::Absence { .. } => None,
     }
 }
 
@@ -312,7 +312,7 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize, cols: &Columns) {
     let (severity, tiers) = match &r.kind {
         RuleKind::Count { tiers, .. } => (None, Some(tiers)),
         RuleKind::Episodes { severity, tiers, .. } => (Some(severity), Some(tiers)),
-        _ => (None, None),
+        RuleKind::PerEvent { .. } | RuleKind::Once { .. } | RuleKind::Absence { .. } => (None, None),
     };
     if let (Some(terms), Some(last)) = (severity, tiers_from(p, r)) {
         parts.push(Part::new(format!("severity {}", severity_text(terms)), last));

@@ -535,7 +535,7 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
                 tiers: tiers(b.take(Rule::tiers)?)?,
             }
         }
-        _ => {
+        Rule::episode_rule => {
             for kw in [Rule::kw_per, Rule::kw_episode, Rule::kw_of] {
                 b.skip(kw);
             }
@@ -546,6 +546,13 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
                 severity,
                 tiers: tiers(b.take(Rule::tiers)?)?,
             }
+        }
+        other => {
+            return Err(Diagnostic::error(
+                format!("internal error: {} is not a rule form", super::describe(other)),
+                n.span,
+                "the parser could not read this",
+            ))
         }
     };
     let replaces = match n.opt(Rule::replaces) {

@@ -6,7 +6,7 @@
 //! line it produces gives or takes points (an assessed dimension: when an
 //! assessment was found; an override or band: when it set the grade).
 
-use crate::eval::compile::{DimSource, Form, RuleProg, TierProg};
+use crate::eval::compile::{DimSource, RuleProg, TierProg};
 use crate::eval::{Line, Outcome, Program};
 use crate::num::Num;
 
@@ -62,10 +62,7 @@ pub fn expand(clause: &str) -> Vec<String> {
 }
 
 fn tiers(r: &RuleProg) -> Option<&[TierProg]> {
-    match &r.form {
-        Form::Count { tiers } | Form::Episodes { tiers, .. } => Some(tiers),
-        _ => None,
-    }
+    Some(r.form.tiers()).filter(|t| !t.is_empty())
 }
 
 /// How a rule is named: its clause, else its label, else its position.
@@ -203,7 +200,7 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
                     vec![],
                     !line.events.is_empty(),
                 ),
-                _ => continue,
+                (DimSource::Rules(_), None) => continue,
             };
             out.push(Hit {
                 item: Item {
