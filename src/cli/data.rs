@@ -22,9 +22,13 @@ pub struct DataArgs {
     /// Format of the event logs when the extension does not say (and for `-`)
     #[arg(long, value_enum)]
     pub events_format: Option<EventsFormat>,
-    /// Customers roster CSV: `customer,class[,since]`
+    /// Customers roster CSV: `customer,class[,since]` (`-` reads standard input)
     #[arg(long, value_name = "FILE")]
     pub customers: Option<PathBuf>,
+    /// Encoding of the event logs and roster: utf-8 (the default), gbk (also gb18030), utf-16 (also
+    /// utf-16be); a file that starts with a UTF-16 byte-order mark is read as UTF-16 whatever this says
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
     /// Evaluation date (YYYY-MM-DD); defaults to today
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
@@ -37,6 +41,10 @@ pub struct DataArgs {
     /// Where `--keep-going` writes rejected rows
     #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
     pub rejects: PathBuf,
+}
+
+fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    input::encoding::by_name(s).ok_or_else(|| format!("`{s}` is not an encoding rulebook reads (utf-8, gbk, gb18030, utf-16)"))
 }
 
 pub fn parse_date(s: &str) -> Result<Date, String> {
@@ -85,11 +93,9 @@ impl DataArgs {
                 } else {
                     Box::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?)
                 };
-                Ok(Source {
-                    name: if name == "-" { "<stdin>".into() } else { name },
-                    format,
-                    reader,
-                })
+                let name = if name == "-" { "<stdin>".into() } else { name };
+                let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
+                Ok(Source { name, format, reader })
             })
             .collect()
     }
@@ -98,8 +104,17 @@ impl DataArgs {
         match &self.customers {
             None => Ok(Roster::default()),
             Some(path) => {
-                let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-                Roster::read(BufReader::new(file), &path.display().to_string(), class_names).map_err(|e| e.to_string())
+                let (name, reader): (String, Box<dyn std::io::Read + Send>) = if path.as_os_str() == "-" {
+                    if self.events.iter().any(|p| p.as_os_str() == "-") {
+                        return Err("standard input (`-`) can be read only once: it is already the event log".into());
+                    }
+                    ("<stdin>".into(), Box::new(std::io::stdin()))
+                } else {
+                    let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+                    (path.display().to_string(), Box::new(BufReader::new(file)))
+                };
+                let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
+                Roster::read(reader, &name, class_names).map_err(|e| e.to_string())
             }
         }
     }

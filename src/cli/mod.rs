@@ -20,7 +20,9 @@ pub type CliResult = Result<std::process::ExitCode, String>;
 
 /// Reads a file the user named, with the path in the error.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    rulebook::input::encoding::rulebook_text(bytes)
+        .map_err(|(line, message)| format!("{}:{line}: {message}", path.display()))
 }
 
 /// How diagnostics look on this terminal: colour only on a terminal without NO_COLOR.

@@ -111,12 +111,13 @@ pub fn run(args: Args) -> CliResult {
                 .collect();
             writeln!(
                 out,
-                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"rejected\":{}}}}}",
+                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"blank\":{},\"rejected\":{}}}}}",
                 log.customers.len(),
-                s.rows + s.rejected,
+                s.rows_read(),
                 s.used,
                 s.after_as_of,
                 undeclared.join(","),
+                s.blank,
                 s.rejected
             )
             .map_err(io)?;

@@ -41,6 +41,10 @@ impl Blocks {
     }
 
     fn io_error(&self, e: std::io::Error) -> DataError {
+        // A decoding error already says where.
+        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
+            return inner.clone();
+        }
         DataError {
             file: self.name.clone(),
             line: 0,

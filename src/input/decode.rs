@@ -1,12 +1,54 @@
 //! Input stage: decoding one block of records into compact rows, checking
 //! every field of every row of a declared kind against the schema.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashSet;
 
 use super::block::Block;
+use super::near::near_miss;
 use super::schema::{AttrSchema, Schema};
 use super::{DataError, LoadOptions, Reject};
 use crate::date::Date;
+
+/// The fields a log may have: `customer`, `date`, `kind` and every attribute
+/// any declared kind has. Any other column or key is unknown: an error when
+/// it nearly is one of these (`Persons`), else named in the summary.
+pub struct Names {
+    set: FxHashSet<String>,
+    list: Vec<String>,
+}
+
+impl Names {
+    pub fn of(schema: &Schema) -> Names {
+        let mut list: Vec<String> = ["customer", "date", "kind"].map(String::from).to_vec();
+        for k in &schema.kinds {
+            for a in &k.attrs {
+                if !list.contains(&a.name) {
+                    list.push(a.name.clone());
+                }
+            }
+        }
+        Names {
+            set: list.iter().cloned().collect(),
+            list,
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.set.contains(name)
+    }
+
+    /// `Err(message)` when an unknown `name` is a near miss of a known one.
+    pub fn check_unknown(&self, what: &str, name: &str) -> Result<(), String> {
+        match near_miss(name, self.list.iter().map(String::as_str)) {
+            Some(known) => Err(format!(
+                "{what} `{name}` is not a field of any declared kind; did you mean `{known}`?"
+            )),
+            None => Ok(()),
+        }
+    }
+}
 
 /// Where a CSV file keeps each field the rulebook needs.
 pub struct CsvHeader {
@@ -16,16 +58,24 @@ pub struct CsvHeader {
     kind: usize,
     /// Per kind, per attribute: its column.
     attrs: Vec<Vec<Option<usize>>>,
+    /// Named columns the rulebook does not use, in file order.
+    pub unknown: Vec<String>,
 }
 
 impl CsvHeader {
-    pub fn new(header: Vec<u8>, schema: &Schema, file: &str) -> Result<CsvHeader, DataError> {
+    pub fn new(header: Vec<u8>, schema: &Schema, known: &Names, file: &str) -> Result<CsvHeader, DataError> {
         let err = |message: String| DataError {
             file: file.to_string(),
             line: 1,
             message,
         };
-        let text = String::from_utf8(header).map_err(|_| err("the header is not valid UTF-8".into()))?;
+        let text = match String::from_utf8(header) {
+            Ok(text) => text,
+            Err(e) => {
+                let hint = super::encoding::gbk_hint(e.as_bytes());
+                return Err(err(format!("the header is not valid UTF-8{hint}")));
+            }
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(text.as_bytes());
@@ -33,6 +83,21 @@ impl CsvHeader {
             Some(Ok(rec)) => rec.iter().map(str::to_string).collect(),
             _ => return Err(err("the header row cannot be read".into())),
         };
+        let mut unknown = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if let Some(first) = names.iter().take(i).position(|n| n == name && !n.is_empty()) {
+                return Err(err(format!(
+                    "column `{name}` appears twice (columns {} and {}); which one holds the data is unclear",
+                    first + 1,
+                    i + 1
+                )));
+            }
+            if name.is_empty() || known.contains(name) {
+                continue;
+            }
+            known.check_unknown("column", name).map_err(err)?;
+            unknown.push(name.clone());
+        }
         let col = |want: &str| names.iter().position(|n| n == want);
         let required = |want: &str| col(want).ok_or_else(|| err(format!("the header has no `{want}` column")));
         let attrs = schema
@@ -46,6 +111,7 @@ impl CsvHeader {
             date: required("date")?,
             kind: required("kind")?,
             attrs,
+            unknown,
         })
     }
 }
@@ -53,6 +119,7 @@ impl CsvHeader {
 /// Shared, read-only state of a decode.
 pub struct Context<'a> {
     pub schema: &'a Schema,
+    pub known: &'a Names,
     pub header: Option<&'a CsvHeader>,
     /// Events dated on or before this are validated but not kept.
     pub horizon: Option<Date>,
@@ -76,6 +143,10 @@ pub struct Decoded {
     pub rows_used: u64,
     pub after_as_of: u64,
     pub undeclared: BTreeMap<String, u64>,
+    /// Rows with every cell empty (Excel's trailing `,,,,`).
+    pub blank: u64,
+    /// JSON keys the rulebook does not use.
+    pub unknown: BTreeSet<String>,
     pub rows_out: Vec<Row>,
     pub custs: Vec<u8>,
     pub vals: Vec<i64>,
@@ -141,8 +212,7 @@ impl Decoded {
                     Cell::Bytes([]) => None,
                     Cell::Json(serde_json::Value::Null) => None,
                     Cell::Bytes(b) => {
-                        let s = std::str::from_utf8(b)
-                            .map_err(|_| format!("{} \"{}\" is not valid UTF-8", a.name, String::from_utf8_lossy(b)))?;
+                        let s = std::str::from_utf8(b).map_err(|_| not_utf8(&a.name, b))?;
                         Some(
                             a.decode_text(s, &ctx.schema.texts)
                                 .map_err(|e| format!("{} \"{s}\" {e}", a.name)),
@@ -166,8 +236,15 @@ impl Decoded {
                     }
                 }
             }
-        } else if ctx.opts.strict {
-            return Err(format!("kind \"{kind_name}\" is not declared by the rulebook"));
+        } else if !self.undeclared.contains_key(kind_name) {
+            // First seen in this block: a near miss of a declared kind is a typo, not another kind.
+            let declared = ctx.schema.kinds.iter().map(|k| k.name.as_str());
+            if let Some(k) = near_miss(kind_name, declared) {
+                return Err(format!("kind `{kind_name}` is not declared; did you mean `{k}`?"));
+            }
+            if ctx.opts.strict {
+                return Err(format!("kind \"{kind_name}\" is not declared by the rulebook"));
+            }
         }
         self.rows += 1;
         let kind = match kind {
@@ -203,11 +280,19 @@ impl Decoded {
     }
 }
 
+fn not_utf8(field: &str, bytes: &[u8]) -> String {
+    format!(
+        "{field} \"{}\" is not valid UTF-8{}",
+        String::from_utf8_lossy(bytes),
+        super::encoding::gbk_hint(bytes)
+    )
+}
+
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
         Cell::Bytes(b) => {
-            std::str::from_utf8(b).map_err(|_| format!("{name} \"{}\" is not valid UTF-8", String::from_utf8_lossy(b)))
+            std::str::from_utf8(b).map_err(|_| not_utf8(name, b))
         }
         Cell::Json(serde_json::Value::String(s)) => Ok(s),
         Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
@@ -297,6 +382,10 @@ fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, field
             .collect::<Vec<_>>()
             .join(",")
     };
+    if fields.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        out.blank += 1;
+        return true;
+    }
     if fields.len() != h.width {
         let message = format!("has {} fields, the header has {}", fields.len(), h.width);
         return out.bad(ctx, line, message, raw);
@@ -330,10 +419,16 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
             continue;
         }
         let raw = || String::from_utf8_lossy(text).into_owned();
-        let obj = match serde_json::from_slice::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(m)) => m,
-            Ok(_) => {
+        let obj = match serde_json::from_slice::<Object>(text) {
+            Ok(Object::Map(m)) => m,
+            Ok(Object::Other) => {
                 if !out.bad(ctx, line, "is not a JSON object".into(), raw) {
+                    break;
+                }
+                continue;
+            }
+            Ok(Object::Duplicate(key)) => {
+                if !out.bad(ctx, line, format!("key `{key}` appears twice"), raw) {
                     break;
                 }
                 continue;
@@ -345,6 +440,23 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
                 continue;
             }
         };
+        let mut near = Ok(());
+        for key in obj.keys() {
+            if ctx.known.contains(key) || out.unknown.contains(key) {
+                continue;
+            }
+            near = ctx.known.check_unknown("key", key);
+            if near.is_err() {
+                break;
+            }
+            out.unknown.insert(key.clone());
+        }
+        if let Err(message) = near {
+            if !out.bad(ctx, line, message, raw) {
+                break;
+            }
+            continue;
+        }
         let cell = |k: &str| obj.get(k).map_or(Cell::Absent, Cell::Json);
         let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, _, a| {
             cell(&a.name)
@@ -356,4 +468,64 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
         }
     }
     out
+}
+
+/// One line of JSON Lines: an object whose keys are all different, or why not.
+enum Object {
+    Map(serde_json::Map<String, serde_json::Value>),
+    /// Valid JSON, but not an object.
+    Other,
+    /// An object that gives this key twice.
+    Duplicate(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Object {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Object, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Object;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+                let mut m = serde_json::Map::new();
+                let mut duplicate = None;
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    // How serde_json's `arbitrary_precision` hands over a bare number.
+                    if k.starts_with("$serde_json::private") {
+                        return Ok(Object::Other);
+                    }
+                    if m.contains_key(&k) {
+                        duplicate.get_or_insert(k);
+                    } else {
+                        m.insert(k, v);
+                    }
+                }
+                Ok(duplicate.map_or(Object::Map(m), Object::Duplicate))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Object, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Object::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }

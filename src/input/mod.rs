@@ -5,10 +5,12 @@
 
 mod block;
 mod decode;
+pub mod encoding;
+mod near;
 pub mod roster;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 
@@ -118,25 +120,45 @@ pub struct Summary {
     pub after_as_of: u64,
     /// Rows of kinds the rulebook does not declare, per kind.
     pub undeclared: BTreeMap<String, u64>,
+    /// Rows with every cell empty (Excel's trailing `,,,,`), not counted in `rows`.
+    pub blank: u64,
     pub rejected: u64,
+    /// Columns (CSV) and keys (JSON Lines) that no declared kind has, each named once.
+    pub unused_fields: BTreeSet<String>,
+}
+
+impl Summary {
+    /// Every row read: scored + after the as-of date + skipped + blank + rejected.
+    pub fn rows_read(&self) -> u64 {
+        self.rows + self.blank + self.rejected
+    }
+
+    /// Rows of undeclared kinds.
+    pub fn skipped(&self) -> u64 {
+        self.undeclared.values().sum()
+    }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let skipped: u64 = self.undeclared.values().sum();
         write!(
             f,
             "{} rows read: {} scored, {} dated after the as-of date (ignored), {} skipped",
-            self.rows + self.rejected,
+            self.rows_read(),
             self.used,
             self.after_as_of,
-            skipped
+            self.skipped()
         )?;
         if !self.undeclared.is_empty() {
             let kinds: Vec<String> = self.undeclared.iter().map(|(k, n)| format!("{k} {n}")).collect();
             write!(f, " as undeclared kinds ({})", kinds.join(", "))?;
         }
-        write!(f, ", {} rejected", self.rejected)
+        write!(f, ", {} blank, {} rejected", self.blank, self.rejected)?;
+        if !self.unused_fields.is_empty() {
+            let names: Vec<String> = self.unused_fields.iter().map(|n| format!("`{n}`")).collect();
+            write!(f, "; fields no declared kind has (not read): {}", names.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -207,6 +229,7 @@ pub fn load_within(
     // Reserved address space costs no memory until it is written.
     // (A hint too large to reserve is simply ignored.)
     let _ = merger.events.try_reserve(within.rows.min(1 << 27));
+    let known = decode::Names::of(schema);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
         let file = u16::try_from(file_index).map_err(|_| DataError {
@@ -217,11 +240,15 @@ pub fn load_within(
         files.push(source.name.clone());
         let mut blocks = block::Blocks::new(source.reader, source.format, &source.name)?;
         let header = match source.format {
-            Format::Csv => Some(decode::CsvHeader::new(blocks.header()?, schema, &source.name)?),
+            Format::Csv => Some(decode::CsvHeader::new(blocks.header()?, schema, &known, &source.name)?),
             Format::Jsonl => None,
         };
+        if let Some(h) = &header {
+            merger.summary.unused_fields.extend(h.unknown.iter().cloned());
+        }
         let ctx = decode::Context {
             schema,
+            known: &known,
             header: header.as_ref(),
             name: &source.name,
             opts,
@@ -311,6 +338,8 @@ impl Merger {
             s.rows += d.rows;
             s.used += d.rows_used;
             s.after_as_of += d.after_as_of;
+            s.blank += d.blank;
+            s.unused_fields.extend(d.unknown);
             s.rejected += d.rejects.len() as u64;
             for (kind, n) in d.undeclared {
                 *s.undeclared.entry(kind).or_default() += n;

@@ -57,7 +57,11 @@ impl Roster {
         let mut reader = reader;
         reader
             .read_to_end(&mut bytes)
-            .map_err(|e| err(0, format!("cannot read: {e}")))?;
+            .map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
+                // A decoding error already says where.
+                Some(inner) => inner.clone(),
+                None => err(0, format!("cannot read: {e}")),
+            })?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -65,8 +69,29 @@ impl Roster {
             .from_reader(body);
         let header = rdr
             .headers()
-            .map_err(|e| err(1, format!("the header cannot be read: {e}")))?
+            .map_err(|e| match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => err(
+                    1,
+                    format!("the header is not valid UTF-8{}", super::encoding::gbk_hint(body)),
+                ),
+                _ => err(1, format!("the header cannot be read: {e}")),
+            })?
             .clone();
+        // `Since` or `since ` would silently be no history at all: near misses are errors.
+        for (i, h) in header.iter().enumerate() {
+            if let Some(first) = header.iter().take(i).position(|x| x == h && !x.is_empty()) {
+                return Err(err(
+                    1,
+                    format!("column `{h}` appears twice (columns {} and {})", first + 1, i + 1),
+                ));
+            }
+            if h.is_empty() || ["customer", "class", "since"].contains(&h) {
+                continue;
+            }
+            if let Some(known) = super::near::near_miss(h, ["customer", "class", "since"]) {
+                return Err(err(1, format!("column `{h}` is not a roster column; did you mean `{known}`?")));
+            }
+        }
         let col = |want: &str| header.iter().position(|h| h == want);
         let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
         let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
@@ -80,7 +105,11 @@ impl Roster {
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     let message = match e.kind() {
-                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                        csv::ErrorKind::Utf8 { err: bad, .. } => format!(
+                            "{} is not valid UTF-8{}",
+                            header.get(bad.field()).unwrap_or("a field"),
+                            super::encoding::gbk_hint(body)
+                        ),
                         _ => format!("cannot be read as CSV: {e}"),
                     };
                     return Err(err(line, message));
