@@ -280,6 +280,10 @@ impl Decoded {
     }
 }
 
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 fn not_utf8(field: &str, bytes: &[u8]) -> String {
     format!(
         "{field} \"{}\" is not valid UTF-8{}",
@@ -331,12 +335,25 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         newlines += memchr::memchr_iter(b'\n', b.bytes.get(counted_to..start).unwrap_or(&[])).count() as u64;
         counted_to = start;
         let line = b.first_line + newlines;
+        // The record as it is in the file, without its line end.
+        let end = (rdr.position().byte() as usize).max(start);
+        let mut raw = b.bytes.get(start..end).unwrap_or(&[]);
+        while let Some(r) = raw.strip_suffix(b"\n").or_else(|| raw.strip_suffix(b"\r")) {
+            raw = r;
+        }
         let ok = match read {
             Ok(false) => break,
-            Err(e) => out.bad(ctx, line, format!("cannot be read as CSV: {e}"), String::new),
+            Err(e) => out.bad(ctx, line, format!("cannot be read as CSV: {e}"), || lossy(raw)),
+            Ok(true) if b.open_quote.is_some_and(|q| start <= q && q < end) => {
+                let q = b.open_quote.expect("checked by the guard");
+                let at = b.first_line + memchr::memchr_iter(b'\n', b.bytes.get(..q).unwrap_or(&[])).count() as u64;
+                let message = format!("unterminated quoted field starting at line {at}: a `\"` opens a field that never closes");
+                out.bad(ctx, at, message, || lossy(raw));
+                break;
+            }
             Ok(true) => {
                 let fields: Vec<&[u8]> = rec.iter().collect();
-                csv_row(ctx, h, &mut out, line, &fields)
+                csv_row(ctx, h, &mut out, line, &fields, raw)
             }
         };
         if !ok {
@@ -366,7 +383,7 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
             at = comma + 1;
         }
         fields.push(text.get(at..).unwrap_or(&[]));
-        if !csv_row(ctx, h, &mut out, this, &fields) {
+        if !csv_row(ctx, h, &mut out, this, &fields, text) {
             break;
         }
     }
@@ -374,14 +391,9 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 }
 
 /// Decodes one CSV record; returns false when decoding must stop.
-fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]]) -> bool {
-    let raw = || {
-        fields
-            .iter()
-            .map(|f| String::from_utf8_lossy(f))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+/// `raw` is the record as it is in the file, for the rejects file.
+fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]], raw: &[u8]) -> bool {
+    let raw = || lossy(raw);
     if fields.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
         out.blank += 1;
         return true;
