@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rulebook::date::Date;
 use rulebook::input::{self, EventLog, Format, LoadOptions, Roster, Schema, Source};
@@ -152,9 +152,22 @@ impl DataArgs {
         Ok(log)
     }
 
+    /// Refuses (exit 2) before anything is read when an output — `output`,
+    /// or the rejects file with `--keep-going` — is an input or the other output.
+    pub fn refuse_overwrites(&self, rulebooks: &[(&str, &Path)], output: Option<&Path>) {
+        let mut inputs: Vec<(&str, &Path)> = rulebooks.to_vec();
+        inputs.extend(self.events.iter().map(|p| ("--events", p.as_path())));
+        inputs.extend(self.customers.iter().map(|p| ("--customers", p.as_path())));
+        let mut outputs: Vec<(&str, &Path)> = output.map(|p| ("--output", p)).into_iter().collect();
+        if self.keep_going {
+            outputs.push(("--rejects", &self.rejects));
+        }
+        super::output::refuse_overwrites(&inputs, &outputs);
+    }
+
     fn write_rejects(&self, log: &EventLog) -> Result<(), String> {
         let err = |e: std::io::Error| format!("cannot write `{}`: {e}", self.rejects.display());
-        let mut w = std::io::BufWriter::new(File::create(&self.rejects).map_err(err)?);
+        let mut w = std::io::BufWriter::new(super::output::Output::open(Some(&self.rejects))?);
         writeln!(w, "file,line,reason,row").map_err(err)?;
         for r in &log.rejects {
             let cells = [
@@ -165,7 +178,7 @@ impl DataArgs {
             ];
             writeln!(w, "{}", cells.join(",")).map_err(err)?;
         }
-        w.flush().map_err(err)?;
+        w.into_inner().map_err(|e| err(e.into_error()))?.finish()?;
         if !log.rejects.is_empty() {
             eprintln!(
                 "{} rejected row(s) written to {}",

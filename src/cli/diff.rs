@@ -55,6 +55,10 @@ fn compile(checked: &rulebook::Checked, src: &str, path: &Path, schema: &Arc<Sch
 }
 
 pub fn run(args: Args) -> CliResult {
+    args.data.refuse_overwrites(
+        &[("the old rulebook", &args.old), ("the new rulebook", &args.new)],
+        args.output.as_deref(),
+    );
     let (old, new) = (load_rulebook(&args.old)?, load_rulebook(&args.new)?);
     let (old_src, new_src) = (read_text(&args.old)?, read_text(&args.new)?);
     let (old_path, new_path) = (args.old.display().to_string(), args.new.display().to_string());
@@ -105,7 +109,7 @@ pub fn run(args: Args) -> CliResult {
             DiffFormat::Json => diff::json::customer(&pair, &old_side, &new_side, as_of, &d),
         };
         out.write_all(text.as_bytes()).map_err(io)?;
-        out.flush().map_err(io)?;
+        out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -132,7 +136,7 @@ pub fn run(args: Args) -> CliResult {
         DiffFormat::Json => diff::json::render(&report),
     };
     out.write_all(text.as_bytes()).map_err(io)?;
-    out.flush().map_err(io)?;
+    out.finish()?;
     eprintln!("{}", data::summary(&log, as_of));
     match gate {
         Some((g, true)) => {

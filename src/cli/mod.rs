@@ -6,6 +6,7 @@ pub mod data;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod output;
 pub mod score;
 pub mod test;
 
@@ -61,12 +62,7 @@ pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
     }
 }
 
-/// Standard output, or the file given with `--output`.
-pub fn open_output(path: Option<&Path>) -> Result<Box<dyn std::io::Write>, String> {
-    match path {
-        None => Ok(Box::new(std::io::stdout().lock())),
-        Some(p) => std::fs::File::create(p)
-            .map(|f| Box::new(f) as Box<dyn std::io::Write>)
-            .map_err(|e| format!("cannot create `{}`: {e}", p.display())),
-    }
+/// Standard output, or the file given with `--output` (written beside it, then renamed: see `output`).
+pub fn open_output(path: Option<&Path>) -> Result<output::Output, String> {
+    output::Output::open(path)
 }

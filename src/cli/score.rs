@@ -40,6 +40,13 @@ pub struct Args {
 const CHUNK: usize = 1 << 14;
 
 pub fn run(args: Args) -> CliResult {
+    args.data
+        .refuse_overwrites(&[("the rulebook", &args.rulebook)], args.output.as_deref());
+    if args.explain && matches!(args.format, OutputFormat::Table | OutputFormat::Csv) {
+        super::output::usage_error(
+            "--explain adds each customer's ledger to the JSON formats only: use it with --format json or jsonl".into(),
+        );
+    }
     let checked = load_rulebook(&args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
@@ -144,7 +151,7 @@ pub fn run(args: Args) -> CliResult {
         }
         _ => {}
     }
-    out.flush().map_err(io)?;
+    out.into_inner().map_err(|e| io(e.into_error()))?.finish()?;
     eprintln!("{}", data::summary(&log, as_of));
     if std::env::var_os("RULEBOOK_TIMING").is_some() {
         eprintln!(
