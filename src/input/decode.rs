@@ -198,7 +198,7 @@ impl Decoded {
             return Err("customer is missing".into());
         }
         let date_text = text_field("date", date)?;
-        let date = Date::parse(date_text).ok_or_else(|| format!("date \"{date_text}\" is not a valid date"))?;
+        let date = Date::parse_data(date_text).ok_or_else(|| bad_date("date", date_text))?;
         let kind_name = text_field("kind", kind)?;
         if kind_name.is_empty() {
             return Err("kind is missing".into());
@@ -277,6 +277,21 @@ impl Decoded {
             vals: base as u32,
         });
         Ok(())
+    }
+}
+
+/// `date "3/5/2026" is not a valid date`, with the accepted forms when it is not even the shape of one.
+pub fn bad_date(field: &str, text: &str) -> String {
+    let shaped = text.len() >= 8
+        && text.get(..4).is_some_and(|y| y.bytes().all(|c| c.is_ascii_digit()))
+        && matches!(text.as_bytes().get(4), Some(b'-' | b'/'));
+    if shaped {
+        format!("{field} \"{text}\" is not a valid date")
+    } else {
+        format!(
+            "{field} \"{text}\" is not a valid date; write year first: {}",
+            crate::date::DATA_FORMS
+        )
     }
 }
 

@@ -140,7 +140,7 @@ impl Roster {
             };
             let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
                 "" => None,
-                s => Some(Date::parse(s).ok_or_else(|| err(line, format!("since \"{s}\" is not a valid date")))?),
+                s => Some(Date::parse_data(s).ok_or_else(|| err(line, super::decode::bad_date("since", s)))?),
             };
             if let Some(first) = roster.entries.get(id) {
                 return Err(err(
