@@ -84,6 +84,10 @@ pub fn run(args: Args) -> CliResult {
         new: Evaluator::new(&new_prog, as_of),
         log: &log,
     };
+    if let Some((i, new, e)) = pair.first_overflow() {
+        let side = if new { &new_path } else { &old_path };
+        return Err(format!("customer `{}` under `{side}`: {e}", pair.id(i)));
+    }
     let old_side = Side {
         path: &old_path,
         book: &old.book,

@@ -48,7 +48,8 @@ pub fn run(args: Args) -> CliResult {
     let eval = Evaluator::new(prog, as_of);
     let outcome = eval
         .evaluate_in(&log, i, true)
-        .ok_or("the customer vanished from the log")?;
+        .expect("`find` gives a customer of the log")
+        .map_err(|e| format!("customer `{}`: {e}", args.customer))?;
     let s = Scored {
         prog,
         log: &log,

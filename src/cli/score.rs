@@ -78,8 +78,14 @@ pub fn run(args: Args) -> CliResult {
         // Evaluate and render on every core; write in customer order.
         let rendered: Vec<(usize, Outcome, String)> = (start..end)
             .into_par_iter()
-            .filter_map(|i| {
-                let outcome = eval.evaluate_in(&log, i, ledger)?;
+            .map(|i| {
+                let outcome = match eval.evaluate_in(&log, i, ledger).expect("i is a customer of the log") {
+                    Ok(o) => o,
+                    Err(e) => {
+                        let id = log.customers.get(i).map_or("", |c| &*c.id);
+                        return Err(format!("customer `{id}`: {e}"));
+                    }
+                };
                 let s = Scored {
                     prog,
                     log: &log,
@@ -97,9 +103,9 @@ pub fn run(args: Args) -> CliResult {
                     ),
                     OutputFormat::Table => String::new(),
                 };
-                Some((i, outcome, text))
+                Ok((i, outcome, text))
             })
-            .collect();
+            .collect::<Result<_, String>>()?;
         for (i, outcome, text) in rendered {
             if args.format == OutputFormat::Table {
                 table_rows.push((i, outcome));

@@ -19,6 +19,25 @@ pub struct Evaluator<'p> {
     windows: Vec<Window>,
 }
 
+/// A result too large to be held exactly: which rule of which dimension.
+/// Never replaced by a clamped number, which would be a wrong score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overflow {
+    pub dimension: String,
+    /// The rule's clause id (`S6`), label, or position (`rule 3`).
+    pub rule: String,
+}
+
+impl std::fmt::Display for Overflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of dimension `{}` adds up to more points than can be held exactly (about 9.2 million million); check the log's quantities",
+            self.rule, self.dimension
+        )
+    }
+}
+
 /// One customer's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -77,25 +96,21 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Customer `i` of a log, scored; `None` if the log has no such customer.
-    pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Outcome> {
+    pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Result<Outcome, Overflow>> {
         let c = log.customers.get(i)?;
         Some(self.evaluate(c, log.events_of(i), &log.vals, ledger))
     }
 
     /// Scores one customer. `vals` is the log's value arena; with `ledger`,
-    /// every dimension lists the rules that fired.
-    pub fn evaluate(&self, c: &Customer, events: &[Event], vals: &[i64], ledger: bool) -> Outcome {
+    /// every dimension lists the rules that fired. Points that cannot be
+    /// added up exactly are an error, never a clamped number.
+    pub fn evaluate(&self, c: &Customer, events: &[Event], vals: &[i64], ledger: bool) -> Result<Outcome, Overflow> {
         let class_ix = self.class_of(c);
-        let Some(class) = self.prog.classes.get(usize::from(class_ix)) else {
-            return Outcome {
-                class: class_ix,
-                dims: vec![],
-                total: Num::ZERO,
-                grade: 0,
-                by_override: None,
-                flags: vec![],
-            };
-        };
+        let class = self
+            .prog
+            .classes
+            .get(usize::from(class_ix))
+            .expect("class_of gives a class of the program");
         let mut flags = Vec::new();
         let period = self.window(0);
         let dims: Vec<DimOutcome> = class
@@ -108,8 +123,19 @@ impl<'p> Evaluator<'p> {
                     DimSource::Rules(rules) => {
                         for (i, r) in rules.iter().enumerate() {
                             let before = lines.len();
-                            raw += self.rule(r, c.since, events, vals, &mut lines, ledger);
-                            for l in lines.get_mut(before..).unwrap_or(&mut []) {
+                            let overflow = || Overflow {
+                                dimension: d.name.clone(),
+                                rule: match (&r.meta.clause, &r.meta.label) {
+                                    (Some(c), _) => format!("rule {c}"),
+                                    (None, Some(l)) => format!("rule \"{l}\""),
+                                    (None, None) => format!("rule {}", i + 1),
+                                },
+                            };
+                            let points = self
+                                .rule(r, c.since, events, vals, &mut lines, ledger)
+                                .ok_or_else(overflow)?;
+                            raw = raw.checked_add(points).ok_or_else(overflow)?;
+                            for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
                                 l.rule = Some(i);
                             }
                         }
@@ -155,13 +181,14 @@ impl<'p> Evaluator<'p> {
                         };
                     }
                 }
-                DimOutcome {
+                Ok(DimOutcome {
                     raw,
                     score: raw.clamp_to(Num::ZERO, d.max),
                     ledger: lines,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, Overflow>>()?;
+        // Each score is within its full marks, which the checker keeps small: no overflow.
         let total: Num = dims.iter().map(|d| d.score).sum();
         let slot = |s: usize| {
             if s == expr::TOTAL {
@@ -183,17 +210,18 @@ impl<'p> Evaluator<'p> {
                 .position(|b| b.min.is_none_or(|m| total >= m))
                 .unwrap_or(self.prog.bands.len().saturating_sub(1)),
         };
-        Outcome {
+        Ok(Outcome {
             class: class_ix,
             dims,
             total,
             grade,
             by_override,
             flags,
-        }
+        })
     }
 
-    /// The points of one rule (signed), and its ledger lines.
+    /// The points of one rule (signed), and its ledger lines; `None` when
+    /// they cannot be held exactly.
     fn rule(
         &self,
         r: &RuleProg,
@@ -202,7 +230,7 @@ impl<'p> Evaluator<'p> {
         vals: &[i64],
         lines: &mut Vec<Line>,
         ledger: bool,
-    ) -> Num {
+    ) -> Option<Num> {
         let window = self.window(r.window);
         let texts = &self.prog.schema.texts;
         let matching = events.iter().enumerate().filter(|(_, e)| {
@@ -213,6 +241,7 @@ impl<'p> Evaluator<'p> {
                     .and_then(Option::as_ref)
                     .is_none_or(|f| f.holds(&|s| val(vals, e, s), texts))
         });
+        // Points are positive (checked), so their negation is exact.
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let mut push = |points: Num, events: Vec<usize>, note: String, tier: Option<usize>| {
             lines.push(Line {
@@ -224,22 +253,26 @@ impl<'p> Evaluator<'p> {
             });
             points
         };
-        match &r.form {
+        Some(match &r.form {
             Form::PerEvent { points, multiplier } => {
                 let mut sum = Num::ZERO;
                 for (i, e) in matching {
                     let p = match multiplier.as_ref().and_then(|m| m.get(usize::from(e.kind))) {
                         Some(&slot) => {
-                            let n = Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0);
-                            sum += sign(points.times(n));
+                            let n = Num::from_raw(val(vals, e, slot))
+                                .as_int()
+                                .expect("a multiplier is an int attribute (checked)");
+                            let p = points.checked_times(n)?;
+                            let p = if r.effect == Effect::Deduct { p.checked_neg()? } else { p };
+                            sum = sum.checked_add(p)?;
                             if ledger {
-                                push(sign(points.times(n)), vec![i], format!("{points} × {n}"), None);
+                                push(p, vec![i], format!("{points} × {n}"), None);
                             }
                             continue;
                         }
                         None => *points,
                     };
-                    sum += sign(p);
+                    sum = sum.checked_add(sign(p))?;
                     if ledger {
                         push(sign(p), vec![i], String::new(), None);
                     }
@@ -248,18 +281,18 @@ impl<'p> Evaluator<'p> {
             }
             Form::Once { points } => {
                 if !ledger {
-                    return if matching.count() > 0 { sign(*points) } else { Num::ZERO };
+                    return Some(if matching.count() > 0 { sign(*points) } else { Num::ZERO });
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 if used.is_empty() {
-                    return Num::ZERO;
+                    return Some(Num::ZERO);
                 }
                 let n = used.len();
                 push(sign(*points), used, format!("once, {n} event{}", plural(n)), None)
             }
             Form::Absence { points } => {
                 if matching.clone().next().is_some() {
-                    return Num::ZERO;
+                    return Some(Num::ZERO);
                 }
                 let first = window.first_day();
                 match since {
@@ -286,7 +319,7 @@ impl<'p> Evaluator<'p> {
             Form::Count { tiers } => {
                 if !ledger {
                     let n = u32::try_from(matching.count()).unwrap_or(u32::MAX);
-                    return tier(tiers, n).map_or(Num::ZERO, |(_, t)| sign(t.points));
+                    return Some(tier(tiers, n).map_or(Num::ZERO, |(_, t)| sign(t.points)));
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 let n = u32::try_from(used.len()).unwrap_or(u32::MAX);
@@ -333,7 +366,7 @@ impl<'p> Evaluator<'p> {
                     let sev = if by_length { length.max(largest) } else { largest };
                     let sev = u32::try_from(sev.max(0)).unwrap_or(u32::MAX);
                     if let Some((ti, t)) = tier(tiers, sev) {
-                        sum += sign(t.points);
+                        sum = sum.checked_add(sign(t.points))?;
                         if ledger {
                             let used = run.iter().map(|&(_, _, i)| i).collect();
                             let note = format!(
@@ -350,7 +383,7 @@ impl<'p> Evaluator<'p> {
                 }
                 sum
             }
-        }
+        })
     }
 }
 
