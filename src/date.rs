@@ -134,7 +134,9 @@ fn valid_time(t: &str) -> Option<()> {
         Some(i) => (t.get(..i)?, t.get(i..)?),
         None => (t, ""),
     };
-    let two = |p: &str, max: u32| (p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u32>().ok()? <= max).then_some(());
+    let two = |p: &str, max: u32| {
+        (p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u32>().ok()? <= max).then_some(())
+    };
     let mut hms = clock.split(':');
     two(hms.next()?, 23)?;
     two(hms.next()?, 59)?;
@@ -249,7 +251,11 @@ mod tests {
             ("2026-03-05T23:30:00.123+08:00", "2026-03-05"),
             ("2026-03-05T23:30:00-0500", "2026-03-05"),
         ] {
-            assert_eq!(Date::parse_data(text).map(|d| d.to_string()), Some(want.to_string()), "{text}");
+            assert_eq!(
+                Date::parse_data(text).map(|d| d.to_string()),
+                Some(want.to_string()),
+                "{text}"
+            );
         }
         for bad in [
             "3/5/2026",

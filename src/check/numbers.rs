@@ -161,6 +161,10 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
             }
         }
     }
-    errors.extend(too_large.into_iter().map(|v| NumberError::TooLarge { value: v.clone() }));
+    errors.extend(
+        too_large
+            .into_iter()
+            .map(|v| NumberError::TooLarge { value: v.clone() }),
+    );
     errors.into_iter().map(Diagnostic::from).collect()
 }

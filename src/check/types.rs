@@ -65,11 +65,7 @@ pub enum TypeError {
     /// event trip { persons: int }
     /// rules safety { S6 deduct 5 x persons per trip }
     /// ```
-    MayBeNegative {
-        name: Ident,
-        kind: String,
-        declared: Span,
-    },
+    MayBeNegative { name: Ident, kind: String, declared: Span },
     /// An attribute read from several kinds that declare it with different
     /// types:
     ///
@@ -198,7 +194,10 @@ impl From<TypeError> for Diagnostic {
                 name.span,
                 "a negative count would turn this deduction or bonus around",
             )
-            .with_label(declared, format!("declared on `{kind}` without a lower bound of 0 or more"))
+            .with_label(
+                declared,
+                format!("declared on `{kind}` without a lower bound of 0 or more"),
+            )
             .with_help(format!(
                 "give the attribute a lower bound, such as `{}: int >= 0` (or `>= 1`)",
                 name.node

@@ -44,7 +44,8 @@ pub struct DataArgs {
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
-    input::encoding::by_name(s).ok_or_else(|| format!("`{s}` is not an encoding rulebook reads (utf-8, gbk, gb18030, utf-16)"))
+    input::encoding::by_name(s)
+        .ok_or_else(|| format!("`{s}` is not an encoding rulebook reads (utf-8, gbk, gb18030, utf-16)"))
 }
 
 pub fn parse_date(s: &str) -> Result<Date, String> {

@@ -101,13 +101,15 @@ impl Output {
         }
         // Through a symbolic link: replace the file it points to, not the link.
         let dest = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let name = dest.file_name().ok_or_else(|| format!("`{}` is not a file name", p.display()))?;
-        let temp = dest.with_file_name(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = File::options().write(true).create_new(true).open(&temp).map_err(cannot)?;
+        let name = dest
+            .file_name()
+            .ok_or_else(|| format!("`{}` is not a file name", p.display()))?;
+        let temp = dest.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(cannot)?;
         Ok(Output::File {
             file,
             temp,

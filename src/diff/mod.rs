@@ -74,7 +74,10 @@ impl Pair<'_> {
         &self,
         i: usize,
         ledger: bool,
-    ) -> (Option<Result<Outcome, eval::Overflow>>, Option<Result<Outcome, eval::Overflow>>) {
+    ) -> (
+        Option<Result<Outcome, eval::Overflow>>,
+        Option<Result<Outcome, eval::Overflow>>,
+    ) {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };

@@ -263,7 +263,11 @@ impl<'p> Evaluator<'p> {
                                 .as_int()
                                 .expect("a multiplier is an int attribute (checked)");
                             let p = points.checked_times(n)?;
-                            let p = if r.effect == Effect::Deduct { p.checked_neg()? } else { p };
+                            let p = if r.effect == Effect::Deduct {
+                                p.checked_neg()?
+                            } else {
+                                p
+                            };
                             sum = sum.checked_add(p)?;
                             if ledger {
                                 push(p, vec![i], format!("{points} × {n}"), None);

@@ -102,7 +102,8 @@ impl Blocks {
                 Ok(0) => self.eof = true,
                 Ok(n) => {
                     let from = self.carry.len();
-                    self.carry.extend_from_slice(chunk.get(..n).expect("read returns at most the buffer's length"));
+                    self.carry
+                        .extend_from_slice(chunk.get(..n).expect("read returns at most the buffer's length"));
                     if self.cr_only {
                         for c in self.carry.get_mut(from..).expect("just extended") {
                             if *c == b'\r' {
@@ -326,7 +327,12 @@ mod tests {
         for k in 1..=text.len() {
             let (h, split) = read_in_blocks(text, k);
             assert_eq!(h, head, "header with blocks of {k}");
-            assert_eq!(records(split), whole, "blocks of {k} bytes in {:?}", String::from_utf8_lossy(text));
+            assert_eq!(
+                records(split),
+                whole,
+                "blocks of {k} bytes in {:?}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 

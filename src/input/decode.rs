@@ -310,9 +310,7 @@ fn not_utf8(field: &str, bytes: &[u8]) -> String {
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
-        Cell::Bytes(b) => {
-            std::str::from_utf8(b).map_err(|_| not_utf8(name, b))
-        }
+        Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| not_utf8(name, b)),
         Cell::Json(serde_json::Value::String(s)) => Ok(s),
         Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
         Cell::Json(v) => Err(format!("{name} {v} is not text")),
@@ -362,7 +360,8 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
             Ok(true) if b.open_quote.is_some_and(|q| start <= q && q < end) => {
                 let q = b.open_quote.expect("checked by the guard");
                 let at = b.first_line + memchr::memchr_iter(b'\n', b.bytes.get(..q).unwrap_or(&[])).count() as u64;
-                let message = format!("unterminated quoted field starting at line {at}: a `\"` opens a field that never closes");
+                let message =
+                    format!("unterminated quoted field starting at line {at}: a `\"` opens a field that never closes");
                 out.bad(ctx, at, message, || lossy(raw));
                 break;
             }

@@ -138,7 +138,10 @@ impl Transcoder {
                 };
                 self.eof = self.end == 0;
             }
-            let src = self.input.get(self.start..self.end).expect("start <= end <= input.len()");
+            let src = self
+                .input
+                .get(self.start..self.end)
+                .expect("start <= end <= input.len()");
             let room = self
                 .decoder
                 .max_utf8_buffer_length_without_replacement(src.len())
@@ -212,7 +215,10 @@ mod tests {
     #[test]
     fn gbk_reads_with_its_encoding_and_is_recognised_without() {
         let (bytes, _, _) = GB18030.encode("customer,kind\nC1,欠费\n");
-        assert_eq!(read_all(bytes.to_vec(), by_name("gbk")), Ok("customer,kind\nC1,欠费\n".into()));
+        assert_eq!(
+            read_all(bytes.to_vec(), by_name("gbk")),
+            Ok("customer,kind\nC1,欠费\n".into())
+        );
         assert!(looks_like_gbk(&bytes));
         assert!(!looks_like_gbk("欠费".as_bytes()));
         // A byte GB18030 cannot start a character with: an error with its line.

@@ -35,7 +35,8 @@ pub fn near_miss<'a>(name: &str, declared: impl IntoIterator<Item = &'a str>) ->
 
 /// Lower case, surrounding white space (and a non-breaking space) gone.
 fn fold(s: &str) -> String {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_lowercase()
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .to_lowercase()
 }
 
 /// Optimal-string-alignment distance in characters: insertions, deletions,
@@ -55,7 +56,9 @@ fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[at(i - 1, j)] + 1).min(d[at(i, j - 1)] + 1).min(d[at(i - 1, j - 1)] + cost);
+            let mut v = (d[at(i - 1, j)] + 1)
+                .min(d[at(i, j - 1)] + 1)
+                .min(d[at(i - 1, j - 1)] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[at(i - 2, j - 2)] + 1);
             }

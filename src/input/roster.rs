@@ -89,7 +89,10 @@ impl Roster {
                 continue;
             }
             if let Some(known) = super::near::near_miss(h, ["customer", "class", "since"]) {
-                return Err(err(1, format!("column `{h}` is not a roster column; did you mean `{known}`?")));
+                return Err(err(
+                    1,
+                    format!("column `{h}` is not a roster column; did you mean `{known}`?"),
+                ));
             }
         }
         let col = |want: &str| header.iter().position(|h| h == want);
