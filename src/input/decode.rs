@@ -285,7 +285,7 @@ pub fn bad_date(field: &str, text: &str) -> String {
     let shaped = text.len() >= 8
         && text.get(..4).is_some_and(|y| y.bytes().all(|c| c.is_ascii_digit()))
         && matches!(text.as_bytes().get(4), Some(b'-' | b'/'));
-    if shaped {
+    if shaped || text.is_empty() {
         format!("{field} \"{text}\" is not a valid date")
     } else {
         format!(
