@@ -691,3 +691,29 @@ fn rows_read_add_up_on_every_input() {
     let run = score(&dir, "events.csv", &["--keep-going", "--rejects", "rejects.csv"]);
     assert_eq!(counts(&run.stderr), [6, 2, 1, 1, 1, 1], "{}", run.stderr);
 }
+
+#[test]
+#[should_panic(expected = "an event's values are in the log's arena")]
+fn item_13_a_broken_invariant_is_a_crash_not_a_default() {
+    use rulebook::eval::Evaluator;
+    use rulebook::input::{Customer, Event};
+    let checked = rulebook::load(RULES).unwrap_or_else(|_| panic!("credit.rules checks"));
+    let prog = &checked.program;
+    let as_of = rulebook::date::Date::parse(AS_OF).expect("a date");
+    let arrears = prog.schema.kind("arrears").expect("credit.rules declares arrears");
+    let customer = Customer {
+        id: "C1".into(),
+        class: None,
+        since: None,
+    };
+    // An event whose values are not in the arena: main read them as 0 and scored on.
+    let event = Event {
+        cust: 0,
+        date: as_of,
+        line: 2,
+        kind: arrears,
+        file: 0,
+        vals: 7,
+    };
+    let _ = Evaluator::new(prog, as_of).evaluate(&customer, &[event], &[], false);
+}

@@ -76,7 +76,9 @@ pub fn run(args: Args) -> CliResult {
     for start in (0..log.customers.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(log.customers.len());
         // Evaluate and render on every core; write in customer order.
-        let rendered: Vec<(usize, Outcome, String)> = (start..end)
+        // Results, not `Result<Vec<_>>`: an indexed collect stays cheap.
+        #[allow(clippy::type_complexity)]
+        let rendered: Vec<Result<(usize, Outcome, String), String>> = (start..end)
             .into_par_iter()
             .map(|i| {
                 let outcome = match eval.evaluate_in(&log, i, ledger).expect("i is a customer of the log") {
@@ -105,8 +107,9 @@ pub fn run(args: Args) -> CliResult {
                 };
                 Ok((i, outcome, text))
             })
-            .collect::<Result<_, String>>()?;
-        for (i, outcome, text) in rendered {
+            .collect();
+        for r in rendered {
+            let (i, outcome, text) = r?;
             if args.format == OutputFormat::Table {
                 table_rows.push((i, outcome));
             } else {

@@ -194,7 +194,10 @@ impl<'p> Evaluator<'p> {
             if s == expr::TOTAL {
                 total.raw()
             } else {
-                dims.get(s).map_or(0, |d| d.score.raw())
+                dims.get(s)
+                    .expect("a compiled slot is a dimension of the class")
+                    .score
+                    .raw()
             }
         };
         let by_override = class
@@ -344,7 +347,11 @@ impl<'p> Evaluator<'p> {
                         let v = severity
                             .iter()
                             .filter_map(|s| s.as_ref().and_then(|slots| slots.get(usize::from(e.kind))))
-                            .map(|&slot| Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0))
+                            .map(|&slot| {
+                                Num::from_raw(val(vals, e, slot))
+                                    .as_int()
+                                    .expect("a severity is an int attribute (checked)")
+                            })
                             .max()
                             .unwrap_or(0);
                         (e.date.month_index(), v, i)
@@ -364,7 +371,7 @@ impl<'p> Evaluator<'p> {
                         last = m;
                         end += 1;
                     }
-                    let run = months.get(start..end).unwrap_or(&[]);
+                    let run = months.get(start..end).expect("start < end <= months.len()");
                     let length = i64::from(last - first + 1);
                     let largest = run.iter().map(|&(_, v, _)| v).max().unwrap_or(0);
                     let sev = if by_length { length.max(largest) } else { largest };
@@ -392,7 +399,9 @@ impl<'p> Evaluator<'p> {
 }
 
 fn val(vals: &[i64], e: &Event, slot: usize) -> i64 {
-    vals.get(e.vals as usize + slot).copied().unwrap_or(0)
+    vals.get(e.vals as usize + slot)
+        .copied()
+        .expect("an event's values are in the log's arena")
 }
 
 /// The tier a count or severity falls in, and its index.

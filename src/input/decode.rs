@@ -350,7 +350,10 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         let line = b.first_line + newlines;
         // The record as it is in the file, without its line end.
         let end = (rdr.position().byte() as usize).max(start);
-        let mut raw = b.bytes.get(start..end).unwrap_or(&[]);
+        let mut raw = b
+            .bytes
+            .get(start..end)
+            .expect("the reader's positions are within its block");
         while let Some(r) = raw.strip_suffix(b"\n").or_else(|| raw.strip_suffix(b"\r")) {
             raw = r;
         }

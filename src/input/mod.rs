@@ -98,10 +98,14 @@ pub struct EventLog {
 impl EventLog {
     pub fn events_of(&self, customer: usize) -> &[Event] {
         let (a, b) = (
-            self.starts.get(customer).copied().unwrap_or(0),
-            self.starts.get(customer + 1).copied().unwrap_or(0),
+            self.starts.get(customer).copied(),
+            self.starts.get(customer + 1).copied(),
         );
-        self.events.get(a..b).unwrap_or(&[])
+        match (a, b) {
+            (Some(a), Some(b)) => self.events.get(a..b).expect("starts are offsets into the events"),
+            // The default log (no customers) has no starts.
+            _ => &[],
+        }
     }
 
     pub fn find(&self, id: &str) -> Option<usize> {
@@ -300,8 +304,12 @@ fn hash_id(id: &str) -> u64 {
 
 impl Merger {
     fn name(&self, i: u32) -> &str {
-        let (a, b) = self.spans.get(i as usize).copied().unwrap_or((0, 0));
-        self.arena.get(a..b).unwrap_or("")
+        let (a, b) = self
+            .spans
+            .get(i as usize)
+            .copied()
+            .expect("every customer number has a span");
+        self.arena.get(a..b).expect("a span is a range of the arena")
     }
 
     fn customer(&mut self, id: &str) -> u32 {
@@ -357,7 +365,7 @@ impl Merger {
             let id = custs
                 .get(r.cust.0 as usize..r.cust.1 as usize)
                 .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or("");
+                .expect("the decoder stores each customer id as UTF-8, within its block");
             let cust = self.customer(id);
             if let Some(kind) = r.kind {
                 if let Some(n) = self.counts.get_mut(cust as usize) {
@@ -402,13 +410,17 @@ impl Merger {
         let mut at = 0usize;
         for &old in &order {
             starts.push(at);
-            at += self.counts.get(old as usize).copied().unwrap_or(0) as usize;
+            at += self
+                .counts
+                .get(old as usize)
+                .copied()
+                .expect("every customer has a count") as usize;
         }
         starts.push(at);
         let mut events = std::mem::take(&mut self.events);
         events
             .par_iter_mut()
-            .for_each(|e| e.cust = rank.get(e.cust as usize).copied().unwrap_or(0));
+            .for_each(|e| e.cust = rank.get(e.cust as usize).copied().expect("every customer has a rank"));
         events.par_sort_unstable_by_key(|e| (e.cust, e.file, e.line));
         EventLog {
             files,

@@ -125,11 +125,11 @@ impl Roster {
                     format!("has {} fields, the header has {}", rec.len(), header.len()),
                 ));
             }
-            let id = rec.get(customer).unwrap_or("");
+            let id = rec.get(customer).expect("the record has the header's width");
             if id.is_empty() {
                 return Err(err(line, "customer is missing".into()));
             }
-            let class = match rec.get(class).unwrap_or("") {
+            let class = match rec.get(class).expect("the record has the header's width") {
                 "" => None,
                 c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
                     err(
