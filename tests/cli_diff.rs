@@ -348,3 +348,30 @@ fn events_are_kept_for_the_longer_window_of_the_two() {
         (Value::Null, serde_json::json!(-5))
     );
 }
+
+#[test]
+fn the_2027_revision_clause_by_clause() {
+    // The published standard against its 2027 revision on the revision's
+    // worked examples: R1 and R2 appear as added rules (R2 on the total), the
+    // grades as changed bands with measures, and the movers name R2 and the
+    // P1-P3 it replaced.
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args([
+            "diff",
+            "rules/credit.rules",
+            "rules/credit-2027.rules",
+            "--events",
+            "examples/revision-2027.csv",
+            "--customers",
+            "examples/revision-2027-customers.csv",
+            "--as-of",
+            "2026-06-30",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    insta::assert_snapshot!(stdout);
+}

@@ -288,7 +288,11 @@ fn wrapped_rules_continue_under_the_body_column_when_they_fit() {
 
 #[test]
 fn the_published_standard_and_its_revision_are_in_canonical_layout() {
-    for path in ["rules/credit.rules", "examples/revised.rules"] {
+    for path in [
+        "rules/credit.rules",
+        "rules/credit-2027.rules",
+        "examples/revised.rules",
+    ] {
         let src = read(&repo(path));
         assert!(fmt(&src) == src, "{path}: run `rulebook fmt {path}`");
     }

@@ -1,6 +1,6 @@
 //! Every clause of the published standard on small, hand-computed cases.
 //!
-//! Each expected number is worked out from `../shared/interpretation.md` by
+//! Each expected number is worked out from the reading of the standard in `docs/standard.md` by
 //! hand (the arithmetic is in the comments), never copied from the tool's
 //! output. The cases run the real binary on `rules/credit.rules`.
 //!

@@ -196,7 +196,8 @@ fn examples_grades_are_those_of_the_readme() {
 
 #[test]
 fn examples_exercise_every_clause() {
-    // Every clause fires (gives, takes or is refused points) for some example customer.
+    // Every clause fires (gives, takes or is refused points) for some example customer;
+    // a tiered rule names the clause of the tier that applied.
     let ids: Vec<String> = jsonl_lines(&ok(score_examples(&["--format", "jsonl"])))
         .iter()
         .map(|v| v["customer"].as_str().unwrap_or("").to_string())
@@ -219,8 +220,8 @@ fn examples_exercise_every_clause() {
         }
     }
     let mut want: Vec<String> = [
-        "P1-P3", "P4", "P5", "P6", "P7", "S1", "S2-S3", "S4", "S5", "S6", "S7", "S8", "L1", "L2-L3", "L4", "L5", "L6",
-        "C1", "C2", "C3", "C4", "C5", "O1", "D1",
+        "P1", "P2", "P3", "P4", "P5", "P6", "P7", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "L1", "L2", "L3",
+        "L4", "L5", "L6", "C1", "C2", "C3", "C4", "C5", "O1", "D1",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -729,5 +730,72 @@ fn as_of_defaults_to_today_and_is_echoed() {
     );
     for line in jsonl_lines(&run.stdout) {
         assert_eq!(line["as_of"].as_str(), Some(echoed.as_str()));
+    }
+}
+
+// ── The 2027 revision (rules/credit-2027.rules) ─────────────────────────────
+
+fn score_revision(format: &str) -> Run {
+    rulebook(
+        &[
+            "score",
+            "rules/credit-2027.rules",
+            "--events",
+            "examples/revision-2027.csv",
+            "--customers",
+            "examples/revision-2027-customers.csv",
+            "--as-of",
+            AS_OF,
+            "--format",
+            format,
+        ],
+        None,
+    )
+}
+
+#[test]
+fn revision_2027_worked_examples_score_as_the_text_says() {
+    // The revision's four worked examples, each line as its text gives it:
+    // W1 three arrears ⇒ R2 (−40 from the total), C with 预付电费; W2 two
+    // arrears: P1 twice, A; W3 late payments 16, 40 and 15 days: −4; W4 a
+    // large industrial theft: legal 0 ⇒ D by T2, both measures.
+    let want = concat!(
+        r#"{"customer":"W1","class":"power","total":60,"grade":"C","dimensions":{"payment":30,"safety":20,"legal":30,"cooperation":10,"operations":5,"development":5},"as_of":"2026-06-30","measures":"预付电费"}"#,
+        "\n",
+        r#"{"customer":"W2","class":"power","total":81,"grade":"A","dimensions":{"payment":11,"safety":20,"legal":30,"cooperation":10,"operations":5,"development":5},"as_of":"2026-06-30"}"#,
+        "\n",
+        r#"{"customer":"W3","class":"power","total":100,"grade":"AAA","dimensions":{"payment":30,"safety":20,"legal":30,"cooperation":10,"operations":5,"development":5},"as_of":"2026-06-30"}"#,
+        "\n",
+        r#"{"customer":"W4","class":"large_industrial","total":75,"grade":"D","dimensions":{"payment":35,"safety":25,"legal":0,"cooperation":5,"operations":5,"development":5},"as_of":"2026-06-30","measures":"预付电费；停电催费"}"#,
+        "\n",
+    );
+    assert_eq!(ok(score_revision("jsonl")), want);
+}
+
+#[test]
+fn revision_2027_table_and_csv_show_measures() {
+    insta::assert_snapshot!("revision_2027_table", ok(score_revision("table")));
+    insta::assert_snapshot!("revision_2027_csv", ok(score_revision("csv")));
+}
+
+#[test]
+fn revision_2027_explain_names_the_replacing_rule_and_the_measures() {
+    for customer in ["W1", "W4"] {
+        let run = rulebook(
+            &[
+                "explain",
+                "rules/credit-2027.rules",
+                "--events",
+                "examples/revision-2027.csv",
+                "--customers",
+                "examples/revision-2027-customers.csv",
+                "--as-of",
+                AS_OF,
+                "--customer",
+                customer,
+            ],
+            None,
+        );
+        insta::assert_snapshot!(format!("revision_2027_explain_{customer}"), ok(run));
     }
 }

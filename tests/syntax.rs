@@ -83,6 +83,7 @@ fn tier(from: u32, to: Option<u32>, points: &str) -> Tier {
         from,
         to,
         points: s(num(points)),
+        clause: None,
         span: Span::default(),
     }
 }
@@ -141,6 +142,7 @@ fn per_event_rule_with_filter_and_multiplier() {
                 None,
             ),
         },
+        replaces: vec![],
         span: Span::default(),
     };
     assert_eq!(got, want);
@@ -156,6 +158,7 @@ fn once_and_absence_rules() {
         once.kind,
         RuleKind::Once {
             points: s(num("5")),
+            at_least: None,
             select: select(&["management_deficiency"], None, None)
         }
     );
@@ -268,6 +271,7 @@ fn assessed_dimension() {
             filter: Some(cmp(CmpOp::Eq, var("dimension"), lit(text("operations")))),
             span: Span::default(),
         }),
+        allow: None,
         span: Span::default(),
     };
     assert_eq!(class.dimensions, vec![want]);
@@ -310,7 +314,9 @@ fn grades() {
     let b = book("G1 \"四等六级\" grades { AAA >= 90, AA >= 80.5 D }");
     let band = |g: &str, min: Option<&str>| Band {
         grade: id(g),
+        label: None,
         min: min.map(|m| s(num(m))),
+        measures: None,
         span: Span::default(),
     };
     let want = Grades {

@@ -11,6 +11,7 @@ mod classes;
 mod duplicates;
 mod events;
 mod grades;
+mod links;
 mod nesting;
 mod numbers;
 mod resolve;
@@ -25,6 +26,7 @@ pub use classes::ClassError;
 pub use duplicates::{Declared, DuplicateError};
 pub use events::AttrError;
 pub use grades::GradesError;
+pub use links::LinkError;
 pub use nesting::NestingError;
 pub use numbers::NumberError;
 pub use resolve::{AttrUse, ResolveError};
@@ -53,6 +55,7 @@ type Pass = fn(&Rulebook) -> Vec<Diagnostic>;
 const PASSES: &[Pass] = &[
     duplicates::check,
     resolve::check,
+    links::check,
     types::check,
     values::check,
     events::check,

@@ -47,6 +47,12 @@ pub enum NumberError {
     /// deduct 9000000000000 per theft
     /// ```
     TooLarge { value: Spanned<Num> },
+    /// `at least 0`, which every customer meets:
+    ///
+    /// ```text
+    /// deduct 40 once if at least 0 arrears
+    /// ```
+    AtLeastZero { span: Span },
 }
 
 /// The largest full marks, total or points a rulebook may write. Far above
@@ -97,6 +103,10 @@ impl From<NumberError> for Diagnostic {
             .with_help(format!(
                 "full marks, totals and points are at most {LARGEST}, so that every sum of them is exact"
             )),
+            NumberError::AtLeastZero { span } => {
+                Diagnostic::error("`at least 0` holds for every customer", span, "0 events always suffice")
+                    .with_help("count from 1: `once if any KIND` is `once if at least 1 KIND`")
+            }
         }
     }
 }
@@ -123,6 +133,11 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
                 span: w.span,
                 period: false,
             });
+        }
+        if let RuleKind::Once { at_least: Some(n), .. } = &rule.kind {
+            if n.node == 0 {
+                errors.push(NumberError::AtLeastZero { span: n.span });
+            }
         }
         match &rule.kind {
             RuleKind::PerEvent { points, .. } | RuleKind::Once { points, .. } | RuleKind::Absence { points, .. } => {

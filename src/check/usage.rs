@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::diagnostic::Diagnostic;
 use crate::num::Num;
-use crate::span::{Ident, Spanned};
+use crate::span::{Ident, Span, Spanned};
 use crate::syntax::ast::*;
 
 /// Something probably unintended; never an error.
@@ -39,6 +39,15 @@ pub enum UsageWarning {
     /// class power { dimension legal max 30 uses legal }
     /// ```
     UnusedGroup { name: Ident },
+    /// `allow over-deduction` names a clause that deducts no more than the
+    /// dimension's full marks, so the permission hides nothing:
+    ///
+    /// ```text
+    /// rules legal { L1 deduct 30 per theft
+    ///               L4 deduct 10 per obstruction }
+    /// class power { dimension legal max 25 uses legal allow over-deduction L1, L4 because "…" }
+    /// ```
+    AllowNotNeeded { id: String, span: Span, dimension: Ident },
 }
 
 impl From<UsageWarning> for Diagnostic {
@@ -54,6 +63,15 @@ impl From<UsageWarning> for Diagnostic {
             )
             .with_label(max.span, format!("`{}` has full marks {}", dimension.node, max.node))
             .with_help("the dimension is clamped at 0, so the extra points can never count; check the amount"),
+            UsageWarning::AllowNotNeeded { id, span, dimension } => Diagnostic::warning(
+                format!("`{id}` never deducts more than the full marks of `{}`", dimension.node),
+                span,
+                "nothing to allow",
+            )
+            .with_label(dimension.span, format!("full marks of `{}`", dimension.node))
+            .with_help(format!(
+                "remove `{id}` from `allow over-deduction`, so the permission covers only the deductions meant to empty the item"
+            )),
             UsageWarning::UnusedEvent { name } => Diagnostic::warning(
                 format!("event kind `{}` is never used", name.node),
                 name.span,
@@ -80,17 +98,39 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
         .flat_map(|c| &c.dimensions)
         .filter(|d| d.max.node.is_positive())
     {
-        let rules: &[Rule] = match &d.source {
+        let rules: &[Rule] = match book.source_of(d) {
             Source::Rules(rules) => rules,
             Source::Uses(g) => scope.group(&g.node).map_or(&[], |g| &g.rules),
-            Source::Assessed(_) => &[],
+            Source::Assessed(_) | Source::Like(_) => &[],
         };
+        let allowed: Vec<(String, Span)> = d
+            .allow
+            .iter()
+            .flat_map(|a| &a.clauses)
+            .flat_map(|c| c.ids().into_iter().map(|id| (id, c.span)))
+            .collect();
+        let mut needed: HashSet<String> = HashSet::new();
         for rule in rules.iter().filter(|r| r.effect.node == Effect::Deduct) {
-            for points in deductions(rule).into_iter().filter(|p| p.node > d.max.node) {
+            for (points, ids) in deductions(rule).into_iter().filter(|(p, _)| p.node > d.max.node) {
+                if ids.iter().any(|id| allowed.iter().any(|(a, _)| a == id)) {
+                    needed.extend(ids);
+                    continue;
+                }
                 warnings.push(UsageWarning::DeductionOverMax {
                     points: points.clone(),
                     dimension: d.name.clone(),
                     max: d.max.clone(),
+                });
+            }
+        }
+        // A clause no rule has is the `links` pass's error.
+        let known: Vec<String> = rules.iter().flat_map(Rule::clause_ids).collect();
+        for (id, span) in allowed {
+            if !needed.contains(&id) && known.contains(&id) {
+                warnings.push(UsageWarning::AllowNotNeeded {
+                    id,
+                    span,
+                    dimension: d.name.clone(),
                 });
             }
         }
@@ -124,12 +164,17 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
     warnings.into_iter().map(Diagnostic::from).collect()
 }
 
-/// The amounts one application of a rule can deduct.
-fn deductions(rule: &Rule) -> Vec<&Spanned<Num>> {
+/// The amounts one application of a rule can deduct, each with the clauses
+/// it applies (a tier's own, else the rule's).
+fn deductions(rule: &Rule) -> Vec<(&Spanned<Num>, Vec<String>)> {
+    let own = || rule.clause.as_ref().map(Clause::ids).unwrap_or_default();
     match &rule.kind {
         RuleKind::PerEvent { points, .. } | RuleKind::Once { points, .. } | RuleKind::Absence { points, .. } => {
-            vec![points]
+            vec![(points, own())]
         }
-        RuleKind::Count { tiers, .. } | RuleKind::Episodes { tiers, .. } => tiers.iter().map(|t| &t.points).collect(),
+        RuleKind::Count { tiers, .. } | RuleKind::Episodes { tiers, .. } => tiers
+            .iter()
+            .map(|t| (&t.points, t.clause.as_ref().map_or_else(own, Clause::ids)))
+            .collect(),
     }
 }

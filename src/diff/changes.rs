@@ -61,7 +61,11 @@ pub fn rule_changes(old: &Side<'_>, new: &Side<'_>) -> Vec<Change> {
     classes(old.book, new.book, &mut out);
     let (a, b) = (items(old.prog, old.src), items(new.prog, new.src));
     for x in &a {
-        match b.iter().find(|y| y.key == x.key && y.what == x.what) {
+        // There is one grades block: a new clause ID for it is a change, not a new block.
+        match b
+            .iter()
+            .find(|y| y.what == x.what && (y.key == x.key || x.what == "grades"))
+        {
             Some(y) if y.text != x.text => out.push(changed(
                 x.what,
                 &x.key,
@@ -74,10 +78,10 @@ pub fn rule_changes(old: &Side<'_>, new: &Side<'_>) -> Vec<Change> {
             None => out.push(one(ChangeKind::Removed, x)),
         }
     }
-    for y in b
-        .iter()
-        .filter(|y| !a.iter().any(|x| x.key == y.key && x.what == y.what))
-    {
+    for y in b.iter().filter(|y| {
+        !a.iter()
+            .any(|x| x.what == y.what && (x.key == y.key || y.what == "grades"))
+    }) {
         out.push(one(ChangeKind::Added, y));
     }
     out
@@ -224,6 +228,7 @@ fn dim_text(d: &Dimension) -> String {
     let label = d.label.as_ref().map_or(String::new(), |l| format!(" {:?}", l.node));
     let source = match &d.source {
         Source::Uses(g) => format!("uses {}", g.node),
+        Source::Like(c) => format!("like {}", c.node),
         Source::Rules(_) => "{ rules }".to_string(),
         Source::Assessed(_) => "assessed".to_string(),
     };
@@ -370,6 +375,9 @@ fn items(prog: &Program, src: &str) -> Vec<Item> {
                 DimSource::Assessed(a) => add("rule", &a.meta, &d.name),
             }
         }
+    }
+    for r in &prog.total_rules {
+        add("rule", &r.meta, "total");
     }
     for class in &prog.classes {
         for o in &class.overrides {

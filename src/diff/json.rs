@@ -185,7 +185,7 @@ fn lines(pair: &Pair<'_>, d: &CustomerDiff, all: bool) -> Vec<LineJ> {
         .map(|r| {
             let key = cat.keys.get(r.key);
             LineJ {
-                dimension: cat.dims.get(r.dim).cloned().unwrap_or_default(),
+                dimension: cat.dim_name(r.dim),
                 clause: key.map_or(String::new(), |k| k.key.clone()),
                 label: key.and_then(|k| k.label.clone()),
                 old: r.old,

@@ -3,8 +3,8 @@
 //! and grade: the clauses whose points differ in a dimension whose score
 //! changed, a changed `max`, an override, or the grade bands.
 
-use super::{band_for, Catalog, ClassMap, Pair};
-use crate::eval::{Line, Outcome, Program};
+use super::{band_for, Catalog, ClassMap, Pair, TOTAL_ROW};
+use crate::eval::{Line, Outcome, Program, Status};
 use crate::num::Num;
 
 /// One customer, scored by both rulebooks with ledgers, line by line.
@@ -71,6 +71,11 @@ fn line_key(map: &ClassMap, j: usize, line: &Line) -> Option<usize> {
 }
 
 impl CustomerDiff {
+    /// Whether the total differs between the two sides.
+    pub fn total_moved(&self) -> bool {
+        self.old.as_ref().map(|o| o.total) != self.new.as_ref().map(|o| o.total)
+    }
+
     /// Scores customer `i` both ways with ledgers and matches the lines.
     pub fn of(pair: &Pair<'_>, i: usize) -> CustomerDiff {
         let (old, new) = pair.evaluate(i, true);
@@ -113,7 +118,8 @@ impl CustomerDiff {
                     }
                 };
                 *(if new { &mut row.new } else { &mut row.old }) = Some((res.score, dp.max));
-                for line in &res.ledger {
+                // A withheld bonus is the same nothing on both sides.
+                for line in res.ledger.iter().filter(|l| l.status != Status::Withheld) {
                     let Some(key) = line_key(map, j, line) else {
                         continue;
                     };
@@ -135,6 +141,30 @@ impl CustomerDiff {
                     let slot = if new { &mut row.new } else { &mut row.old };
                     *slot = Some(slot.unwrap_or(Num::ZERO) + line.points);
                 }
+            }
+        }
+        for (new, outcome) in [(false, self.old.as_ref()), (true, self.new.as_ref())] {
+            let Some(o) = outcome else { continue };
+            let keys = if new { &cat.new.total } else { &cat.old.total };
+            for line in o.total_ledger.iter().filter(|l| l.status != Status::Withheld) {
+                let Some(&key) = line.rule.and_then(|i| keys.get(i)) else {
+                    continue;
+                };
+                let row = match self.rows.iter().position(|r| r.dim == TOTAL_ROW && r.key == key) {
+                    Some(i) => &mut self.rows[i],
+                    None => {
+                        self.rows.push(Row {
+                            dim: TOTAL_ROW,
+                            key,
+                            old: None,
+                            new: None,
+                        });
+                        let last = self.rows.len() - 1;
+                        &mut self.rows[last]
+                    }
+                };
+                let slot = if new { &mut row.new } else { &mut row.old };
+                *slot = Some(slot.unwrap_or(Num::ZERO) + line.points);
             }
         }
         self.dims.sort_by_key(|r| r.dim);
@@ -168,6 +198,14 @@ impl CustomerDiff {
                     out.push(m.max);
                 }
             }
+        }
+        if self.total_moved() {
+            out.extend(
+                self.rows
+                    .iter()
+                    .filter(|r| r.dim == TOTAL_ROW && r.differs())
+                    .map(|r| r.key),
+            );
         }
         let grade = |p: &Program, x: &Outcome| p.bands.get(x.grade).map_or(String::new(), |b| b.grade.clone());
         if grade(old_prog, o) != grade(new_prog, n) {

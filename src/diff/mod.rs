@@ -205,7 +205,12 @@ pub struct SideMap {
     pub classes: Vec<ClassMap>,
     /// The key of the grade bands.
     pub grades: usize,
+    /// Per rule on the total (`rules on total`), its key.
+    pub total: Vec<usize>,
 }
+
+/// The `dim` of a ledger row of a rule on the total, which belongs to no dimension.
+pub const TOTAL_ROW: usize = usize::MAX;
 
 #[derive(Debug)]
 pub struct ClassMap {
@@ -242,10 +247,12 @@ impl Catalog {
             old: SideMap {
                 classes: vec![],
                 grades: 0,
+                total: vec![],
             },
             new: SideMap {
                 classes: vec![],
                 grades: 0,
+                total: vec![],
             },
         };
         let mut index: FxHashMap<(String, u8), usize> = FxHashMap::default();
@@ -326,7 +333,20 @@ impl Catalog {
             prog.grades_meta.label.as_ref(),
             Cause::Grades,
         );
-        SideMap { classes, grades }
+        let total = prog
+            .total_rules
+            .iter()
+            .map(|r| self.key(index, key_of(&r.meta, None), r.meta.label.as_ref(), Cause::Rule))
+            .collect();
+        SideMap { classes, grades, total }
+    }
+
+    /// A row's dimension name; `total` for the rules on the total.
+    pub fn dim_name(&self, dim: usize) -> String {
+        match dim {
+            TOTAL_ROW => "total".into(),
+            i => self.dims.get(i).cloned().unwrap_or_default(),
+        }
     }
 }
 

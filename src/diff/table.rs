@@ -5,7 +5,7 @@
 
 use super::impact::Gate;
 use super::ledger::{override_key, CustomerDiff};
-use super::{band_for, percent, Cause, Key, Pair, Report, Side};
+use super::{band_for, percent, Cause, Key, Pair, Report, Side, TOTAL_ROW};
 use crate::eval::{Outcome, Program};
 use crate::num::Num;
 use crate::report::{display_width, pad, Scored};
@@ -369,10 +369,13 @@ fn clauses(r: &Report<'_>, out: &mut String) {
 fn why(pair: &Pair<'_>, d: &CustomerDiff) -> Vec<Vec<String>> {
     let cat = pair.cat;
     let mut rows = Vec::new();
-    let dim_name = |i: usize| cat.dims.get(i).cloned().unwrap_or_default();
+    let dim_name = |i: usize| cat.dim_name(i);
     for row in d.rows.iter().filter(|x| x.differs()) {
         let key = cat.keys.get(row.key);
-        let moved = d.dims.iter().any(|x| x.dim == row.dim && x.moved());
+        let moved = match row.dim {
+            TOTAL_ROW => d.total_moved(),
+            dim => d.dims.iter().any(|x| x.dim == dim && x.moved()),
+        };
         let note = if moved {
             ""
         } else {
@@ -528,7 +531,7 @@ pub fn customer(pair: &Pair<'_>, old: &Side<'_>, new: &Side<'_>, as_of: crate::d
         ],
     ];
     for x in &d.dims {
-        let name = cat.dims.get(x.dim).cloned().unwrap_or_default();
+        let name = cat.dim_name(x.dim);
         let score = |v: Option<(Num, Num)>| v.map_or("-".to_string(), |v| format!("{} / {}", v.0, v.1));
         rows.push(vec![mark(x.old != x.new), name, score(x.old), score(x.new)]);
         for row in d.rows.iter().filter(|y| y.dim == x.dim) {
@@ -577,7 +580,7 @@ pub fn customer(pair: &Pair<'_>, old: &Side<'_>, new: &Side<'_>, as_of: crate::d
     }
     for row in differing {
         let key = cat.keys.get(row.key);
-        let name = cat.dims.get(row.dim).cloned().unwrap_or_default();
+        let name = cat.dim_name(row.dim);
         out.push_str(&format!(
             "  {name} {}{}: {} → {}\n",
             key.map_or("", |k| k.key.as_str()),

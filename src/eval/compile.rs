@@ -35,6 +35,12 @@ pub struct Program {
     pub grades_meta: Meta,
     /// Distinct window lengths in months; rules refer to them by index.
     pub windows: Vec<u32>,
+    /// `rules on total`: applied to every class's total after the clamp.
+    pub total_rules: Vec<RuleProg>,
+    /// The label of the first `rules on total` block.
+    pub total_label: Option<String>,
+    /// Every clause ID a rule names; rules refer to them by index.
+    pub clauses: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -44,6 +50,10 @@ pub struct ClassProg {
     pub dims: Vec<DimProg>,
     /// The class's own overrides, then the top-level ones, each in the order written.
     pub overrides: Vec<OverrideProg>,
+    /// The full marks of the total: the sum of the dimensions' `max`.
+    pub full: Num,
+    /// Whether any rule of the class or of the total replaces others.
+    pub replacing: bool,
 }
 
 #[derive(Debug)]
@@ -72,6 +82,10 @@ pub struct RuleProg {
     /// Per kind, the compiled filter.
     pub filter: Vec<Option<CExpr>>,
     pub form: Form,
+    /// The rule's clause IDs (its own and its tiers'), as indices into `Program::clauses`.
+    pub ids: Vec<u16>,
+    /// `instead of …`: the clause IDs of the rules it replaces when it gives points.
+    pub replaces: Vec<u16>,
 }
 
 #[derive(Debug)]
@@ -81,8 +95,10 @@ pub enum Form {
         points: Num,
         multiplier: Option<Vec<usize>>,
     },
+    /// Points once when at least `at_least` (1 for `any`) events match.
     Once {
         points: Num,
+        at_least: u32,
     },
     Absence {
         points: Num,
@@ -102,6 +118,8 @@ pub struct TierProg {
     pub from: u32,
     pub to: Option<u32>,
     pub points: Num,
+    /// `2 => 20 P2`: the clause this tier applies, as an index into `Program::clauses`.
+    pub clause: Option<u16>,
 }
 
 impl TierProg {
@@ -124,12 +142,17 @@ pub struct OverrideProg {
     /// Index into `Program::bands`.
     pub band: usize,
     pub when: CExpr,
+    /// The condition as written, whitespace folded.
+    pub condition: String,
 }
 
 #[derive(Debug)]
 pub struct BandProg {
     pub grade: String,
+    pub label: Option<String>,
     pub min: Option<Num>,
+    /// What the utility does for customers of this grade, as written.
+    pub measures: Option<String>,
 }
 
 impl Program {
@@ -144,6 +167,31 @@ impl Program {
     /// The first day no rule looks at for this as-of date: `as_of − longest window`.
     pub fn horizon(&self, as_of: crate::date::Date) -> crate::date::Date {
         as_of.minus_months(self.windows.iter().copied().max().unwrap_or(self.period))
+    }
+
+    /// Whether any grade carries measures (outputs then show a measures column).
+    pub fn has_measures(&self) -> bool {
+        self.bands.iter().any(|b| b.measures.is_some())
+    }
+
+    /// A clause ID by its index.
+    pub fn clause(&self, i: u16) -> &str {
+        self.clauses
+            .get(usize::from(i))
+            .map(String::as_str)
+            .expect("clause indices come from the program's own table")
+    }
+
+    /// The clause a ledger line of `rule` applied: its tier's clause, else the rule's.
+    pub fn line_clause(&self, rule: &RuleProg, tier: Option<usize>) -> Option<String> {
+        let tier_clause = tier.and_then(|t| match &rule.form {
+            Form::Count { tiers } | Form::Episodes { tiers, .. } => tiers.get(t).and_then(|t| t.clause),
+            Form::PerEvent { .. } | Form::Once { .. } | Form::Absence { .. } => None,
+        });
+        match tier_clause {
+            Some(c) => Some(self.clause(c).to_string()),
+            None => rule.meta.clause.clone(),
+        }
     }
 
     /// Every dimension name, in first-declared order across classes.
@@ -174,6 +222,7 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
         schema: &schema,
         windows: vec![book.header.period.months()],
         errors: vec![],
+        clauses: vec![],
     };
     let grades = book.grades.first();
     let bands: Vec<BandProg> = grades.map_or(vec![], |g| {
@@ -181,7 +230,9 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
             .iter()
             .map(|b| BandProg {
                 grade: b.grade.node.clone(),
+                label: b.label.as_ref().map(|l| l.node.clone()),
                 min: b.min.as_ref().map(|m| m.node),
+                measures: b.measures.as_ref().map(|m| m.node.clone()),
             })
             .collect()
     });
@@ -195,7 +246,17 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
             "here",
         ));
     }
-    let classes: Vec<ClassProg> = book.classes.iter().map(|class| c.class(book, class, &bands)).collect();
+    let total_rules: Vec<RuleProg> = book
+        .total_rules
+        .iter()
+        .flat_map(|t| &t.rules)
+        .filter_map(|r| c.rule(book, r))
+        .collect();
+    let total_replaces = total_rules.iter().any(|r| !r.replaces.is_empty());
+    let mut classes: Vec<ClassProg> = book.classes.iter().map(|class| c.class(book, class, &bands)).collect();
+    for class in &mut classes {
+        class.replacing |= total_replaces;
+    }
     if classes.is_empty() {
         c.errors.push(Diagnostic::error(
             "the rulebook declares no class",
@@ -207,6 +268,12 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
+    let total_label = book
+        .total_rules
+        .iter()
+        .find_map(|t| t.label.as_ref())
+        .map(|l| l.node.clone());
+    let clauses = c.clauses;
     Ok(Program {
         name: book.header.name.node.clone(),
         version: book.header.version.as_ref().map(|v| v.node.clone()),
@@ -217,6 +284,9 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
         default_class,
         bands,
         grades_meta,
+        total_rules,
+        total_label,
+        clauses,
     })
 }
 
@@ -225,9 +295,22 @@ struct Compiler<'a> {
     schema: &'a Schema,
     windows: Vec<u32>,
     errors: Vec<Diagnostic>,
+    clauses: Vec<String>,
 }
 
 impl Compiler<'_> {
+    /// The index of a clause ID in the program's table, added if new.
+    fn clause_no(&mut self, id: String) -> u16 {
+        let i = match self.clauses.iter().position(|c| *c == id) {
+            Some(i) => i,
+            None => {
+                self.clauses.push(id);
+                self.clauses.len() - 1
+            }
+        };
+        u16::try_from(i).expect("a rulebook under the size limit names fewer than 65536 clauses")
+    }
+
     fn class(&mut self, book: &ast::Rulebook, class: &ast::Class, bands: &[BandProg]) -> ClassProg {
         let dims: Vec<DimProg> = class.dimensions.iter().map(|d| self.dimension(book, d)).collect();
         // A class's own overrides first, then the top-level ones, each in the order written.
@@ -253,6 +336,13 @@ impl Compiler<'_> {
                         meta: meta(self.src, &o.clause, &o.label, o.span),
                         band,
                         when,
+                        condition: o
+                            .when
+                            .span
+                            .text(self.src)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" "),
                     }),
                     Ok(_) => {
                         self.errors.push(Diagnostic::error(
@@ -269,16 +359,31 @@ impl Compiler<'_> {
                 }
             })
             .collect();
+        let full = dims.iter().map(|d| d.max).sum();
+        let replacing = dims.iter().any(|d| match &d.source {
+            DimSource::Rules(rules) => rules.iter().any(|r| !r.replaces.is_empty()),
+            DimSource::Assessed(_) => false,
+        });
         ClassProg {
             name: class.name.node.clone(),
             label: class.label.as_ref().map(|l| l.node.clone()),
             dims,
             overrides,
+            full,
+            replacing,
         }
     }
 
     fn dimension(&mut self, book: &ast::Rulebook, d: &ast::Dimension) -> DimProg {
-        let source = match &d.source {
+        let source = match book.source_of(d) {
+            Source::Like(class) => {
+                self.errors.push(Diagnostic::error(
+                    format!("`like {}` leads to no dimension `{}`", class.node, d.name.node),
+                    class.span,
+                    "here",
+                ));
+                DimSource::Rules(vec![])
+            }
             Source::Uses(g) => match book.groups.iter().find(|x| x.name.node == g.node) {
                 Some(group) => DimSource::Rules(group.rules.iter().filter_map(|r| self.rule(book, r)).collect()),
                 None => {
@@ -298,7 +403,7 @@ impl Compiler<'_> {
         };
         DimProg {
             name: d.name.node.clone(),
-            label: d.label.as_ref().map(|l| l.node.clone()),
+            label: book.label_of(d).map(|l| l.node.clone()),
             max: d.max.node,
             source,
         }
@@ -411,12 +516,13 @@ impl Compiler<'_> {
                 }
                 slots
             };
-        let tiers = |t: &[ast::Tier]| {
+        let tiers = |c: &mut Compiler<'_>, t: &[ast::Tier]| {
             t.iter()
                 .map(|t| TierProg {
                     from: t.from,
                     to: t.to,
                     points: t.points.node,
+                    clause: t.clause.as_ref().map(|k| c.clause_no(k.to_string())),
                 })
                 .collect()
         };
@@ -427,9 +533,12 @@ impl Compiler<'_> {
                     .as_ref()
                     .map(|m| per_kind(self, m, |t| t == Type::Int, "a whole-number attribute")),
             },
-            RuleKind::Once { points, .. } => Form::Once { points: points.node },
+            RuleKind::Once { points, at_least, .. } => Form::Once {
+                points: points.node,
+                at_least: at_least.as_ref().map_or(1, |n| n.node),
+            },
             RuleKind::Absence { points, .. } => Form::Absence { points: points.node },
-            RuleKind::Count { tiers: t, .. } => Form::Count { tiers: tiers(t) },
+            RuleKind::Count { tiers: t, .. } => Form::Count { tiers: tiers(self, t) },
             RuleKind::Episodes { severity, tiers: t, .. } => Form::Episodes {
                 severity: severity
                     .iter()
@@ -438,9 +547,16 @@ impl Compiler<'_> {
                         Severity::Attr(a) => Some(per_kind(self, a, |t| t == Type::Int, "a whole-number attribute")),
                     })
                     .collect(),
-                tiers: tiers(t),
+                tiers: tiers(self, t),
             },
         };
+        let ids = r.clause_ids().into_iter().map(|id| self.clause_no(id)).collect();
+        let replaces = r
+            .replaces
+            .iter()
+            .flat_map(ast::Clause::ids)
+            .map(|id| self.clause_no(id))
+            .collect();
         if self.errors.len() > before {
             return None;
         }
@@ -452,6 +568,8 @@ impl Compiler<'_> {
             kind_names: select.kinds.iter().map(|k| k.node.clone()).collect(),
             filter,
             form,
+            ids,
+            replaces,
         })
     }
 

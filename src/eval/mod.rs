@@ -10,7 +10,7 @@ use crate::input::{Customer, Event, EventLog};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
 pub use compile::{compile, Program};
-use compile::{DimSource, Form, RuleProg, TierProg};
+use compile::{ClassProg, DimSource, Form, RuleProg, TierProg};
 
 /// A program ready for one as-of date: every window resolved.
 pub struct Evaluator<'p> {
@@ -23,9 +23,24 @@ pub struct Evaluator<'p> {
 /// Never replaced by a clamped number, which would be a wrong score.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Overflow {
+    /// The dimension, or `total` for a rule on the total.
     pub dimension: String,
     /// The rule's clause id (`S6`), label, or position (`rule 3`).
     pub rule: String,
+}
+
+impl Overflow {
+    /// Rule `i` of `dimension`, named by its clause, else its label, else its place.
+    fn at(dimension: &str, r: &RuleProg, i: usize) -> Overflow {
+        Overflow {
+            dimension: dimension.to_string(),
+            rule: match (&r.meta.clause, &r.meta.label) {
+                (Some(c), _) => format!("rule {c}"),
+                (None, Some(l)) => format!("rule \"{l}\""),
+                (None, None) => format!("rule {}", i + 1),
+            },
+        }
+    }
 }
 
 impl std::fmt::Display for Overflow {
@@ -43,7 +58,13 @@ impl std::fmt::Display for Overflow {
 pub struct Outcome {
     pub class: u16,
     pub dims: Vec<DimOutcome>,
+    /// The sum of the dimension scores plus the points of the rules on the
+    /// total, clamped to [0, the class's full marks].
     pub total: Num,
+    /// The signed points of the rules on the total (`rules on total`).
+    pub adjust: Num,
+    /// Every rule on the total that gave or took points; empty unless a ledger was asked for.
+    pub total_ledger: Vec<Line>,
     /// Index into `Program::bands`.
     pub grade: usize,
     /// The override (index into the class's overrides) that set the grade, if any.
@@ -73,6 +94,17 @@ pub struct Line {
     pub note: String,
     /// For a tiered rule: the index of the tier that gave the points.
     pub tier: Option<usize>,
+    pub status: Status,
+}
+
+/// Whether a ledger line's rule applied, or why it did not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Applied,
+    /// A bonus for the absence of events that the line's events blocked.
+    Withheld,
+    /// The rule gave nothing: the rule with `instead of` named in the note replaced it.
+    Replaced,
 }
 
 impl<'p> Evaluator<'p> {
@@ -113,6 +145,36 @@ impl<'p> Evaluator<'p> {
             .expect("class_of gives a class of the program");
         let mut flags = Vec::new();
         let period = self.window(0);
+        let replaced = if class.replacing {
+            self.replacements(class, c.since, events, vals)
+        } else {
+            vec![]
+        };
+        // A rule replaced for this customer gives nothing; the ledger says by which rule.
+        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize, dimension: &str| -> Result<Num, Overflow> {
+            let before = lines.len();
+            let overflow = || Overflow::at(dimension, r, i);
+            let points = match replaced.iter().find(|(id, _)| r.ids.contains(id)) {
+                Some((_, by)) => {
+                    if ledger {
+                        lines.push(Line {
+                            rule: None,
+                            points: Num::ZERO,
+                            events: vec![],
+                            note: by.clone(),
+                            tier: None,
+                            status: Status::Replaced,
+                        });
+                    }
+                    Num::ZERO
+                }
+                None => self.rule(r, c.since, events, vals, lines, ledger).ok_or_else(overflow)?,
+            };
+            for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
+                l.rule = Some(i);
+            }
+            Ok(points)
+        };
         let dims: Vec<DimOutcome> = class
             .dims
             .iter()
@@ -122,22 +184,8 @@ impl<'p> Evaluator<'p> {
                 match &d.source {
                     DimSource::Rules(rules) => {
                         for (i, r) in rules.iter().enumerate() {
-                            let before = lines.len();
-                            let overflow = || Overflow {
-                                dimension: d.name.clone(),
-                                rule: match (&r.meta.clause, &r.meta.label) {
-                                    (Some(c), _) => format!("rule {c}"),
-                                    (None, Some(l)) => format!("rule \"{l}\""),
-                                    (None, None) => format!("rule {}", i + 1),
-                                },
-                            };
-                            let points = self
-                                .rule(r, c.since, events, vals, &mut lines, ledger)
-                                .ok_or_else(overflow)?;
-                            raw = raw.checked_add(points).ok_or_else(overflow)?;
-                            for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
-                                l.rule = Some(i);
-                            }
+                            let points = run(r, &mut lines, i, &d.name)?;
+                            raw = raw.checked_add(points).ok_or_else(|| Overflow::at(&d.name, r, i))?;
                         }
                     }
                     DimSource::Assessed(a) => {
@@ -161,6 +209,7 @@ impl<'p> Evaluator<'p> {
                                         events: vec![i],
                                         note: format!("assessed {v} on {}", e.date),
                                         tier: None,
+                                        status: Status::Applied,
                                     });
                                 }
                                 v
@@ -174,6 +223,7 @@ impl<'p> Evaluator<'p> {
                                         events: vec![],
                                         note: "no assessment in the period".into(),
                                         tier: None,
+                                        status: Status::Applied,
                                     });
                                 }
                                 Num::ZERO
@@ -189,15 +239,22 @@ impl<'p> Evaluator<'p> {
             })
             .collect::<Result<_, Overflow>>()?;
         // Each score is within its full marks, which the checker keeps small: no overflow.
-        let total: Num = dims.iter().map(|d| d.score).sum();
+        let sum: Num = dims.iter().map(|d| d.score).sum();
+        let mut total_ledger = Vec::new();
+        let mut adjust = Num::ZERO;
+        for (i, r) in self.prog.total_rules.iter().enumerate() {
+            let points = run(r, &mut total_ledger, i, "total")?;
+            let too_large = || Overflow::at("total", r, i);
+            adjust = adjust.checked_add(points).ok_or_else(too_large)?;
+            // The sum of scores is small (checked), so only `adjust` can be too large.
+            adjust.checked_add(sum).ok_or_else(too_large)?;
+        }
+        let total = (sum + adjust).clamp_to(Num::ZERO, class.full);
         let slot = |s: usize| {
             if s == expr::TOTAL {
                 total.raw()
             } else {
-                dims.get(s)
-                    .expect("a compiled slot is a dimension of the class")
-                    .score
-                    .raw()
+                dims.get(s).expect("a compiled slot is a dimension of the class").score.raw()
             }
         };
         let by_override = class
@@ -217,10 +274,47 @@ impl<'p> Evaluator<'p> {
             class: class_ix,
             dims,
             total,
+            adjust,
+            total_ledger,
             grade,
             by_override,
             flags,
         })
+    }
+
+    /// The clauses replaced for this customer, each with the clause (or
+    /// label) of the rule that replaces it: every rule with `instead of`
+    /// that gives points replaces the rules it names.
+    fn replacements(
+        &self,
+        class: &ClassProg,
+        since: Option<Date>,
+        events: &[Event],
+        vals: &[i64],
+    ) -> Vec<(u16, String)> {
+        let rules = class
+            .dims
+            .iter()
+            .flat_map(|d| match &d.source {
+                DimSource::Rules(rules) => rules.as_slice(),
+                DimSource::Assessed(_) => &[],
+            })
+            .chain(&self.prog.total_rules)
+            .filter(|r| !r.replaces.is_empty());
+        let mut out = Vec::new();
+        for r in rules {
+            // Points too large to hold are not zero: the rule replaces (and its overflow is reported when it runs).
+            if self.rule(r, since, events, vals, &mut Vec::new(), false) != Some(Num::ZERO) {
+                let by = r
+                    .meta
+                    .clause
+                    .clone()
+                    .or_else(|| r.meta.label.clone())
+                    .unwrap_or_default();
+                out.extend(r.replaces.iter().map(|&id| (id, by.clone())));
+            }
+        }
+        out
     }
 
     /// The points of one rule (signed), and its ledger lines; `None` when
@@ -247,12 +341,14 @@ impl<'p> Evaluator<'p> {
         // Points are positive (checked), so their negation is exact.
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let mut push = |points: Num, events: Vec<usize>, note: String, tier: Option<usize>| {
+            let status = Status::Applied;
             lines.push(Line {
                 rule: None,
                 points,
                 events,
                 note,
                 tier,
+                status,
             });
             points
         };
@@ -266,11 +362,7 @@ impl<'p> Evaluator<'p> {
                                 .as_int()
                                 .expect("a multiplier is an int attribute (checked)");
                             let p = points.checked_times(n)?;
-                            let p = if r.effect == Effect::Deduct {
-                                p.checked_neg()?
-                            } else {
-                                p
-                            };
+                            let p = if r.effect == Effect::Deduct { p.checked_neg()? } else { p };
                             sum = sum.checked_add(p)?;
                             if ledger {
                                 push(p, vec![i], format!("{points} × {n}"), None);
@@ -286,12 +378,17 @@ impl<'p> Evaluator<'p> {
                 }
                 sum
             }
-            Form::Once { points } => {
+            Form::Once { points, at_least } => {
+                let enough = |n: usize| u32::try_from(n).unwrap_or(u32::MAX) >= (*at_least).max(1);
                 if !ledger {
-                    return Some(if matching.count() > 0 { sign(*points) } else { Num::ZERO });
+                    return Some(if enough(matching.count()) {
+                        sign(*points)
+                    } else {
+                        Num::ZERO
+                    });
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
-                if used.is_empty() {
+                if !enough(used.len()) {
                     return Some(Num::ZERO);
                 }
                 let n = used.len();
@@ -299,6 +396,16 @@ impl<'p> Evaluator<'p> {
             }
             Form::Absence { points } => {
                 if matching.clone().next().is_some() {
+                    if ledger {
+                        // A withheld bonus: the events that blocked it.
+                        let used: Vec<usize> = matching.map(|(i, _)| i).collect();
+                        let n = used.len();
+                        let note = format!("{n} event{} in {}..{}", plural(n), window.first_day(), window.until);
+                        push(Num::ZERO, used, note, None);
+                        if let Some(l) = lines.last_mut() {
+                            l.status = Status::Withheld;
+                        }
+                    }
                     return Some(Num::ZERO);
                 }
                 let first = window.first_day();

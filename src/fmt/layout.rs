@@ -35,6 +35,7 @@ const WIDTH: usize = 100;
 enum Item<'a> {
     Event(&'a EventDecl),
     Group(&'a RuleGroup),
+    Total(&'a TotalRules),
     Class(&'a Class),
     Override(&'a Override),
     Grades(&'a Grades),
@@ -45,6 +46,7 @@ impl Item<'_> {
         match self {
             Item::Event(x) => x.span,
             Item::Group(x) => x.span,
+            Item::Total(x) => x.span,
             Item::Class(x) => x.span,
             Item::Override(x) => x.span,
             Item::Grades(x) => x.span,
@@ -56,6 +58,7 @@ pub(super) fn rulebook(p: &mut Printer<'_>, book: &Rulebook) {
     header(p, &book.header);
     let mut items: Vec<Item<'_>> = (book.events.iter().map(Item::Event))
         .chain(book.groups.iter().map(Item::Group))
+        .chain(book.total_rules.iter().map(Item::Total))
         .chain(book.classes.iter().map(Item::Class))
         .chain(book.overrides.iter().map(Item::Override))
         .chain(book.grades.iter().map(Item::Grades))
@@ -92,6 +95,7 @@ pub(super) fn rulebook(p: &mut Printer<'_>, book: &Rulebook) {
             match item {
                 Item::Event(e) => event(p, e, block, &cols),
                 Item::Group(g) => group(p, g),
+                Item::Total(t) => total_rules(p, t),
                 Item::Class(c) => class(p, c),
                 Item::Override(o) => override_decl(p, o, 0),
                 Item::Grades(g) => grades(p, g),
@@ -187,6 +191,11 @@ fn group(p: &mut Printer<'_>, g: &RuleGroup) {
     block(p, 0, head, g.span, g.rules.is_empty(), |p| rules(p, &g.rules, INDENT));
 }
 
+fn total_rules(p: &mut Printer<'_>, t: &TotalRules) {
+    let head = format!("rules on total{}", label(p, &t.label));
+    block(p, 0, head, t.span, t.rules.is_empty(), |p| rules(p, &t.rules, INDENT));
+}
+
 /// The rules of a block, each run of one-line rules aligned on its clause
 /// IDs, labels and bodies.
 fn rules(p: &mut Printer<'_>, rules: &[Rule], indent: usize) {
@@ -221,6 +230,10 @@ fn lead_cells(p: &Printer<'_>, clause: &Option<Clause>, lbl: &Option<Spanned<Str
 /// Where the `{` of a rule's tiers is, when comments among them put one
 /// tier on each line.
 fn tiers_block(p: &Printer<'_>, r: &Rule) -> Option<usize> {
+    if !r.replaces.is_empty() {
+        // `} instead of …` has no line of its own: such tiers stay on the rule's lines.
+        return None;
+    }
     let from = tiers_from(p, r)?;
     let open_at = find(p.src, from, '{').unwrap_or(from);
     p.has_comment(open_at, end(p, r.span)).then_some(open_at)
@@ -269,7 +282,10 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize, cols: &Columns) {
             }
             head.push_str(" per");
         }
-        RuleKind::Once { points, .. } => head.push_str(&format!(" {} once if any", number(p, points))),
+        RuleKind::Once { points, at_least, .. } => match at_least {
+            Some(n) => head.push_str(&format!(" {} once if at least {}", number(p, points), n.node)),
+            None => head.push_str(&format!(" {} once if any", number(p, points))),
+        },
         RuleKind::Absence { points, .. } => head.push_str(&format!(" {} if no", number(p, points))),
         RuleKind::Count { .. } => head.push_str(" by count of"),
         RuleKind::Episodes { .. } => head.push_str(" per episode of"),
@@ -292,16 +308,24 @@ fn rule(p: &mut Printer<'_>, r: &Rule, indent: usize, cols: &Columns) {
     if let (Some(terms), Some(last)) = (severity, tiers_from(p, r)) {
         parts.push(Part::new(format!("severity {}", severity_text(terms)), last));
     }
+    let replaces = (!r.replaces.is_empty()).then(|| {
+        let names: Vec<String> = r.replaces.iter().map(Clause::to_string).collect();
+        Part::new(format!("instead of {}", names.join(", ")), end(p, r.span))
+    });
     let Some(tiers) = tiers else {
+        parts.extend(replaces);
         flow(p, indent, lead, r.span, parts);
         return;
     };
     let Some(open_at) = tiers_block(p, r) else {
         let list: Vec<String> = tiers.iter().map(|t| tier(p, t)).collect();
-        let mut tiers = Part::new(format!("{{ {} }}", list.join(", ")), end(p, r.span));
+        let tiers_end = tiers.last().map_or(end(p, r.span), |t| end(p, t.span) + 1);
+        let tiers_end = if replaces.is_some() { tiers_end } else { end(p, r.span) };
+        let mut tiers = Part::new(format!("{{ {} }}", list.join(", ")), tiers_end);
         // `severity max(length, months) { 1 => 10, … }` reads as one phrase.
         tiers.joined = severity.is_some();
         parts.push(tiers);
+        parts.extend(replaces);
         flow(p, indent, lead, r.span, parts);
         return;
     };
@@ -423,7 +447,10 @@ fn tier(p: &Printer<'_>, t: &Tier) -> String {
         Some(to) if to == t.from => t.from.to_string(),
         Some(to) => format!("{}..{}", t.from, to),
     };
-    format!("{range} => {}", number(p, &t.points))
+    match &t.clause {
+        Some(c) => format!("{range} => {} {c}", number(p, &t.points)),
+        None => format!("{range} => {}", number(p, &t.points)),
+    }
 }
 
 // ── Classes, dimensions, grades ─────────────────────────────────────────────
@@ -473,6 +500,7 @@ fn class(p: &mut Printer<'_>, c: &Class) {
 fn dimension_cells(p: &Printer<'_>, d: &Dimension) -> Vec<String> {
     let source = match &d.source {
         Source::Uses(g) => format!("uses {}", g.node),
+        Source::Like(c) => format!("like {}", c.node),
         Source::Assessed(_) | Source::Rules(_) => String::new(),
     };
     vec![
@@ -486,9 +514,14 @@ fn dimension_cells(p: &Printer<'_>, d: &Dimension) -> Vec<String> {
 /// A dimension, its first line's columns as wide as `cols`.
 fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize, cols: &Columns) {
     let head = format!("dimension {}", cols.line(&dimension_cells(p, d)));
-    let (start, last) = (d.span.start as usize, end(p, d.span));
+    let start = d.span.start as usize;
+    // The source ends where `allow over-deduction` starts, if there is one.
+    let last = match &d.allow {
+        Some(a) => code_end(p.src, Span::new(start, a.span.start as usize)),
+        None => end(p, d.span),
+    };
     match &d.source {
-        Source::Uses(_) => p.member(indent, head, start, last),
+        Source::Uses(_) | Source::Like(_) => p.member(indent, head, start, last),
         Source::Assessed(a) => {
             p.member(indent, head, start, end(p, d.max.span));
             let mut line = rule_start(p, &a.clause, &a.label);
@@ -505,6 +538,15 @@ fn dimension(p: &mut Printer<'_>, d: &Dimension, indent: usize, cols: &Columns) 
             });
         }
     }
+    if let Some(a) = &d.allow {
+        let names: Vec<String> = a.clauses.iter().map(Clause::to_string).collect();
+        let line = format!(
+            "allow over-deduction {} because {}",
+            names.join(", "),
+            text(p, &a.reason)
+        );
+        p.cont(indent + INDENT, line, end(p, d.span));
+    }
 }
 
 fn override_decl(p: &mut Printer<'_>, o: &Override, indent: usize) {
@@ -518,22 +560,30 @@ fn override_decl(p: &mut Printer<'_>, o: &Override, indent: usize) {
 
 fn grades(p: &mut Printer<'_>, g: &Grades) {
     let head = format!("{}grades", rule_start(p, &g.clause, &g.label));
-    let pad = g
+    // Columns: grade, label, `>= N`, measures; empty columns take no room.
+    let rows: Vec<Vec<String>> = g
         .bands
         .iter()
-        .filter(|b| b.min.is_some())
-        .map(|b| width(&b.grade))
-        .max()
-        .unwrap_or(0);
+        .map(|b| {
+            vec![
+                b.grade.node.clone(),
+                opt_text(p, &b.label),
+                b.min.as_ref().map_or(String::new(), |m| format!(">= {}", number(p, m))),
+                b.measures
+                    .as_ref()
+                    .map_or(String::new(), |m| format!("measures {}", text(p, m))),
+            ]
+        })
+        .collect();
+    let cols = Columns::of(rows.iter().map(|r| {
+        // The last cell with text ends the row, so padding stops there.
+        let used = r.iter().rposition(|c| !c.is_empty()).map_or(1, |i| i + 1);
+        &r[..used]
+    }));
     block(p, 0, head, g.span, false, |p| {
-        for b in &g.bands {
-            let line = match &b.min {
-                Some(min) => {
-                    let fill = " ".repeat(pad.saturating_sub(width(&b.grade)));
-                    format!("{}{fill} >= {}", b.grade.node, number(p, min))
-                }
-                None => b.grade.node.clone(),
-            };
+        for (b, row) in g.bands.iter().zip(&rows) {
+            let used = row.iter().rposition(|c| !c.is_empty()).map_or(1, |i| i + 1);
+            let line = cols.line(&row[..used]).trim_end().to_string();
             p.member(INDENT, line, b.span.start as usize, end(p, b.span));
         }
     });

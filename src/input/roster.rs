@@ -21,6 +21,11 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Roster {
     entries: FxHashMap<Box<str>, Entry>,
+    /// The header's columns beyond `customer`, `class` and `since`
+    /// (`branch`, `户名`…), in the file's order.
+    columns: Vec<Box<str>>,
+    /// Each customer's values of `columns`, in the same order.
+    extra: FxHashMap<Box<str>, Box<[Box<str>]>>,
 }
 
 impl Roster {
@@ -44,6 +49,25 @@ impl Roster {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The roster's own columns beyond `customer`, `class` and `since`, in the
+    /// file's order: carried into outputs and usable to group customers.
+    pub fn columns(&self) -> &[Box<str>] {
+        &self.columns
+    }
+
+    /// A customer's values of `columns()`, in the same order; `None` for a
+    /// customer not on the roster.
+    pub fn extra(&self, id: &str) -> Option<&[Box<str>]> {
+        self.extra.get(id).map(|v| &**v)
+    }
+
+    /// A customer's value in the roster column `column` (`None`: not on the
+    /// roster, or no such column).
+    pub fn value(&self, id: &str, column: &str) -> Option<&str> {
+        let i = self.columns.iter().position(|c| &**c == column)?;
+        self.extra(id)?.get(i).map(|v| &**v)
     }
 
     /// Reads a roster CSV; `classes` are the rulebook's class names.
@@ -99,7 +123,13 @@ impl Roster {
         let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
         let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
         let since = col("since");
-        let mut roster = Roster::default();
+        let kept: Vec<usize> = (0..header.len())
+            .filter(|&i| i != customer && i != class && Some(i) != since)
+            .collect();
+        let mut roster = Roster {
+            columns: kept.iter().filter_map(|&i| header.get(i)).map(Into::into).collect(),
+            ..Roster::default()
+        };
         let mut rec = csv::StringRecord::new();
         loop {
             match rdr.read_record(&mut rec) {
@@ -151,8 +181,33 @@ impl Roster {
                     format!("customer \"{id}\" is listed twice (first on line {})", first.line),
                 ));
             }
+            if !kept.is_empty() {
+                let values = kept
+                    .iter()
+                    .map(|&i| rec.get(i).expect("a record has as many fields as the header").into())
+                    .collect();
+                roster.extra.insert(id.into(), values);
+            }
             roster.entries.insert(id.into(), Entry { class, since, line });
         }
         Ok(roster)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_columns_are_kept_in_file_order() {
+        let csv = "branch,customer,class,since,户名\n东城供电所,P1,power,2020-01-01,张三\n西城供电所,L1,,,\n";
+        let roster = Roster::read(csv.as_bytes(), "customers.csv", &["power", "lighting"]).expect("a valid roster");
+        let columns: Vec<&str> = roster.columns().iter().map(|c| &**c).collect();
+        assert_eq!(columns, ["branch", "户名"]);
+        assert_eq!(roster.value("P1", "branch"), Some("东城供电所"));
+        assert_eq!(roster.value("P1", "户名"), Some("张三"));
+        assert_eq!(roster.value("L1", "户名"), Some(""));
+        assert_eq!(roster.value("L1", "nope"), None);
+        assert_eq!(roster.value("X9", "branch"), None);
     }
 }

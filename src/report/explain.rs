@@ -3,8 +3,8 @@
 //! rule that produced it and the events it used.
 
 use super::{json_str, Scored};
-use crate::eval::compile::{DimProg, DimSource, Meta};
-use crate::eval::Line;
+use crate::eval::compile::{DimProg, DimSource, Meta, RuleProg};
+use crate::eval::{Line, Program, Status};
 use crate::input::Event;
 use crate::num::Num;
 
@@ -15,6 +15,19 @@ fn meta<'a>(d: &'a DimProg, line: &Line) -> Option<&'a Meta> {
         (DimSource::Assessed(a), _) => Some(&a.meta),
         _ => None,
     }
+}
+
+/// The clause a ledger line applied: a tier's own clause (`P2`), else its rule's.
+fn line_clause(prog: &Program, d: &DimProg, line: &Line) -> Option<String> {
+    match (&d.source, line.rule) {
+        (DimSource::Rules(rules), Some(i)) => rules.get(i).and_then(|r| prog.line_clause(r, line.tier)),
+        _ => meta(d, line).and_then(|m| m.clause.clone()),
+    }
+}
+
+/// The rule on the total behind a ledger line.
+fn total_rule<'a>(prog: &'a Program, line: &Line) -> Option<&'a RuleProg> {
+    line.rule.and_then(|i| prog.total_rules.get(i))
 }
 
 /// `events.csv:17 2026-03-05 arrears months=2`
@@ -93,21 +106,12 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
         }
         for line in &r.ledger {
             let m = meta(d, line);
-            let clause = m.and_then(|m| m.clause.clone()).unwrap_or_else(|| "-".into());
+            let clause = line_clause(prog, d, line).unwrap_or_else(|| "-".into());
             let rule_label = m
                 .and_then(|m| m.label.as_ref())
                 .map_or(String::new(), |l| format!(" {l}"));
             let at = m.map_or(String::new(), |m| origin.line_of(m));
-            let points = if matches!(d.source, DimSource::Assessed(_)) {
-                line.points.to_string()
-            } else {
-                signed(line.points)
-            };
-            let note = if line.note.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", line.note)
-            };
+            let (points, note) = points_and_note(line, matches!(d.source, DimSource::Assessed(_)));
             out.push_str(&format!("  {clause}{rule_label}  {points}{note}  [{at}]\n"));
             for &i in &line.events {
                 if let Some(e) = events.get(i) {
@@ -122,18 +126,56 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
             out.push_str(&format!("  {} {}= {}\n", d.max, ledger_sum(&r.ledger), r.score));
         }
     }
-    out.push_str(&format!("\ntotal {}\n", o.total));
+    if prog.total_rules.is_empty() {
+        out.push_str(&format!("\ntotal {}\n", o.total));
+    } else {
+        let sum: Num = o.dims.iter().map(|d| d.score).sum();
+        out.push_str(&format!(
+            "\nrules on total{}  sum of dimensions {sum}\n",
+            label(&prog.total_label)
+        ));
+        if o.total_ledger.is_empty() {
+            out.push_str("  no rule fired\n");
+        }
+        for line in &o.total_ledger {
+            let r = total_rule(prog, line);
+            let clause = r
+                .and_then(|r| prog.line_clause(r, line.tier))
+                .unwrap_or_else(|| "-".into());
+            let rule_label = r
+                .and_then(|r| r.meta.label.as_ref())
+                .map_or(String::new(), |l| format!(" {l}"));
+            let at = r.map_or(String::new(), |r| origin.line_of(&r.meta));
+            let (points, note) = points_and_note(line, false);
+            out.push_str(&format!("  {clause}{rule_label}  {points}{note}  [{at}]\n"));
+            for &i in &line.events {
+                if let Some(e) = events.get(i) {
+                    out.push_str(&format!("      {}\n", event_line(s, e)));
+                }
+            }
+        }
+        if sum + o.adjust != o.total {
+            out.push_str(&format!(
+                "  clamp: {} → {} (range 0..{})\n",
+                sum + o.adjust,
+                o.total,
+                class.full
+            ));
+        }
+        out.push_str(&format!("total {}\n", o.total));
+    }
     let grade = s.grade();
+    let band_label = prog
+        .bands
+        .get(o.grade)
+        .and_then(|b| b.label.as_ref())
+        .map_or(String::new(), |l| format!(" {l}"));
     match o.by_override.and_then(|i| class.overrides.get(i)) {
         Some(ov) => {
             let clause = ov.meta.clause.clone().unwrap_or_default();
-            let condition = ov
-                .meta
-                .text
-                .split_once(" when ")
-                .map_or(ov.meta.text.as_str(), |(_, c)| c);
+            let condition = &ov.condition;
             out.push_str(&format!(
-                "grade {grade}: override {clause}{} holds: {condition}  [{}]\n",
+                "grade {grade}{band_label}: override {clause}{} holds: {condition}  [{}]\n",
                 label(&ov.meta.label),
                 origin.line_of(&ov.meta)
             ));
@@ -149,10 +191,13 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
                 .clone()
                 .map_or(String::new(), |c| format!(" {c}"));
             out.push_str(&format!(
-                "grade {grade}: band{clause}, {rule}  [{}]\n",
+                "grade {grade}{band_label}: band{clause}, {rule}  [{}]\n",
                 origin.line_of(&prog.grades_meta)
             ));
         }
+    }
+    if let Some(m) = prog.bands.get(o.grade).and_then(|b| b.measures.as_ref()) {
+        out.push_str(&format!("measures: {m}\n"));
     }
     for f in &o.flags {
         out.push_str(&format!("flag: {f}\n"));
@@ -160,8 +205,30 @@ pub fn text(s: &Scored<'_>, origin: &Origin<'_>) -> String {
     out
 }
 
+/// A ledger line's points (`+0.5`, or an assessed `4.5`, `withheld`,
+/// `replaced`) and the note after them.
+fn points_and_note(line: &Line, assessed: bool) -> (String, String) {
+    let points = match line.status {
+        Status::Withheld => "withheld".to_string(),
+        Status::Replaced => "replaced".to_string(),
+        Status::Applied if assessed => line.points.to_string(),
+        Status::Applied => signed(line.points),
+    };
+    let note = match (line.status, line.note.as_str()) {
+        (Status::Replaced, by) => format!(" by {by}"),
+        (_, "") => String::new(),
+        (_, note) => format!("  ({note})"),
+    };
+    (points, note)
+}
+
 fn ledger_sum(lines: &[Line]) -> String {
-    lines.iter().map(|l| format!("{} ", signed(l.points))).collect()
+    // Withheld and replaced rules (0 points) explain themselves above.
+    lines
+        .iter()
+        .filter(|l| l.points != Num::ZERO)
+        .map(|l| format!("{} ", signed(l.points)))
+        .collect()
 }
 
 /// The ledger as a JSON object keyed by dimension.
@@ -180,7 +247,7 @@ pub fn ledger_json(s: &Scored<'_>) -> String {
                 .iter()
                 .map(|l| {
                     let m = meta(d, l);
-                    let clause = m.and_then(|m| m.clause.as_deref()).map_or("null".into(), json_str);
+                    let clause = line_clause(s.prog, d, l).as_deref().map_or("null".into(), json_str);
                     let label = m.and_then(|m| m.label.as_deref()).map_or("null".into(), json_str);
                     let evs: Vec<String> = l
                         .events
@@ -188,8 +255,13 @@ pub fn ledger_json(s: &Scored<'_>) -> String {
                         .filter_map(|&i| events.get(i))
                         .map(|e| json_str(&event_line(s, e)))
                         .collect();
+                    let status = match l.status {
+                        Status::Applied => String::new(),
+                        Status::Withheld => ",\"status\":\"withheld\"".into(),
+                        Status::Replaced => ",\"status\":\"replaced\"".into(),
+                    };
                     format!(
-                        "{{\"clause\":{clause},\"label\":{label},\"points\":{},\"note\":{},\"events\":[{}]}}",
+                        "{{\"clause\":{clause},\"label\":{label},\"points\":{}{status},\"note\":{},\"events\":[{}]}}",
                         l.points,
                         json_str(&l.note),
                         evs.join(",")

@@ -50,6 +50,14 @@ impl Scored<'_> {
             .grade
     }
 
+    /// The measures of the customer's grade, as the rulebook writes them.
+    pub fn measures(&self) -> Option<&str> {
+        self.prog
+            .bands
+            .get(self.outcome.grade)
+            .and_then(|b| b.measures.as_deref())
+    }
+
     /// (name, score) of each of the class's dimensions.
     pub fn dimensions(&self) -> impl Iterator<Item = (&str, Num)> {
         let class = self.prog.classes.get(usize::from(self.outcome.class));
@@ -108,6 +116,10 @@ pub fn push_json_object(out: &mut String, s: &Scored<'_>, with_ledger: bool) {
         let _ = write!(out, ":{v}");
     }
     let _ = write!(out, "}},\"as_of\":\"{}\"", s.as_of);
+    if let Some(m) = s.measures() {
+        out.push_str(",\"measures\":");
+        push_json_str(out, m);
+    }
     if !s.outcome.flags.is_empty() {
         out.push_str(",\"flags\":[");
         for (i, f) in s.outcome.flags.iter().enumerate() {
@@ -136,6 +148,9 @@ pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::
 pub fn csv_header(prog: &Program) -> String {
     let mut cols = vec!["customer".to_string(), "class".into(), "total".into(), "grade".into()];
     cols.extend(prog.dimension_names().into_iter().map(csv_cell));
+    if prog.has_measures() {
+        cols.push("measures".into());
+    }
     cols.join(",")
 }
 
@@ -154,6 +169,9 @@ pub fn csv_row(s: &Scored<'_>) -> String {
                 .find(|(n, _)| *n == name)
                 .map_or(String::new(), |(_, v)| v.to_string()),
         );
+    }
+    if s.prog.has_measures() {
+        cells.push(csv_cell(s.measures().unwrap_or("")));
     }
     cells.join(",")
 }

@@ -21,6 +21,11 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
         head1.push(d.to_string());
         head2.push(label(d));
     }
+    let measures = prog.has_measures();
+    if measures {
+        head1.push("measures".into());
+        head2.push("措施".into());
+    }
     let mut body: Vec<Vec<String>> = Vec::new();
     for s in rows {
         let mut cells = vec![
@@ -37,6 +42,9 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
                     .find(|(n, _)| n == d)
                     .map_or("-".to_string(), |(_, v)| v.to_string()),
             );
+        }
+        if measures {
+            cells.push(s.measures().unwrap_or("").to_string());
         }
         if !s.outcome.flags.is_empty() {
             cells.push(s.outcome.flags.join("; "));
@@ -55,7 +63,7 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let numeric = |i: usize| i == 2 || i >= 4;
+    let numeric = |i: usize| i == 2 || (i >= 4 && i < 4 + dims.len());
     let line = |cells: &[String]| {
         let mut parts = Vec::new();
         for (i, c) in cells.iter().enumerate() {

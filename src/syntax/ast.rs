@@ -17,6 +17,17 @@ pub struct Rulebook {
     pub overrides: Vec<Override>,
     /// Exactly one is valid; the checker reports more or none.
     pub grades: Vec<Grades>,
+    /// `rules on total { ... }`: rules on the total, for every class.
+    pub total_rules: Vec<TotalRules>,
+}
+
+/// `rules on total "扣总分" { ... }`: rules that add to or deduct from the
+/// total after every dimension is clamped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TotalRules {
+    pub label: Option<Spanned<String>>,
+    pub rules: Vec<Rule>,
+    pub span: Span,
 }
 
 /// `standard "name" version "v"`, `period 12 months`, `total 100`.
@@ -183,7 +194,24 @@ pub struct Rule {
     pub label: Option<Spanned<String>>,
     pub effect: Spanned<Effect>,
     pub kind: RuleKind,
+    /// `instead of P1-P3`: the rules this one replaces when it gives points.
+    pub replaces: Vec<Clause>,
     pub span: Span,
+}
+
+impl Rule {
+    /// Every clause ID the rule names: its own and its tiers'.
+    pub fn clause_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.clause.iter().flat_map(Clause::ids).collect();
+        for t in self.kind.tiers() {
+            for id in t.clause.iter().flat_map(Clause::ids) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        ids
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,8 +238,13 @@ pub enum RuleKind {
         multiplier: Option<Ident>,
         select: Selector,
     },
-    /// `deduct 5 once if any management_deficiency`
-    Once { points: Spanned<Num>, select: Selector },
+    /// `deduct 5 once if any management_deficiency`, or `deduct 40 once if
+    /// at least 3 arrears` (`any` is `at least 1`, and `at_least` is `None`).
+    Once {
+        points: Spanned<Num>,
+        at_least: Option<Spanned<u32>>,
+        select: Selector,
+    },
     /// `bonus 5 if no arrears within 12 months`
     Absence { points: Spanned<Num>, select: Selector },
     /// `deduct by count of breach { 1 => 20, 2+ => 30 }`
@@ -250,6 +283,8 @@ pub struct Tier {
     /// `None`: open-ended (`3+`).
     pub to: Option<u32>,
     pub points: Spanned<Num>,
+    /// `2 => 20 P2`: the clause this tier applies.
+    pub clause: Option<Clause>,
     pub span: Span,
 }
 
@@ -277,6 +312,17 @@ pub struct Dimension {
     pub label: Option<Spanned<String>>,
     pub max: Spanned<Num>,
     pub source: Source,
+    /// `allow over-deduction L1 because "…"`.
+    pub allow: Option<AllowOver>,
+    pub span: Span,
+}
+
+/// `allow over-deduction L1, L5 because "…"`: rules that may deduct more than
+/// the dimension's full marks on purpose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AllowOver {
+    pub clauses: Vec<Clause>,
+    pub reason: Spanned<String>,
     pub span: Span,
 }
 
@@ -287,6 +333,8 @@ pub enum Source {
     Uses(Ident),
     /// `{ rules }` written inside the dimension.
     Rules(Vec<Rule>),
+    /// `like power`: the source of that class's dimension of the same name.
+    Like(Ident),
     /// `assessed score of latest assessment where dimension == "operations"`
     Assessed(Assessed),
 }
@@ -324,7 +372,10 @@ pub struct Grades {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Band {
     pub grade: Ident,
+    pub label: Option<Spanned<String>>,
     pub min: Option<Spanned<Num>>,
+    /// `measures "预付电费"`: what the utility does for customers of this grade.
+    pub measures: Option<Spanned<String>>,
     pub span: Span,
 }
 
@@ -371,9 +422,13 @@ impl CmpOp {
 }
 
 impl Rulebook {
-    /// Every rule list: each group's and each inline dimension's.
+    /// Every rule list: each group's, each inline dimension's and the total's.
     pub fn rule_lists(&self) -> impl Iterator<Item = &[Rule]> {
-        let groups = self.groups.iter().map(|g| g.rules.as_slice());
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| g.rules.as_slice())
+            .chain(self.total_rules.iter().map(|t| t.rules.as_slice()));
         let inline = self
             .classes
             .iter()
@@ -385,6 +440,39 @@ impl Rulebook {
         groups.chain(inline)
     }
 
+    /// The dimension a `like CLASS` dimension copies: the named class's
+    /// dimension of the same name, followed through further `like`s. `None`
+    /// for a dimension that is not `like`, or one whose target is missing or
+    /// circular (the checker reports those).
+    pub fn like_target<'a>(&'a self, d: &'a Dimension) -> Option<&'a Dimension> {
+        let mut at = d;
+        for _ in 0..=self.classes.len() {
+            let Source::Like(class) = &at.source else {
+                return (!std::ptr::eq(at, d)).then_some(at);
+            };
+            at = self
+                .classes
+                .iter()
+                .find(|c| c.name.node == class.node)?
+                .dimensions
+                .iter()
+                .find(|x| x.name.node == d.name.node)?;
+        }
+        None
+    }
+
+    /// Where a dimension's points come from, `like` followed to its target.
+    pub fn source_of<'a>(&'a self, d: &'a Dimension) -> &'a Source {
+        self.like_target(d).map_or(&d.source, |t| &t.source)
+    }
+
+    /// A dimension's label, or that of the dimension it is `like`.
+    pub fn label_of<'a>(&'a self, d: &'a Dimension) -> Option<&'a Spanned<String>> {
+        d.label
+            .as_ref()
+            .or_else(|| self.like_target(d).and_then(|t| t.label.as_ref()))
+    }
+
     /// The default class: the one marked `default`, else the first declared.
     pub fn default_class(&self) -> Option<&Class> {
         self.classes.iter().find(|c| c.default).or(self.classes.first())
@@ -392,6 +480,14 @@ impl Rulebook {
 }
 
 impl RuleKind {
+    /// The tiers of a tiered form; none for the others.
+    pub fn tiers(&self) -> &[Tier] {
+        match self {
+            RuleKind::Count { tiers, .. } | RuleKind::Episodes { tiers, .. } => tiers,
+            RuleKind::PerEvent { .. } | RuleKind::Once { .. } | RuleKind::Absence { .. } => &[],
+        }
+    }
+
     pub fn select(&self) -> &Selector {
         match self {
             RuleKind::PerEvent { select, .. }

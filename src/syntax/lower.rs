@@ -105,11 +105,13 @@ pub(super) fn file(pair: Pair<'_, Rule>) -> Result<Rulebook> {
         classes: vec![],
         overrides: vec![],
         grades: vec![],
+        total_rules: vec![],
     };
     for item in n.children {
         match item.as_rule() {
             Rule::event_decl => book.events.push(event_decl(item)?),
             Rule::group_decl => book.groups.push(group_decl(item)?),
+            Rule::total_rules => book.total_rules.push(total_rules(item)?),
             Rule::class_decl => book.classes.push(class_decl(item)?),
             Rule::override_decl => book.overrides.push(override_decl(item)?),
             Rule::grades_decl => book.grades.push(grades_decl(item)?),
@@ -336,6 +338,30 @@ fn group_decl(pair: Pair<'_, Rule>) -> Result<RuleGroup> {
     })
 }
 
+fn total_rules(pair: Pair<'_, Rule>) -> Result<TotalRules> {
+    let mut n = Node::new(pair);
+    for kw in [Rule::kw_rules, Rule::kw_on, Rule::kw_total] {
+        n.skip(kw);
+    }
+    let label = opt_string(&mut n);
+    let rules = rule_block(n.take(Rule::rule_block)?)?;
+    Ok(TotalRules {
+        label,
+        rules,
+        span: n.span,
+    })
+}
+
+/// `instead of P1, P2` or `allow over-deduction L1, L5 …`: the clauses listed.
+fn clause_list(n: &mut Node<'_>) -> Vec<Clause> {
+    let mut clauses = Vec::new();
+    while let Some(c) = clause(n) {
+        clauses.push(c);
+        n.skip(Rule::comma);
+    }
+    clauses
+}
+
 fn rule_block(pair: Pair<'_, Rule>) -> Result<Vec<super::ast::Rule>> {
     pair.into_inner()
         .filter(|p| p.as_rule() == Rule::rule)
@@ -382,8 +408,18 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
             for kw in [Rule::kw_once, Rule::kw_if, Rule::kw_any] {
                 b.skip(kw);
             }
+            let at_least = match b.opt(Rule::at_least) {
+                Some(p) => {
+                    let mut a = Node::new(p);
+                    a.skip(Rule::kw_at);
+                    a.skip(Rule::kw_least);
+                    Some(integer(a.take(Rule::integer)?)?)
+                }
+                None => None,
+            };
             RuleKind::Once {
                 points,
+                at_least,
                 select: selector(b.take(Rule::selector)?)?,
             }
         }
@@ -419,11 +455,21 @@ fn rule(pair: Pair<'_, Rule>) -> Result<super::ast::Rule> {
             }
         }
     };
+    let replaces = match n.opt(Rule::replaces) {
+        Some(p) => {
+            let mut r = Node::new(p);
+            r.skip(Rule::kw_instead);
+            r.skip(Rule::kw_of);
+            clause_list(&mut r)
+        }
+        None => vec![],
+    };
     Ok(super::ast::Rule {
         clause,
         label,
         effect: Spanned::new(effect, effect_span),
         kind,
+        replaces,
         span: n.span,
     })
 }
@@ -502,10 +548,12 @@ fn tier(pair: Pair<'_, Rule>) -> Result<Tier> {
     };
     n.skip(Rule::arrow);
     let points = number(n.take(Rule::number)?)?;
+    let clause = clause(&mut n);
     Ok(Tier {
         from,
         to,
         points,
+        clause,
         span: n.span,
     })
 }
@@ -549,6 +597,11 @@ fn dimension(pair: Pair<'_, Rule>) -> Result<Dimension> {
             u.skip(Rule::kw_uses);
             Source::Uses(self::name(u.take(Rule::name)?))
         }
+        Some(p) if p.as_rule() == Rule::like => {
+            let mut l = Node::new(p);
+            l.skip(Rule::kw_like);
+            Source::Like(self::name(l.take(Rule::name)?))
+        }
         Some(p) if p.as_rule() == Rule::assessed => Source::Assessed(assessed(p)?),
         Some(p) => Source::Rules(rule_block(p)?),
         None => {
@@ -559,11 +612,28 @@ fn dimension(pair: Pair<'_, Rule>) -> Result<Dimension> {
             ))
         }
     };
+    let allow = match n.opt(Rule::allow_over) {
+        Some(p) => {
+            let mut a = Node::new(p);
+            a.skip(Rule::kw_allow);
+            a.skip(Rule::kw_over_deduction);
+            let clauses = clause_list(&mut a);
+            a.skip(Rule::kw_because);
+            let reason = string(a.take(Rule::string)?);
+            Some(AllowOver {
+                clauses,
+                reason,
+                span: a.span,
+            })
+        }
+        None => None,
+    };
     Ok(Dimension {
         name,
         label,
         max,
         source,
+        allow,
         span: n.span,
     })
 }
@@ -629,13 +699,24 @@ fn grades_decl(pair: Pair<'_, Rule>) -> Result<Grades> {
 fn band(pair: Pair<'_, Rule>) -> Result<Band> {
     let mut n = Node::new(pair);
     let grade = name(n.take(Rule::name)?);
+    let label = opt_string(&mut n);
     let min = match n.opt(Rule::ge) {
         Some(_) => Some(number(n.take(Rule::number)?)?),
         None => None,
     };
+    let measures = match n.opt(Rule::measures) {
+        Some(p) => {
+            let mut m = Node::new(p);
+            m.skip(Rule::kw_measures);
+            Some(string(m.take(Rule::string)?))
+        }
+        None => None,
+    };
     Ok(Band {
         grade,
+        label,
         min,
+        measures,
         span: n.span,
     })
 }

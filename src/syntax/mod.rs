@@ -136,7 +136,42 @@ fn syntax_error(src: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     } else {
         format!("expected {expected}")
     };
-    Diagnostic::error(message, span, format!("found {found}"))
+    let d = Diagnostic::error(message, span, format!("found {found}"));
+    match src.get(at..).and_then(|r| r.chars().next()).and_then(ascii_for) {
+        Some((ascii, what)) => d.with_help(format!(
+            "this is the full-width {what} `{}` of a Chinese input method; type `{ascii}` instead (switch the input method to half-width, or English)",
+            src.get(at..).and_then(|r| r.chars().next()).unwrap_or(' ')
+        )),
+        None => d,
+    }
+}
+
+/// The ASCII character a policy officer meant when a Chinese input method
+/// typed a full-width one, and what it is called.
+pub fn ascii_for(c: char) -> Option<(char, &'static str)> {
+    Some(match c {
+        '“' | '”' | '＂' => ('"', "quotation mark"),
+        '‘' | '’' | '＇' => ('"', "quotation mark"),
+        '，' | '、' => (',', "comma"),
+        '：' => (':', "colon"),
+        '；' => (';', "semicolon"),
+        '（' => ('(', "parenthesis"),
+        '）' => (')', "parenthesis"),
+        '｛' => ('{', "brace"),
+        '｝' => ('}', "brace"),
+        '＝' => ('=', "equals sign"),
+        '＞' => ('>', "greater-than sign"),
+        '＜' => ('<', "less-than sign"),
+        '＋' => ('+', "plus sign"),
+        '－' => ('-', "minus sign"),
+        '．' | '。' => ('.', "full stop"),
+        '＃' => ('#', "number sign"),
+        '０'..='９' => (
+            char::from_digit(u32::from(c) - u32::from('０'), 10).expect("a full-width digit is 0-9"),
+            "digit",
+        ),
+        _ => return None,
+    })
 }
 
 /// "`{`, `dimension` or `}`": the tokens a parse could have continued with.
@@ -204,7 +239,7 @@ pub fn describe(r: Rule) -> &'static str {
         class_decl | kw_class => "`class`",
         kw_default => "`default`",
         dimension | kw_dimension => "`dimension`",
-        dim_source => "`uses`, `assessed` or `{`",
+        dim_source => "`uses`, `like`, `assessed` or `{`",
         uses | kw_uses => "`uses`",
         assessed | kw_assessed => "`assessed`",
         kw_latest => "`latest`",
@@ -225,6 +260,14 @@ pub fn describe(r: Rule) -> &'static str {
         integer => "a whole number",
         date => "a date (`2026-03-31`)",
         kw_version => "`version`",
+        total_rules | kw_on => "`rules on total`",
+        replaces | kw_instead => "`instead of`",
+        like | kw_like => "`like`",
+        allow_over | kw_allow => "`allow over-deduction`",
+        kw_over_deduction => "`over-deduction`",
+        kw_because => "`because`",
+        measures | kw_measures => "`measures`",
+        at_least | kw_at | kw_least => "`at least`",
         WHITESPACE | COMMENT => "a space",
     }
 }

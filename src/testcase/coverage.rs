@@ -14,8 +14,11 @@ use crate::num::Num;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     pub class: u16,
-    /// The dimension; `None` for the grade (overrides and bands).
+    /// The dimension; `None` for the rules on the total and the grade
+    /// (overrides and bands), told apart by `total`.
     pub dim: Option<usize>,
+    /// A rule on the total (`rules on total`).
+    pub total: bool,
     /// `P2`, `S7`, `T2`, `G1 AA`.
     pub id: String,
     /// Other names that refer to it in `fires`/`silent`: `P1-P3`, `G1`.
@@ -74,16 +77,23 @@ fn rule_name(r: &RuleProg, index: usize) -> String {
         .unwrap_or_else(|| format!("rule {}", index + 1))
 }
 
-/// The clause of each tier, when the rule's clause range names one per tier.
-fn tier_ids(r: &RuleProg) -> Option<Vec<String>> {
+/// The clause of each tier: the tiers' own (`2 => 20 P2`), else the rule's
+/// clause range when it names one per tier.
+fn tier_ids(prog: &Program, r: &RuleProg) -> Option<Vec<String>> {
+    if let Some(own) = tiers(r)
+        .filter(|t| !t.is_empty())
+        .and_then(|t| t.iter().map(|t| t.clause.map(|c| prog.clause(c).to_string())).collect())
+    {
+        return Some(own);
+    }
     let ids = expand(r.meta.clause.as_deref()?);
     (ids.len() > 1 && tiers(r).is_some_and(|t| t.len() == ids.len())).then_some(ids)
 }
 
 /// The items of one rule: `(id, aliases)`.
-fn rule_items(r: &RuleProg, index: usize) -> Vec<(String, Vec<String>)> {
+fn rule_items(prog: &Program, r: &RuleProg, index: usize) -> Vec<(String, Vec<String>)> {
     let name = rule_name(r, index);
-    match tier_ids(r) {
+    match tier_ids(prog, r) {
         Some(ids) => ids.into_iter().map(|id| (id, vec![name.clone()])).collect(),
         None => {
             let aliases = r
@@ -119,9 +129,10 @@ pub fn items(prog: &Program) -> Vec<Item> {
             match &dim.source {
                 DimSource::Rules(rules) => {
                     for (i, r) in rules.iter().enumerate() {
-                        out.extend(rule_items(r, i).into_iter().map(|(id, aliases)| Item {
+                        out.extend(rule_items(prog, r, i).into_iter().map(|(id, aliases)| Item {
                             class: class_ix,
                             dim: Some(d),
+                            total: false,
                             id,
                             aliases,
                         }));
@@ -132,17 +143,28 @@ pub fn items(prog: &Program) -> Vec<Item> {
                     out.push(Item {
                         class: class_ix,
                         dim: Some(d),
+                        total: false,
                         id,
                         aliases: vec![],
                     });
                 }
             }
         }
+        for (i, r) in prog.total_rules.iter().enumerate() {
+            out.extend(rule_items(prog, r, i).into_iter().map(|(id, aliases)| Item {
+                class: class_ix,
+                dim: None,
+                total: true,
+                id,
+                aliases,
+            }));
+        }
         for (i, o) in class.overrides.iter().enumerate() {
             let id = o.meta.clause.clone().unwrap_or_else(|| format!("override {}", i + 1));
             out.push(Item {
                 class: class_ix,
                 dim: None,
+                total: false,
                 id,
                 aliases: vec![],
             });
@@ -151,6 +173,7 @@ pub fn items(prog: &Program) -> Vec<Item> {
             out.push(Item {
                 class: class_ix,
                 dim: None,
+                total: false,
                 id: format!("{g} {}", b.grade),
                 aliases: vec![g.clone()],
             });
@@ -170,16 +193,9 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
             let (id, aliases, fired) = match (&dim.source, line.rule) {
                 (DimSource::Rules(rules), Some(ri)) => {
                     let Some(r) = rules.get(ri) else { continue };
-                    let fired = line.points != Num::ZERO;
-                    match (tier_ids(r), tier_of(r, line)) {
-                        (Some(ids), Some(t)) => match ids.get(t) {
-                            Some(id) => (id.clone(), vec![rule_name(r, ri)], fired),
-                            None => continue,
-                        },
-                        _ => match rule_items(r, ri).into_iter().next() {
-                            Some((id, aliases)) => (id, aliases, fired),
-                            None => continue,
-                        },
+                    match rule_hit(prog, r, ri, line) {
+                        Some(hit) => hit,
+                        None => continue,
                     }
                 }
                 (DimSource::Assessed(a), _) => (
@@ -193,6 +209,25 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
                 item: Item {
                     class: o.class,
                     dim: Some(d),
+                    total: false,
+                    id,
+                    aliases,
+                },
+                fired,
+                points: line.points,
+            });
+        }
+    }
+    for line in &o.total_ledger {
+        let Some((ri, r)) = line.rule.and_then(|ri| prog.total_rules.get(ri).map(|r| (ri, r))) else {
+            continue;
+        };
+        if let Some((id, aliases, fired)) = rule_hit(prog, r, ri, line) {
+            out.push(Hit {
+                item: Item {
+                    class: o.class,
+                    dim: None,
+                    total: true,
                     id,
                     aliases,
                 },
@@ -207,6 +242,7 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
             item: Item {
                 class: o.class,
                 dim: None,
+                total: false,
                 id,
                 aliases: vec![],
             },
@@ -219,6 +255,7 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
             item: Item {
                 class: o.class,
                 dim: None,
+                total: false,
                 id: format!("{g} {}", b.grade),
                 aliases: vec![g],
             },
@@ -227,6 +264,18 @@ pub fn hits(prog: &Program, o: &Outcome) -> Vec<Hit> {
         });
     }
     out
+}
+
+/// The item a ledger line of rule `r` (at `index`) hits: `(id, aliases, fired)`.
+fn rule_hit(prog: &Program, r: &RuleProg, index: usize, line: &Line) -> Option<(String, Vec<String>, bool)> {
+    let fired = line.points != Num::ZERO;
+    match (tier_ids(prog, r), tier_of(r, line)) {
+        (Some(ids), Some(t)) => ids.get(t).map(|id| (id.clone(), vec![rule_name(r, index)], fired)),
+        _ => rule_items(prog, r, index)
+            .into_iter()
+            .next()
+            .map(|(id, aliases)| (id, aliases, fired)),
+    }
 }
 
 /// Every item with the number of outcomes that fired it.
@@ -238,10 +287,9 @@ pub fn tally<'o>(prog: &Program, outcomes: impl IntoIterator<Item = &'o Outcome>
             if seen.contains(&h.item) {
                 continue;
             }
-            if let Some((_, n)) = counts
-                .iter_mut()
-                .find(|(i, _)| i.class == h.item.class && i.dim == h.item.dim && i.id == h.item.id)
-            {
+            if let Some((_, n)) = counts.iter_mut().find(|(i, _)| {
+                i.class == h.item.class && i.dim == h.item.dim && i.total == h.item.total && i.id == h.item.id
+            }) {
                 *n += 1;
             }
             seen.push(h.item);
@@ -258,6 +306,7 @@ pub fn place(prog: &Program, item: &Item) -> (String, String) {
         Some(d) => class
             .and_then(|c| c.dims.get(d))
             .map_or(String::new(), |d| d.name.clone()),
+        None if item.total => "total".into(),
         None => "grade".into(),
     };
     (class_name, dim)

@@ -256,6 +256,14 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                 (g.to_string(), g == e.value)
             }
             "class" => (class_name.to_string(), class_name == e.value),
+            "measures" => {
+                let m = prog
+                    .bands
+                    .get(o.grade)
+                    .and_then(|b| b.measures.as_deref())
+                    .unwrap_or("none");
+                (m.to_string(), m == e.value.trim_matches('"'))
+            }
             dim => match class
                 .and_then(|c| c.dims.iter().position(|d| d.name == dim))
                 .and_then(|d| o.dims.get(d))
@@ -267,7 +275,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                         .unwrap_or_default();
                     (
                         format!(
-                            "no such dimension (class {class_name} has {}; or use total, grade, class)",
+                            "no such dimension (class {class_name} has {}; or use total, grade, class, measures)",
                             names.join(", ")
                         ),
                         false,

@@ -89,7 +89,11 @@ pub fn update(src: &str, tests: &TestFile, runs: &[CaseRun], prog: &Program) -> 
                         .map_or("  ".to_string(), |e| indent(text(e.line)).to_string());
                     let mut new = vec![format!("{pad}expect {}", pairs.join("  "))];
                     let mut fired: Vec<&str> = Vec::new();
-                    for h in run.hits.iter().filter(|h| h.fired && h.item.dim.is_some()) {
+                    for h in run
+                        .hits
+                        .iter()
+                        .filter(|h| h.fired && (h.item.dim.is_some() || h.item.total))
+                    {
                         if !fired.contains(&h.item.id.as_str()) {
                             fired.push(&h.item.id);
                         }
