@@ -138,7 +138,14 @@ fn valid_time(t: &str) -> Option<()> {
         (p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u32>().ok()? <= max).then_some(())
     };
     let mut hms = clock.split(':');
-    two(hms.next()?, 23)?;
+    // Excel writes `2026/3/5 0:00`: the hour may have one digit.
+    let hour = hms.next()?;
+    let hour = if hour.len() == 1 {
+        format!("0{hour}")
+    } else {
+        hour.to_string()
+    };
+    two(&hour, 23)?;
     two(hms.next()?, 59)?;
     if let Some(sec) = hms.next() {
         let (whole, frac) = sec.split_once('.').unwrap_or((sec, "0"));
@@ -247,6 +254,8 @@ mod tests {
             ("2026-03-05 10:00:00", "2026-03-05"),
             ("2026-03-05 10:00", "2026-03-05"),
             ("2026/3/5 08:00", "2026-03-05"),
+            ("2026/3/5 0:00", "2026-03-05"),
+            ("2026/3/5 9:30:00", "2026-03-05"),
             ("2026-03-05T10:00:00Z", "2026-03-05"),
             ("2026-03-05T23:30:00.123+08:00", "2026-03-05"),
             ("2026-03-05T23:30:00-0500", "2026-03-05"),

@@ -417,6 +417,15 @@ fn item_06_other_encodings_are_read_or_named() {
         let run = score(&dir, events, &args);
         assert_eq!((run.code, &run.stdout), (0, &want.stdout), "{events}: {}", run.stderr);
     }
+    // Excel's "Unicode text": UTF-16 with tabs between the fields, saved as .txt.
+    std::fs::write(dir.join("unicode.txt"), utf16(&text.replace(',', "\t"), false)).expect("write");
+    let run = score(&dir, "unicode.txt", &["--customers", "roster.csv"]);
+    assert_eq!(
+        (run.code, &run.stdout),
+        (0, &want.stdout),
+        "unicode.txt: {}",
+        run.stderr
+    );
     assert_fails(
         &score(&dir, "gbk.csv", &[]),
         1,
@@ -485,12 +494,30 @@ fn item_07_excel_date_spellings_are_accepted() {
 }
 
 #[test]
+fn item_07_excel_booleans_and_times() {
+    let log = "customer,date,kind,months,verified\nC1,2026-01-10,arrears,1,\nC2,2026-01-10,arrears,1,\nC1,2026/3/5 0:00,defaulter_tip,,TRUE\nC2,2026/3/5 9:30,defaulter_tip,,FALSE\n";
+    let dir = folder("item07b", &[("events.csv", log.as_bytes())]);
+    let run = score(&dir, "events.csv", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_ne!(
+        row(&run, "C1"),
+        row(&run, "C2").replace("C2", "C1"),
+        "TRUE is a verified tip, FALSE is not"
+    );
+}
+
+#[test]
 fn item_08_blank_rows_are_counted_not_errors() {
     let log = format!("{LOG},,,,\n,,,,\r\n , ,,,\n");
     let dir = folder("item08", &[("events.csv", log.as_bytes())]);
     let run = score(&dir, "events.csv", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(counts(&run.stderr), [5, 2, 0, 0, 3, 0], "{}", run.stderr);
+    // Likewise at the end of a roster.
+    std::fs::write(dir.join("roster.csv"), "customer,class,since\nC1,lighting,\n,,\n,,\n").expect("write");
+    let run = score(&dir, "events.csv", &["--customers", "roster.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(row(&run, "C1").starts_with("C1,lighting"), "{}", run.stdout);
 }
 
 #[test]

@@ -168,7 +168,9 @@ impl<'p> Evaluator<'p> {
                     }
                     Num::ZERO
                 }
-                None => self.rule(r, c.since, events, vals, lines, ledger).ok_or_else(overflow)?,
+                None => self
+                    .rule(r, c.since, events, vals, lines, ledger)
+                    .ok_or_else(overflow)?,
             };
             for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
                 l.rule = Some(i);
@@ -254,7 +256,10 @@ impl<'p> Evaluator<'p> {
             if s == expr::TOTAL {
                 total.raw()
             } else {
-                dims.get(s).expect("a compiled slot is a dimension of the class").score.raw()
+                dims.get(s)
+                    .expect("a compiled slot is a dimension of the class")
+                    .score
+                    .raw()
             }
         };
         let by_override = class
@@ -362,7 +367,11 @@ impl<'p> Evaluator<'p> {
                                 .as_int()
                                 .expect("a multiplier is an int attribute (checked)");
                             let p = points.checked_times(n)?;
-                            let p = if r.effect == Effect::Deduct { p.checked_neg()? } else { p };
+                            let p = if r.effect == Effect::Deduct {
+                                p.checked_neg()?
+                            } else {
+                                p
+                            };
                             sum = sum.checked_add(p)?;
                             if ledger {
                                 push(p, vec![i], format!("{points} × {n}"), None);

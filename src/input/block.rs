@@ -28,6 +28,17 @@ pub struct Blocks {
     /// is read as a newline.
     cr_only: bool,
     block: usize,
+    /// The CSV field separator: `,`, or a tab or `;` when the header says so.
+    delimiter: u8,
+}
+
+/// The field separator a CSV file's first line uses: a comma if it has one,
+/// else a tab (Excel's "Unicode text"), else a semicolon, else a comma.
+pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
+    [b',', b'\t', b';']
+        .into_iter()
+        .find(|d| memchr::memchr(*d, first_line).is_some())
+        .unwrap_or(b',')
 }
 
 impl Blocks {
@@ -51,6 +62,7 @@ impl Blocks {
             eof: false,
             cr_only: false,
             block: block.max(1),
+            delimiter: b',',
         };
         b.fill(3)?;
         if b.carry.starts_with(b"\xEF\xBB\xBF") {
@@ -79,7 +91,16 @@ impl Blocks {
                 }
             }
         }
+        let first_line = memchr::memchr(b'\n', &b.carry).map_or(b.carry.as_slice(), |n| {
+            b.carry.get(..n).expect("a newline's offset is within the buffer")
+        });
+        b.delimiter = sniff_delimiter(first_line);
         Ok(b)
+    }
+
+    /// The field separator of a CSV log.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
     }
 
     fn io_error(&self, e: std::io::Error) -> DataError {
@@ -122,7 +143,7 @@ impl Blocks {
     /// The CSV header record (line 1), without its line end.
     pub fn header(&mut self) -> Result<Vec<u8>, DataError> {
         loop {
-            if let Some(end) = record_end(&self.carry, Format::Csv, true) {
+            if let Some(end) = record_end(&self.carry, Format::Csv, true, self.delimiter) {
                 let rest = self.carry.split_off(end + 1);
                 let mut head = std::mem::replace(&mut self.carry, rest);
                 self.line += 1;
@@ -167,7 +188,7 @@ impl Blocks {
             let cut = if self.eof {
                 Some(self.carry.len())
             } else {
-                record_end(&self.carry, self.format, false).map(|e| e + 1)
+                record_end(&self.carry, self.format, false, self.delimiter).map(|e| e + 1)
             };
             match cut {
                 Some(0) => return Ok(None),
@@ -177,7 +198,7 @@ impl Blocks {
                     let first_line = self.line;
                     self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
                     let open_quote = match self.format {
-                        Format::Csv if self.eof && self.carry.is_empty() => unterminated_quote(&bytes),
+                        Format::Csv if self.eof && self.carry.is_empty() => unterminated_quote(&bytes, self.delimiter),
                         _ => None,
                     };
                     return Ok(Some(Block {
@@ -197,7 +218,7 @@ impl Blocks {
 /// reader reads them: a quote opens a quoted field only at the start of a
 /// field, `""` inside one is a quote, and any other quote is text. So the cut
 /// never depends on where a block happens to end.
-fn record_end(buf: &[u8], format: Format, first: bool) -> Option<usize> {
+fn record_end(buf: &[u8], format: Format, first: bool, delimiter: u8) -> Option<usize> {
     let plain = format == Format::Jsonl || memchr::memchr(b'"', buf).is_none();
     if plain {
         return if first {
@@ -218,7 +239,7 @@ fn record_end(buf: &[u8], format: Format, first: bool) -> Option<usize> {
             continue;
         }
         // A quote: it opens a quoted field only where a field starts.
-        let field_start = i == 0 || matches!(buf.get(i - 1), Some(b',' | b'\n' | b'\r'));
+        let field_start = i == 0 || matches!(buf.get(i - 1), Some(&c) if c == delimiter || c == b'\n' || c == b'\r');
         if !field_start {
             at = i + 1;
             continue;
@@ -246,10 +267,10 @@ fn record_end(buf: &[u8], format: Format, first: bool) -> Option<usize> {
 
 /// Where an unterminated quoted field starts in `buf` (a whole file's
 /// remainder, from a record's start): its offset, if any.
-pub fn unterminated_quote(buf: &[u8]) -> Option<usize> {
+pub fn unterminated_quote(buf: &[u8], delimiter: u8) -> Option<usize> {
     let mut at = 0;
     while let Some(i) = memchr::memchr(b'"', buf.get(at..)?).map(|i| at + i) {
-        let field_start = i == 0 || matches!(buf.get(i - 1), Some(b',' | b'\n' | b'\r'));
+        let field_start = i == 0 || matches!(buf.get(i - 1), Some(&c) if c == delimiter || c == b'\n' || c == b'\r');
         if !field_start {
             at = i + 1;
             continue;
@@ -277,9 +298,9 @@ mod tests {
     #[test]
     fn cuts_between_records_not_inside_quotes() {
         let buf = b"a,\"x\ny\",1\nb,2\nc,\"p\nq";
-        assert_eq!(record_end(buf, Format::Csv, true), Some(9));
-        assert_eq!(record_end(buf, Format::Csv, false), Some(13));
-        assert_eq!(record_end(b"abc", Format::Csv, false), None);
+        assert_eq!(record_end(buf, Format::Csv, true, b','), Some(9));
+        assert_eq!(record_end(buf, Format::Csv, false, b','), Some(13));
+        assert_eq!(record_end(b"abc", Format::Csv, false, b','), None);
     }
 
     /// Hands out one byte a read, so a block of size `k` is cut within its first `k` bytes.

@@ -52,6 +52,8 @@ impl Names {
 
 /// Where a CSV file keeps each field the rulebook needs.
 pub struct CsvHeader {
+    /// The field separator.
+    delimiter: u8,
     width: usize,
     customer: usize,
     date: usize,
@@ -63,7 +65,13 @@ pub struct CsvHeader {
 }
 
 impl CsvHeader {
-    pub fn new(header: Vec<u8>, schema: &Schema, known: &Names, file: &str) -> Result<CsvHeader, DataError> {
+    pub fn new(
+        header: Vec<u8>,
+        delimiter: u8,
+        schema: &Schema,
+        known: &Names,
+        file: &str,
+    ) -> Result<CsvHeader, DataError> {
         let err = |message: String| DataError {
             file: file.to_string(),
             line: 1,
@@ -78,6 +86,7 @@ impl CsvHeader {
         };
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(delimiter)
             .from_reader(text.as_bytes());
         let names: Vec<String> = match rdr.records().next() {
             Some(Ok(rec)) => rec.iter().map(str::to_string).collect(),
@@ -106,6 +115,7 @@ impl CsvHeader {
             .map(|k| k.attrs.iter().map(|a| col(&a.name)).collect())
             .collect();
         Ok(CsvHeader {
+            delimiter,
             width: names.len(),
             customer: required("customer")?,
             date: required("date")?,
@@ -333,6 +343,7 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(h.delimiter)
         .from_reader(b.bytes.as_slice());
     let mut rec = csv::ByteRecord::new();
     // Line numbers come from counting newlines up to each record's first byte.
@@ -395,7 +406,7 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         }
         fields.clear();
         let mut at = 0;
-        for comma in memchr::memchr_iter(b',', text) {
+        for comma in memchr::memchr_iter(h.delimiter, text) {
             fields.push(text.get(at..comma).unwrap_or(&[]));
             at = comma + 1;
         }

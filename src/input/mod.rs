@@ -28,10 +28,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a file name implies: `.csv`, `.jsonl`, `.ndjson`.
+    /// The format a file name implies: `.csv` (also `.tsv` and `.txt`, as
+    /// Excel saves tab-separated text), `.jsonl`, `.ndjson`.
     pub fn from_name(name: &str) -> Option<Format> {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
+        if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt") {
             Some(Format::Csv)
         } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
             Some(Format::Jsonl)
@@ -244,7 +245,16 @@ pub fn load_within(
         files.push(source.name.clone());
         let mut blocks = block::Blocks::new(source.reader, source.format, &source.name)?;
         let header = match source.format {
-            Format::Csv => Some(decode::CsvHeader::new(blocks.header()?, schema, &known, &source.name)?),
+            Format::Csv => {
+                let delimiter = blocks.delimiter();
+                Some(decode::CsvHeader::new(
+                    blocks.header()?,
+                    delimiter,
+                    schema,
+                    &known,
+                    &source.name,
+                )?)
+            }
             Format::Jsonl => None,
         };
         if let Some(h) = &header {

@@ -87,9 +87,11 @@ impl Roster {
                 None => err(0, format!("cannot read: {e}")),
             })?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let first_line = body.split(|&c| c == b'\n' || c == b'\r').next().unwrap_or(body);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
+            .delimiter(super::block::sniff_delimiter(first_line))
             .from_reader(body);
         let header = rdr
             .headers()
@@ -149,6 +151,10 @@ impl Roster {
                 }
             }
             let line = rec.position().map_or(0, |p| p.line());
+            // Excel's trailing empty rows (`,,`): no customer, nothing to read.
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
             if rec.len() != header.len() {
                 return Err(err(
                     line,

@@ -283,9 +283,10 @@ impl AttrSchema {
         let v = match self.ty {
             Type::Int => parse_int(cell.trim_matches(' '))?,
             Type::Decimal => Num::parse(cell.trim_matches(' ')).map_err(CellError::NotDecimal)?.raw(),
+            // Excel writes TRUE and FALSE.
             Type::Bool => match cell.trim_matches(' ') {
-                "true" => 1,
-                "false" => 0,
+                "true" | "TRUE" | "True" => 1,
+                "false" | "FALSE" | "False" => 0,
                 _ => return Err(CellError::NotBool),
             },
             Type::Date => i64::from(Date::parse_data(cell).ok_or(CellError::NotDate)?.days()),
