@@ -274,9 +274,10 @@ fn bad_bool() {
         csv_error("P1,2026-03-01,defaulter_tip,,yes,,,,"),
         r#"events.csv:2: verified "yes" is not `true` or `false`"#
     );
+    // Excel's TRUE and FALSE are read (issue 8); other spellings are not.
     assert_eq!(
-        csv_error("P1,2026-03-01,defaulter_tip,,TRUE,,,,"),
-        r#"events.csv:2: verified "TRUE" is not `true` or `false`"#
+        csv_error("P1,2026-03-01,defaulter_tip,,tRUE,,,,"),
+        r#"events.csv:2: verified "tRUE" is not `true` or `false`"#
     );
 }
 
