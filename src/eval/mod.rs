@@ -151,9 +151,9 @@ impl<'p> Evaluator<'p> {
             vec![]
         };
         // A rule replaced for this customer gives nothing; the ledger says by which rule.
-        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize, dimension: &str| -> Result<Num, Overflow> {
+        // `None`: points too large to hold (an `Option` stays in registers on this hot path).
+        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize| -> Option<Num> {
             let before = lines.len();
-            let overflow = || Overflow::at(dimension, r, i);
             let points = match replaced.iter().find(|(id, _)| r.ids.contains(id)) {
                 Some((_, by)) => {
                     if ledger {
@@ -168,16 +168,16 @@ impl<'p> Evaluator<'p> {
                     }
                     Num::ZERO
                 }
-                None => self
-                    .rule(r, c.since, events, vals, lines, ledger)
-                    .ok_or_else(overflow)?,
+                None => self.rule(r, c.since, events, vals, lines, ledger)?,
             };
             for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
                 l.rule = Some(i);
             }
-            Ok(points)
+            Some(points)
         };
-        let dims: Vec<DimOutcome> = class
+        // Filled in place: collecting into a `Result` would lose the exact size.
+        let mut dims: Vec<DimOutcome> = Vec::with_capacity(class.dims.len());
+        class
             .dims
             .iter()
             .map(|d| {
@@ -186,8 +186,9 @@ impl<'p> Evaluator<'p> {
                 match &d.source {
                     DimSource::Rules(rules) => {
                         for (i, r) in rules.iter().enumerate() {
-                            let points = run(r, &mut lines, i, &d.name)?;
-                            raw = raw.checked_add(points).ok_or_else(|| Overflow::at(&d.name, r, i))?;
+                            raw = run(r, &mut lines, i)
+                                .and_then(|points| raw.checked_add(points))
+                                .ok_or_else(|| Overflow::at(&d.name, r, i))?;
                         }
                     }
                     DimSource::Assessed(a) => {
@@ -239,17 +240,17 @@ impl<'p> Evaluator<'p> {
                     ledger: lines,
                 })
             })
-            .collect::<Result<_, Overflow>>()?;
+            .try_for_each(|d| d.map(|d| dims.push(d)))?;
         // Each score is within its full marks, which the checker keeps small: no overflow.
         let sum: Num = dims.iter().map(|d| d.score).sum();
         let mut total_ledger = Vec::new();
         let mut adjust = Num::ZERO;
         for (i, r) in self.prog.total_rules.iter().enumerate() {
-            let points = run(r, &mut total_ledger, i, "total")?;
-            let too_large = || Overflow::at("total", r, i);
-            adjust = adjust.checked_add(points).ok_or_else(too_large)?;
             // The sum of scores is small (checked), so only `adjust` can be too large.
-            adjust.checked_add(sum).ok_or_else(too_large)?;
+            adjust = run(r, &mut total_ledger, i)
+                .and_then(|points| adjust.checked_add(points))
+                .filter(|a| a.checked_add(sum).is_some())
+                .ok_or_else(|| Overflow::at("total", r, i))?;
         }
         let total = (sum + adjust).clamp_to(Num::ZERO, class.full);
         let slot = |s: usize| {
