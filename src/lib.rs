@@ -5,6 +5,8 @@
 //! source ──syntax──▶ AST ──check──▶ diagnostics
 //!                     │
 //!                     └──compile──▶ Program ──eval(events)──▶ results + ledgers ──report──▶ text/JSON/CSV
+//!                                     │
+//!                                     └──index(events)──▶ groups: index, ci95, priority ──index::report
 //! ```
 
 pub mod check;
@@ -13,6 +15,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod index;
 pub mod input;
 pub mod num;
 pub mod render;

@@ -25,10 +25,14 @@ enum Command {
     Explain(cli::explain::Args),
     /// Compare two rulebooks on the same events: whose grade changes, and why
     Diff(cli::diff::Args),
+    /// Write one HTML page for people: distributions, groups and, with NEW, a revision's impact
+    Report(cli::report::Args),
     /// Run a rulebook's test cases (`*.tests`): expected scores, grades and clauses
     Test(cli::test::Args),
     /// Rewrite rulebooks in the canonical layout (`--check`: only report)
     Fmt(cli::fmt::Args),
+    /// Customer satisfaction index per group of customers (a rulebook's `index`)
+    Index(cli::index::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,8 +42,10 @@ fn main() -> ExitCode {
         Command::Score(a) => cli::score::run(a),
         Command::Explain(a) => cli::explain::run(a),
         Command::Diff(a) => cli::diff::run(a),
+        Command::Report(a) => cli::report::run(a),
         Command::Test(a) => cli::test::run(a),
         Command::Fmt(a) => cli::fmt::run(a),
+        Command::Index(a) => cli::index::run(a),
     };
     match result {
         Ok(code) => code,

@@ -61,6 +61,14 @@ fn published_standard_and_the_2027_revision_are_clean() {
 }
 
 #[test]
+fn satisfaction_index_is_clean() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/csi.rules");
+    let src = read(&path);
+    let diags = diagnostics(&src);
+    assert!(diags.is_empty(), "{}", render(&diags, "csi.rules", &src, Style::PLAIN));
+}
+
+#[test]
 fn diagnostics_are_sorted_errors_first() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/err/many_errors.rules");
     let diags = diagnostics(&read(&path));
@@ -74,6 +82,7 @@ fn diagnostics_are_sorted_errors_first() {
 // ── Robustness: `load` never panics ─────────────────────────────────────────
 
 const CREDIT: &str = include_str!("../rules/credit.rules");
+const CSI: &str = include_str!("../rules/csi.rules");
 
 /// Characters worth inserting: the language's punctuation, digits, keyword
 /// letters, and multibyte characters that break byte/char assumptions.
@@ -141,5 +150,12 @@ proptest! {
         let src = mutate(CREDIT, &edits);
         let diags = diagnostics(&src);
         let _ = render(&diags, "credit.rules", &src, Style::PLAIN);
+    }
+
+    #[test]
+    fn mangled_index_never_panics(edits in proptest::collection::vec(edit(), 1..8)) {
+        let src = mutate(CSI, &edits);
+        let diags = diagnostics(&src);
+        let _ = render(&diags, "csi.rules", &src, Style::PLAIN);
     }
 }

@@ -118,6 +118,28 @@ fn the_published_standard_round_trips() {
 }
 
 #[test]
+fn the_satisfaction_index_round_trips() {
+    assert_canonical_round_trip("rules/csi.rules", &read(&repo("rules/csi.rules")));
+}
+
+/// An index written any which way: blocks and items one per line, items
+/// aligned on name, label and weight, ranges and `optional` spelled one way.
+const MESSY_INDEX: &str = "standard \"满意度\" period 12 months
+event survey { q1 : int in 1 .. 10 optional , q2: int in 1..10 optional,
+  q3: int in 1..10   optional }
+index csi \"客户满意度指数\"  of latest survey scale 1 ..10 { block quality \"供电质量\" weight 0.6 { q1 \"可靠性\" weight 0.5 q2 weight 0.5 # 电压
+}
+  block service \"服务\" weight 0.4 {
+      q3 \"95598 热线\" weight 1 } }
+";
+
+#[test]
+fn a_messy_index_round_trips() {
+    let out = assert_canonical_round_trip("messy index", MESSY_INDEX);
+    insta::assert_snapshot!("messy_index", out);
+}
+
+#[test]
 fn every_ok_case_round_trips() {
     let Ok(dir) = std::fs::read_dir(repo("tests/cases/ok")) else {
         return;
@@ -143,6 +165,7 @@ fn a_comment_between_any_two_tokens_survives() {
     for (name, src) in [
         ("messy", MESSY.to_string()),
         ("credit", read(&repo("rules/credit.rules"))),
+        ("csi", read(&repo("rules/csi.rules"))),
     ] {
         let book = parse(&src).unwrap_or_else(|d| panic!("{name}: {}", d.message));
         let gaps = token_gaps(&src);
@@ -290,8 +313,10 @@ fn wrapped_rules_continue_under_the_body_column_when_they_fit() {
 fn the_published_standard_and_its_revision_are_in_canonical_layout() {
     for path in [
         "rules/credit.rules",
+        "rules/csi.rules",
         "rules/credit-2027.rules",
         "examples/revised.rules",
+        "examples/csi-revised.rules",
     ] {
         let src = read(&repo(path));
         assert!(fmt(&src) == src, "{path}: run `rulebook fmt {path}`");

@@ -159,3 +159,38 @@ fn every_numeric_literal_of_the_standard_is_guarded() {
         survivors.join("\n")
     );
 }
+
+const CSI_RULES: &str = include_str!("../rules/csi.rules");
+const CSI_TESTS: &str = include_str!("../rules/csi.tests");
+
+/// The same for the satisfaction index: every weight, the scale, each
+/// attribute's range and the period, changed in turn, fails a case of
+/// `rules/csi.tests` or makes the rulebook invalid.
+#[test]
+fn every_numeric_literal_of_the_index_is_guarded() {
+    let tests = testcase::parse(CSI_TESTS).expect("rules/csi.tests parses");
+    assert_eq!(verdict(CSI_RULES, &tests), None, "the unchanged index passes");
+    let lits = literals(CSI_RULES);
+    // The period, 9 ranges of 2, the scale's 2, 4 block and 9 item weights.
+    assert_eq!(lits.len(), 1 + 9 * 2 + 2 + 4 + 9);
+    let survivors: Vec<String> = lits
+        .iter()
+        .filter_map(|lit| {
+            let new = mutate(&lit.text);
+            let mutant = format!("{}{new}{}", &CSI_RULES[..lit.start], &CSI_RULES[lit.end..]);
+            verdict(&mutant, &tests).is_none().then(|| {
+                let line_text = CSI_RULES.lines().nth(lit.line - 1).unwrap_or("").trim();
+                format!(
+                    "line {:>3}: {} -> {new} goes unnoticed in `{line_text}`",
+                    lit.line, lit.text
+                )
+            })
+        })
+        .collect();
+    assert!(
+        survivors.is_empty(),
+        "{} mutation(s) of rules/csi.rules pass every case:\n{}",
+        survivors.len(),
+        survivors.join("\n")
+    );
+}

@@ -232,8 +232,10 @@ fn header_and_events() {
         name: id("months"),
         ty: s(Type::Int),
         min: Some(s(num("1"))),
+        max: None,
         allowed: None,
         default: None,
+        optional: None,
         span: Span::default(),
     };
     assert_eq!(b.events[0].attrs, vec![months_attr]);

@@ -100,7 +100,8 @@ impl From<ClassError> for Diagnostic {
 
 pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
-    if book.classes.is_empty() {
+    // A rulebook holding only an index scores nobody, on purpose.
+    if book.classes.is_empty() && book.indexes.is_empty() {
         errors.push(ClassError::Missing {
             header: book.header.name.span,
         });

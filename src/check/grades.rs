@@ -104,6 +104,8 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     let mut blocks = book.grades.iter();
     match blocks.next() {
+        // A rulebook holding only an index grades nobody.
+        None if book.classes.is_empty() && !book.indexes.is_empty() => {}
         None => errors.push(GradesError::Missing {
             header: book.header.name.span,
         }),

@@ -5,12 +5,14 @@
 //!
 //! A rulebook without errors is fully resolvable: every name it uses is
 //! declared, every condition is true/false, every tier ladder is ordered,
-//! and there is one grades block and at least one class.
+//! and there is one grades block and at least one class — unless the
+//! rulebook holds an index and no class, which needs neither.
 
 mod classes;
 mod duplicates;
 mod events;
 mod grades;
+mod index;
 mod links;
 mod nesting;
 mod numbers;
@@ -26,6 +28,7 @@ pub use classes::ClassError;
 pub use duplicates::{Declared, DuplicateError};
 pub use events::AttrError;
 pub use grades::GradesError;
+pub use index::{IndexError, IndexWarning};
 pub use links::LinkError;
 pub use nesting::NestingError;
 pub use numbers::NumberError;
@@ -65,4 +68,5 @@ const PASSES: &[Pass] = &[
     nesting::check,
     classes::check,
     usage::check,
+    index::check,
 ];

@@ -139,6 +139,7 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
         .flat_map(|r| r.kind.select().kinds.iter().map(|k| k.node.as_str()))
         .collect();
     used.extend(super::scope::assessed(book).map(|a| a.kind.node.as_str()));
+    used.extend(book.indexes.iter().map(|i| i.kind.node.as_str()));
     let mut seen = HashSet::new();
     for e in &book.events {
         // A duplicate declaration is the `duplicates` pass's error.

@@ -130,6 +130,17 @@ impl DataArgs {
         horizon: Option<Date>,
     ) -> Result<EventLog, String> {
         let roster = self.roster(class_names)?;
+        self.load_roster_within(&roster, schema, horizon)
+    }
+
+    /// `load_within` with a roster already read (`roster`), for commands that
+    /// also carry the roster's columns into their output.
+    pub fn load_roster_within(
+        &self,
+        roster: &Roster,
+        schema: &Schema,
+        horizon: Option<Date>,
+    ) -> Result<EventLog, String> {
         let opts = LoadOptions {
             as_of: self.as_of(),
             strict: self.strict,
@@ -146,7 +157,7 @@ impl DataArgs {
             horizon,
             rows: usize::try_from(bytes / 24).unwrap_or(0),
         };
-        let log = input::load_within(self.sources()?, schema, &roster, opts, within).map_err(|e| e.to_string())?;
+        let log = input::load_within(self.sources()?, schema, roster, opts, within).map_err(|e| e.to_string())?;
         if self.keep_going {
             self.write_rejects(&log)?;
         }
@@ -188,6 +199,26 @@ impl DataArgs {
             );
         }
         Ok(())
+    }
+}
+
+/// Checks the `--by` columns against the roster: a column it lacks is a
+/// usage error (exit code 2) naming the columns it has. `class` always works.
+pub fn check_by(roster: &Roster, by: &[String]) {
+    let columns = roster.columns();
+    for b in by {
+        if b != "class" && !columns.iter().any(|c| **c == **b) {
+            let has = if columns.is_empty() {
+                "the roster has no columns beyond customer, class and since (pass --customers with a column such as `branch`)".to_string()
+            } else {
+                let names: Vec<String> = columns.iter().map(|c| format!("`{c}`")).collect();
+                format!("the roster's columns are {}", names.join(", "))
+            };
+            let message = format!("--by `{b}`: no such roster column; {has}");
+            clap::Command::new("rulebook")
+                .error(clap::error::ErrorKind::ValueValidation, message)
+                .exit()
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `rulebook diff`: the impact of a rule change on real data — both
 //! rulebooks checked, the log read once against their merged schema, every
-//! customer scored both ways, and the report (or one customer's two ledgers).
+//! customer scored both ways, and the report (or one customer's two ledgers,
+//! or the movers as CSV), with the committee's groups and gates.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rulebook::date::Date;
+use rulebook::diff::committee::{self, Groups};
 use rulebook::diff::{self, Catalog, Classes, CustomerDiff, Gate, Pair, Report, Side};
 use rulebook::eval::{self, Evaluator, Program};
-use rulebook::input::Schema;
+use rulebook::input::{Roster, Schema};
 
 use super::data::{self, DataArgs};
 use super::{load_rulebook, open_output, print_diagnostics, read_text, CliResult};
@@ -19,6 +22,8 @@ use super::{load_rulebook, open_output, print_diagnostics, read_text, CliResult}
 pub enum DiffFormat {
     Table,
     Json,
+    /// Every customer whose total or grade changes, with the clauses behind it
+    Csv,
 }
 
 #[derive(clap::Args, Debug)]
@@ -41,6 +46,19 @@ pub struct Args {
     /// Exit 1 when more customers than this change grade: a count (`25`) or a share (`2.5%`)
     #[arg(long, value_name = "N|P%", value_parser = Gate::parse)]
     pub fail_if_grade_changes: Option<Gate>,
+    /// Exit 1 when more customers than this move to a worse grade: a count or a share
+    #[arg(long, value_name = "N|P%", value_parser = Gate::parse, conflicts_with = "customer")]
+    pub fail_if_downgrades: Option<Gate>,
+    /// Exit 1 when any customer newly reaches this grade (of the new rulebook) or a worse one
+    #[arg(long, value_name = "GRADE", conflicts_with = "customer")]
+    pub fail_if_into: Option<String>,
+    /// The roster before the revision (default: the same roster as --customers)
+    #[arg(long, value_name = "FILE")]
+    pub old_customers: Option<PathBuf>,
+    /// Count moves per value of this roster column too (`branch`); for two
+    /// index rulebooks, compare each value's index; repeatable
+    #[arg(long = "by", value_name = "COLUMN")]
+    pub by: Vec<String>,
     /// Write the report here instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -54,14 +72,42 @@ fn compile(checked: &rulebook::Checked, src: &str, path: &Path, schema: &Arc<Sch
     })
 }
 
-pub fn run(args: Args) -> CliResult {
-    args.data.refuse_overwrites(
-        &[("the old rulebook", &args.old), ("the new rulebook", &args.new)],
-        args.output.as_deref(),
-    );
-    let (old, new) = (load_rulebook(&args.old)?, load_rulebook(&args.new)?);
-    let (old_src, new_src) = (read_text(&args.old)?, read_text(&args.new)?);
-    let (old_path, new_path) = (args.old.display().to_string(), args.new.display().to_string());
+/// What `diff` and `report` compare: two rulebooks on one log.
+pub struct Inputs<'a> {
+    pub old: &'a Path,
+    pub new: &'a Path,
+    pub data: &'a DataArgs,
+    pub old_customers: Option<&'a Path>,
+    pub by: &'a [String],
+}
+
+/// Both rulebooks loaded and paired over the log, handed to a renderer.
+pub struct Compared<'a> {
+    pub pair: &'a Pair<'a>,
+    pub old: &'a Side<'a>,
+    pub new: &'a Side<'a>,
+    /// The roster after the revision (`--customers`).
+    pub roster: &'a Roster,
+    pub as_of: Date,
+}
+
+/// Reads the roster before the revision, against both rulebooks' classes.
+fn old_roster(path: &Path, classes: &Classes) -> Result<Roster, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+    Roster::read(
+        std::io::BufReader::new(file),
+        &path.display().to_string(),
+        &classes.names(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Checks both rulebooks, reads the log once against their merged schema and
+/// hands `f` the pair; prints the run summary after.
+pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, String>) -> Result<T, String> {
+    let (old, new) = (load_rulebook(inp.old)?, load_rulebook(inp.new)?);
+    let (old_src, new_src) = (read_text(inp.old)?, read_text(inp.new)?);
+    let (old_path, new_path) = (inp.old.display().to_string(), inp.new.display().to_string());
     let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
         format!(
             "the two rulebooks declare their events incompatibly: {}",
@@ -69,13 +115,33 @@ pub fn run(args: Args) -> CliResult {
         )
     })?;
     let schema = Arc::new(schema);
-    let old_prog = compile(&old, &old_src, &args.old, &schema)?;
-    let new_prog = compile(&new, &new_src, &args.new, &schema)?;
+    let old_prog = compile(&old, &old_src, inp.old, &schema)?;
+    let new_prog = compile(&new, &new_src, inp.new, &schema)?;
+    if old_prog.classes.is_empty() || new_prog.classes.is_empty() {
+        return Err(format!(
+            "`{old_path}` and `{new_path}` cannot be compared customer by customer: one of them holds only an index"
+        ));
+    }
     let classes = Classes::of(&old_prog, &new_prog);
-    let as_of = args.data.as_of();
+    let as_of = inp.data.as_of();
     // Keep every event either rulebook's longest window looks at.
     let horizon = old_prog.horizon(as_of).min(new_prog.horizon(as_of));
-    let log = args.data.load_within(&schema, &classes.names(), Some(horizon))?;
+    let roster = inp.data.roster(&classes.names())?;
+    data::check_by(&roster, inp.by);
+    let before = inp.old_customers.map(|p| old_roster(p, &classes)).transpose()?;
+    let log = inp.data.load_roster_within(&roster, &schema, Some(horizon))?;
+    if let Some(before) = &before {
+        let gone = before.ids().filter(|id| log.find(id).is_none()).count();
+        if gone > 0 {
+            eprintln!(
+                "note: {gone} customer(s) of the old roster are in neither the event logs nor the roster: not compared"
+            );
+        }
+    }
+    let groups = Groups {
+        roster: &roster,
+        columns: inp.by.iter().filter(|b| *b != "class").cloned().collect(),
+    };
     let cat = Catalog::new(&old_prog, &new_prog);
     let pair = Pair {
         cat: &cat,
@@ -83,6 +149,8 @@ pub fn run(args: Args) -> CliResult {
         old: Evaluator::new(&old_prog, as_of),
         new: Evaluator::new(&new_prog, as_of),
         log: &log,
+        old_roster: before.as_ref(),
+        groups: (!groups.columns.is_empty()).then_some(&groups),
     };
     if let Some((i, new, e)) = pair.first_overflow() {
         let side = if new { &new_path } else { &old_path };
@@ -100,53 +168,208 @@ pub fn run(args: Args) -> CliResult {
         src: &new_src,
         prog: &new_prog,
     };
+    let result = f(&Compared {
+        pair: &pair,
+        old: &old_side,
+        new: &new_side,
+        roster: &roster,
+        as_of,
+    });
+    if result.is_ok() {
+        eprintln!("{}", data::summary(&log, as_of));
+    }
+    result
+}
+
+/// `--fail-if-into GRADE` must name a grade of the new rulebook: a usage error otherwise.
+pub fn check_into(grade: &str, prog: &Program) {
+    if !prog.bands.iter().any(|b| b.grade == grade) {
+        let grades: Vec<&str> = prog.bands.iter().map(|b| b.grade.as_str()).collect();
+        clap::Command::new("rulebook")
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!(
+                    "--fail-if-into `{grade}`: not a grade of the new rulebook (its grades are {})",
+                    grades.join(", ")
+                ),
+            )
+            .exit()
+    }
+}
+
+pub fn run(args: Args) -> CliResult {
+    let mut rulebooks = vec![
+        ("the old rulebook", args.old.as_path()),
+        ("the new rulebook", args.new.as_path()),
+    ];
+    rulebooks.extend(args.old_customers.as_deref().map(|p| ("--old-customers", p)));
+    args.data.refuse_overwrites(&rulebooks, args.output.as_deref());
+    if index_only(&args.old)? || index_only(&args.new)? {
+        return index_run(&args);
+    }
+    let inputs = Inputs {
+        old: &args.old,
+        new: &args.new,
+        data: &args.data,
+        old_customers: args.old_customers.as_deref(),
+        by: &args.by,
+    };
+    compare(inputs, |c| render(&args, c))
+}
+
+fn render(args: &Args, c: &Compared<'_>) -> CliResult {
+    let (pair, as_of) = (c.pair, c.as_of);
+    let log = pair.log;
+    if let Some(g) = &args.fail_if_into {
+        check_into(g, c.new.prog);
+    }
     let mut out = open_output(args.output.as_deref())?;
     let io = |e: std::io::Error| format!("cannot write the report: {e}");
 
     if let Some(id) = &args.customer {
+        if args.format == DiffFormat::Csv {
+            clap::Command::new("rulebook")
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--format csv lists the movers; --customer shows one customer as a table or JSON",
+                )
+                .exit()
+        }
         let Some(i) = log.find(id) else {
             return Err(format!("customer `{id}` is in neither the event logs nor the roster"));
         };
-        let d = CustomerDiff::of(&pair, i);
+        let d = CustomerDiff::of(pair, i);
         let text = match args.format {
-            DiffFormat::Table => diff::table::customer(&pair, &old_side, &new_side, as_of, &d),
-            DiffFormat::Json => diff::json::customer(&pair, &old_side, &new_side, as_of, &d),
+            DiffFormat::Table => diff::table::customer(pair, c.old, c.new, as_of, &d),
+            DiffFormat::Json | DiffFormat::Csv => diff::json::customer(pair, c.old, c.new, as_of, &d),
         };
         out.write_all(text.as_bytes()).map_err(io)?;
         out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
 
-    let changes = diff::rule_changes(&old_side, &new_side);
-    let impact = diff::impact(&pair, args.top);
+    let changes = diff::rule_changes(c.old, c.new);
+    let impact = diff::impact(pair, args.top);
     let movers: Vec<CustomerDiff> = impact
         .movers
         .par_iter()
-        .map(|m| CustomerDiff::of(&pair, m.customer))
+        .map(|m| CustomerDiff::of(pair, m.customer))
         .collect();
     let gate = args.fail_if_grade_changes.map(|g| (g, g.fails(&impact)));
+    let gates = gates(pair, &impact, args.fail_if_downgrades, args.fail_if_into.as_deref());
     let report = Report {
-        old: &old_side,
-        new: &new_side,
+        old: c.old,
+        new: c.new,
         as_of,
-        pair: &pair,
+        pair,
         changes: &changes,
         impact: &impact,
         movers: &movers,
         gate,
+        gates: &gates,
     };
     let text = match args.format {
         DiffFormat::Table => diff::table::render(&report),
         DiffFormat::Json => diff::json::render(&report),
+        DiffFormat::Csv => diff::csv::render(pair, c.roster),
     };
     out.write_all(text.as_bytes()).map_err(io)?;
     out.finish()?;
-    eprintln!("{}", data::summary(&log, as_of));
-    match gate {
-        Some((g, true)) => {
-            eprintln!("error: {}", diff::table::gate_line(&report, g, true));
-            Ok(ExitCode::from(1))
-        }
-        _ => Ok(ExitCode::SUCCESS),
+    let mut failed = false;
+    if let Some((g, true)) = gate {
+        eprintln!("error: {}", diff::table::gate_line(&report, g, true));
+        failed = true;
     }
+    for v in gates.iter().filter(|v| v.fails) {
+        eprintln!("error: {}", v.line);
+        failed = true;
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The committee's gates asked for, with their verdicts.
+pub fn gates(
+    pair: &Pair<'_>,
+    impact: &diff::Impact,
+    downgrades: Option<Gate>,
+    into: Option<&str>,
+) -> Vec<committee::Verdict> {
+    downgrades
+        .map(|g| committee::downgrade_gate(pair, impact, g))
+        .into_iter()
+        .chain(into.map(|g| committee::into_gate(pair, impact, g)))
+        .collect()
+}
+
+/// Whether a rulebook holds only a satisfaction index (no class of customer).
+/// Its diagnostics are printed when it is loaded for the comparison.
+fn index_only(path: &Path) -> Result<bool, String> {
+    let src = read_text(path)?;
+    Ok(rulebook::load(&src).is_ok_and(|c| c.book.classes.is_empty()))
+}
+
+/// `diff` of rulebooks of which one holds only an index: both compiled against
+/// their merged schema, then compared group by group.
+fn index_run(args: &Args) -> CliResult {
+    let (old, new) = (load_rulebook(&args.old)?, load_rulebook(&args.new)?);
+    let (old_src, new_src) = (read_text(&args.old)?, read_text(&args.new)?);
+    let (old_path, new_path) = (args.old.display().to_string(), args.new.display().to_string());
+    let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
+        format!(
+            "the two rulebooks declare their events incompatibly: {}",
+            c.describe(&[&old_path, &new_path])
+        )
+    })?;
+    let schema = Arc::new(schema);
+    let old_prog = compile(&old, &old_src, &args.old, &schema)?;
+    let new_prog = compile(&new, &new_src, &args.new, &schema)?;
+    index_diff(args, (&old_path, &old_prog), (&new_path, &new_prog), &schema)
+}
+
+/// Two rulebooks holding only an index: how each group's index and priority move.
+fn index_diff(args: &Args, old: (&str, &Program), new: (&str, &Program), schema: &Schema) -> CliResult {
+    let (Some(old_ix), Some(new_ix), true, true) = (
+        &old.1.index,
+        &new.1.index,
+        old.1.classes.is_empty(),
+        new.1.classes.is_empty(),
+    ) else {
+        return Err(format!(
+            "`{}` and `{}` cannot be compared: one scores customers, the other holds only an index",
+            old.0, new.0
+        ));
+    };
+    let as_of = args.data.as_of();
+    let roster = super::index::grouping_roster(&args.data, &args.by, &[])?;
+    let after = old_ix.window(as_of).after.min(new_ix.window(as_of).after);
+    let log = args.data.load_within(schema, &[], Some(after))?;
+    let run = |ix| rulebook::index::group::run(ix, &log, &roster, &args.by, as_of).map_err(|e| e.to_string());
+    let (old_result, new_result) = (run(old_ix)?, run(new_ix)?);
+    let sides = rulebook::index::diff::Sides {
+        old_path: old.0,
+        new_path: new.0,
+        old: old_ix,
+        new: new_ix,
+        old_result: &old_result,
+        new_result: &new_result,
+        as_of,
+    };
+    let text =
+        match args.format {
+            DiffFormat::Table => rulebook::index::diff::table(&sides),
+            DiffFormat::Json => rulebook::index::diff::json(&sides),
+            DiffFormat::Csv => return Err(
+                "--format csv lists the movers of two credit rulebooks; two index rulebooks compare as a table or JSON"
+                    .into(),
+            ),
+        };
+    let mut out = open_output(args.output.as_deref())?;
+    out.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write the report: {e}"))?;
+    out.finish()?;
+    eprintln!(
+        "as of {as_of}: {} customers surveyed; {}",
+        new_result.surveyed, log.summary
+    );
+    Ok(ExitCode::SUCCESS)
 }

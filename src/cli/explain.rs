@@ -33,6 +33,7 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     args.data.refuse_overwrites(&[("the rulebook", &args.rulebook)], None);
     let checked = load_rulebook(&args.rulebook)?;
+    super::require_classes(&checked, &args.rulebook)?;
     let src = read_text(&args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();

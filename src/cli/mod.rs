@@ -6,7 +6,9 @@ pub mod data;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod index;
 pub mod output;
+pub mod report;
 pub mod score;
 pub mod test;
 
@@ -59,6 +61,17 @@ pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
                 if n == 1 { "" } else { "s" }
             ))
         }
+    }
+}
+
+/// Scoring needs classes; a rulebook holding only an index has none.
+pub fn require_classes(checked: &rulebook::Checked, path: &Path) -> Result<(), String> {
+    match checked.program.classes.is_empty() {
+        false => Ok(()),
+        true => Err(format!(
+            "`{0}` holds an index and no class of customer to score; run `rulebook index {0} --events …` instead",
+            path.display()
+        )),
     }
 }
 

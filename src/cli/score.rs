@@ -1,4 +1,7 @@
-//! `rulebook score`: every customer of the logs and roster, scored.
+//! `rulebook score`: every customer of the logs and roster, scored; the
+//! roster's own columns carried into every format, the grade distribution
+//! (by class and `--by` columns) in the table and JSON, CSV for Excel and
+//! an Excel workbook.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -6,6 +9,8 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use rulebook::eval::{Evaluator, Outcome};
+use rulebook::report::columns::{Headers, Layout};
+use rulebook::report::summary::Distribution;
 use rulebook::report::{self, Scored};
 
 use super::data::{self, DataArgs};
@@ -17,6 +22,17 @@ pub enum OutputFormat {
     Jsonl,
     Json,
     Csv,
+    /// An Excel workbook (needs `--output`): results and the grade distribution with charts
+    Xlsx,
+}
+
+/// What the CSV header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum HeaderNames {
+    /// The rulebook's labels: 客户, 类别, 总分, 等级, each dimension's label…
+    Labels,
+    /// Machine names: customer, class, total, grade, each dimension's name…
+    Names,
 }
 
 #[derive(clap::Args, Debug)]
@@ -34,6 +50,16 @@ pub struct Args {
     /// Include each customer's points ledger (JSON formats)
     #[arg(long)]
     pub explain: bool,
+    /// Group the grade distribution by this roster column too (`branch`); repeatable
+    #[arg(long = "by", value_name = "COLUMN")]
+    pub by: Vec<String>,
+    /// CSV: start with a UTF-8 byte order mark, so Excel reads Chinese right
+    #[arg(long)]
+    pub bom: bool,
+    /// CSV: header of labels or of names; with it (or --bom) the CSV also has
+    /// as_of, flags and measures columns
+    #[arg(long, value_enum, value_name = "labels|names")]
+    pub headers: Option<HeaderNames>,
 }
 
 /// Customers are evaluated this many at a time on every core, then written in order.
@@ -48,19 +74,45 @@ pub fn run(args: Args) -> CliResult {
         );
     }
     let checked = load_rulebook(&args.rulebook)?;
+    super::require_classes(&checked, &args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
     let started = std::time::Instant::now();
+    let roster = args.data.roster(&prog.class_names())?;
+    data::check_by(&roster, &args.by);
+    if args.format == OutputFormat::Xlsx && args.output.is_none() {
+        clap::Command::new("rulebook")
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--format xlsx writes a workbook: name it with --output FILE.xlsx",
+            )
+            .exit()
+    }
+    let by: Vec<String> = args.by.iter().filter(|b| *b != "class").cloned().collect();
     let log = args
         .data
-        .load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
+        .load_roster_within(&roster, &prog.schema, Some(prog.horizon(as_of)))?;
     let loaded = started.elapsed();
     let eval = Evaluator::new(prog, as_of);
+    let layout = match (args.format, args.bom || args.headers.is_some()) {
+        (OutputFormat::Xlsx, _) | (_, true) => Layout::full(prog, &roster),
+        _ => Layout::pinned(prog, &roster),
+    };
+    let headers = match args.headers {
+        Some(HeaderNames::Labels) => Headers::Labels,
+        _ => Headers::Names,
+    };
+    let mut dist = Distribution::new(prog, &by);
     let mut out = BufWriter::with_capacity(1 << 20, open_output(args.output.as_deref())?);
     let io = |e: std::io::Error| format!("cannot write the results: {e}");
     let ledger = args.explain;
     match args.format {
-        OutputFormat::Csv => writeln!(out, "{}", report::csv_header(prog)).map_err(io)?,
+        OutputFormat::Csv => {
+            if args.bom {
+                out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
+            }
+            writeln!(out, "{}", layout.csv_header(headers)).map_err(io)?;
+        }
         OutputFormat::Json => {
             let version = prog.version.as_deref().map_or("null".into(), report::json_str);
             write!(
@@ -96,21 +148,34 @@ pub fn run(args: Args) -> CliResult {
                     as_of,
                 };
                 let text = match args.format {
-                    OutputFormat::Jsonl => report::json_object(&s, ledger) + "\n",
-                    OutputFormat::Csv => report::csv_row(&s) + "\n",
+                    OutputFormat::Jsonl => report::json_object_carrying(&s, ledger, &roster) + "\n",
+                    OutputFormat::Csv => layout.csv_row(&s) + "\n",
                     OutputFormat::Json => format!(
                         "{}{}",
                         if i == 0 { "\n" } else { ",\n" },
-                        report::json_object(&s, ledger)
+                        report::json_object_carrying(&s, ledger, &roster)
                     ),
-                    OutputFormat::Table => String::new(),
+                    OutputFormat::Table | OutputFormat::Xlsx => String::new(),
                 };
                 Ok((i, outcome, text))
             })
             .collect();
         for r in rendered {
             let (i, outcome, text) = r?;
-            if args.format == OutputFormat::Table {
+            if matches!(
+                args.format,
+                OutputFormat::Json | OutputFormat::Table | OutputFormat::Xlsx
+            ) {
+                let s = Scored {
+                    prog,
+                    log: &log,
+                    customer: i,
+                    outcome: &outcome,
+                    as_of,
+                };
+                dist.add_scored(&s, &roster);
+            }
+            if matches!(args.format, OutputFormat::Table | OutputFormat::Xlsx) {
                 table_rows.push((i, outcome));
             } else {
                 out.write_all(text.as_bytes()).map_err(io)?;
@@ -125,9 +190,11 @@ pub fn run(args: Args) -> CliResult {
                 .iter()
                 .map(|(k, n)| format!("{}:{n}", report::json_str(k)))
                 .collect();
+            let mut grades = String::new();
+            dist.push_json(&mut grades);
             writeln!(
                 out,
-                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"blank\":{},\"rejected\":{}}}}}",
+                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"blank\":{},\"rejected\":{},{grades}}}}}",
                 log.customers.len(),
                 s.rows_read(),
                 s.used,
@@ -137,6 +204,20 @@ pub fn run(args: Args) -> CliResult {
                 s.rejected
             )
             .map_err(io)?;
+        }
+        OutputFormat::Xlsx => {
+            let rows: Vec<Scored<'_>> = table_rows
+                .iter()
+                .map(|(i, o)| Scored {
+                    prog,
+                    log: &log,
+                    customer: *i,
+                    outcome: o,
+                    as_of,
+                })
+                .collect();
+            let bytes = report::xlsx::workbook(&layout, &rows, &dist).map_err(|e| e.to_string())?;
+            out.write_all(&bytes).map_err(io)?;
         }
         OutputFormat::Table => {
             let rows: Vec<Scored<'_>> = table_rows
@@ -156,7 +237,8 @@ pub fn run(args: Args) -> CliResult {
                 prog.version.as_deref().unwrap_or("")
             )
             .map_err(io)?;
-            write!(out, "{}", report::table::render(prog, &rows)).map_err(io)?;
+            write!(out, "{}", report::table::render(prog, &rows, &roster)).map_err(io)?;
+            write!(out, "{}", dist.table()).map_err(io)?;
         }
         _ => {}
     }

@@ -39,6 +39,9 @@ struct Book {
     src: String,
     checked: rulebook::Checked,
     outcomes: Vec<Outcome>,
+    /// Index blocks and items answered by some case (`supply.reliability`).
+    answered: Vec<String>,
+    cases: usize,
 }
 
 /// Every `*.tests` file under the paths, in a stable order.
@@ -119,6 +122,8 @@ pub fn run(args: Args) -> CliResult {
                         path: path.clone(),
                         checked,
                         outcomes: vec![],
+                        answered: vec![],
+                        cases: 0,
                     });
                     books.len() - 1
                 }
@@ -147,7 +152,7 @@ pub fn run(args: Args) -> CliResult {
                 if args.verbose {
                     w(format!("ok    {name}:{}  {}\n", case.line, case.name))?;
                 }
-            } else if args.update && run.error.is_none() {
+            } else if args.update && run.error.is_none() && run.outcome.is_some() {
                 updated += 1;
             } else {
                 failed += 1;
@@ -164,12 +169,20 @@ pub fn run(args: Args) -> CliResult {
                 ))?;
             }
         }
+        book.cases += runs.len();
+        book.answered
+            .extend(runs.iter().flat_map(|r| r.answered.iter().cloned()));
         book.outcomes.extend(runs.into_iter().filter_map(|r| r.outcome));
     }
     let mut uncovered_total = 0;
     if args.coverage || args.deny_uncovered {
         for book in &books {
-            let (table, uncovered) = coverage_report(book, args.coverage);
+            if !book.checked.program.classes.is_empty() {
+                let (table, uncovered) = coverage_report(book, args.coverage);
+                uncovered_total += uncovered;
+                w(table)?;
+            }
+            let (table, uncovered) = index_coverage(book, args.coverage);
             uncovered_total += uncovered;
             w(table)?;
         }
@@ -295,6 +308,47 @@ fn coverage_report(book: &Book, full: bool) -> (String, usize) {
         ));
     } else if full {
         s.push_str(&format!("every rule of {} is exercised\n", book.path.display()));
+    }
+    (s, missing.len())
+}
+
+/// The coverage of a rulebook's index: each block and item with the number
+/// of answers the cases gave it, and how many no case answered.
+fn index_coverage(book: &Book, full: bool) -> (String, usize) {
+    let Some(ix) = &book.checked.program.index else {
+        return (String::new(), 0);
+    };
+    let items = testcase::index::items(ix);
+    let mut s = String::new();
+    if full {
+        s.push_str(&format!(
+            "\ncoverage of index `{}` of {} by {} cases\n",
+            ix.name,
+            book.path.display(),
+            book.cases
+        ));
+        let wi = items.iter().map(|i| display_width(i)).chain([10]).max().unwrap_or(10);
+        s.push_str(&format!("  {}  answers\n", pad("block.item", wi)));
+        for item in &items {
+            let n = book.answered.iter().filter(|a| *a == item).count();
+            let flag = if n == 0 { "   <- no case answers this" } else { "" };
+            s.push_str(&format!("  {}  {n:>7}{flag}\n", pad(item, wi)));
+        }
+    }
+    let missing: Vec<&String> = items.iter().filter(|i| !book.answered.contains(i)).collect();
+    if !missing.is_empty() {
+        let n = missing.len();
+        let names: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
+        s.push_str(&format!(
+            "\n{}: {n} block{} or item{} of index `{}` answered by no case: {}\n",
+            book.path.display(),
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
+            ix.name,
+            names.join(", ")
+        ));
+    } else if full {
+        s.push_str(&format!("every block and item of index `{}` is answered\n", ix.name));
     }
     (s, missing.len())
 }

@@ -134,7 +134,15 @@ pub struct Impact {
     /// The first `top` of them by id.
     pub lonely: Vec<Lonely>,
     pub top: usize,
+    /// Per `--by` column, per value: the migration matrix of its customers.
+    pub groups: Vec<std::collections::BTreeMap<String, Vec<Vec<u64>>>>,
+    /// The first `NEWLY_LISTED` customers (by id) whose new grade has
+    /// measures their old grade did not.
+    pub newly_measures: Vec<super::committee::Newly>,
 }
+
+/// How many customers newly facing measures are listed by id.
+pub const NEWLY_LISTED: usize = 1000;
 
 impl Impact {
     fn empty(pair: &Pair<'_>, top: usize) -> Impact {
@@ -154,6 +162,8 @@ impl Impact {
             only: vec![[0, 0]; pair.classes.names.len()],
             lonely: vec![],
             top,
+            groups: vec![Default::default(); pair.groups.map_or(0, |g| g.columns.len())],
+            newly_measures: vec![],
         }
     }
 
@@ -183,9 +193,40 @@ impl Impact {
         }
     }
 
+    /// Counts customer `i`'s move in its groups and in the measures it faces.
+    fn committee(&mut self, pair: &Pair<'_>, i: usize, old: Option<usize>, new: Option<usize>) {
+        let (nb, mb) = (pair.old.prog.bands.len(), pair.new.prog.bands.len());
+        if let Some(g) = pair.groups {
+            for (group, value) in self.groups.iter_mut().zip(g.values(pair.id(i))) {
+                let m = group.entry(value).or_insert_with(|| vec![vec![0; mb + 1]; nb + 1]);
+                if let Some(c) = m.get_mut(old.unwrap_or(nb)).and_then(|r| r.get_mut(new.unwrap_or(mb))) {
+                    *c += 1;
+                }
+            }
+        }
+        if let (Some(o), Some(n)) = (old, new) {
+            if super::committee::newly_measured(pair.old.prog, o, pair.new.prog, n)
+                && self.newly_measures.len() < NEWLY_LISTED
+            {
+                self.newly_measures.push(super::committee::Newly {
+                    customer: i,
+                    old: o,
+                    new: n,
+                });
+            }
+        }
+    }
+
     fn add(&mut self, pair: &Pair<'_>, i: usize) {
         self.customers += 1;
-        match pair.evaluate(i, false) {
+        let outcomes = pair.evaluate(i, false);
+        self.committee(
+            pair,
+            i,
+            outcomes.0.as_ref().map(|x| x.grade),
+            outcomes.1.as_ref().map(|x| x.grade),
+        );
+        match outcomes {
             (Some(o), Some(n)) => self.both(pair, i, &o, &n),
             (o, n) => {
                 self.cell(o.as_ref().map(|x| x.grade), n.as_ref().map(|x| x.grade));
@@ -296,6 +337,24 @@ impl Impact {
         }
         let room = self.top.saturating_sub(self.lonely.len());
         self.lonely.extend(b.lonely.into_iter().take(room));
+        for (g, bg) in self.groups.iter_mut().zip(b.groups) {
+            for (value, bm) in bg {
+                match g.get_mut(&value) {
+                    Some(m) => {
+                        for (row, brow) in m.iter_mut().zip(bm) {
+                            for (c, bc) in row.iter_mut().zip(brow) {
+                                *c += bc;
+                            }
+                        }
+                    }
+                    None => {
+                        g.insert(value, bm);
+                    }
+                }
+            }
+        }
+        let room = NEWLY_LISTED.saturating_sub(self.newly_measures.len());
+        self.newly_measures.extend(b.newly_measures.into_iter().take(room));
         self
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::committee::{self, grade_changed};
 use super::ledger::CustomerDiff;
 use super::table::{class, grade};
 use super::{band_for, percent, Cause, Pair, Report, Side};
@@ -26,6 +27,57 @@ struct Doc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<GateJ>,
     summary: SummaryJ,
+    /// Per `--by` column, per value: its customers' moves.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    by: std::collections::BTreeMap<String, Vec<GroupJ>>,
+    newly_facing_measures: Vec<NewlyJ>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gates: Vec<VerdictJ>,
+}
+
+#[derive(Serialize)]
+struct GroupJ {
+    value: String,
+    customers: u64,
+    grade_changed: u64,
+    upgrades: u64,
+    downgrades: u64,
+    newly_facing_measures: u64,
+    migration: Vec<Cell>,
+}
+
+#[derive(Serialize)]
+struct NewlyJ {
+    customer: String,
+    old_grade: String,
+    new_grade: String,
+    measures: String,
+}
+
+#[derive(Serialize)]
+struct VerdictJ {
+    option: &'static str,
+    limit: String,
+    counted: u64,
+    fails: bool,
+}
+
+/// Every non-empty cell of a migration matrix.
+fn matrix_cells(m: &[Vec<u64>], old_grades: &[String], new_grades: &[String]) -> Vec<Cell> {
+    m.iter()
+        .enumerate()
+        .flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, &n)| n > 0)
+                .map(move |(j, &n)| (i, j, n))
+        })
+        .map(|(i, j, n)| Cell {
+            old: old_grades.get(i).cloned(),
+            new: new_grades.get(j).cloned(),
+            customers: n,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -58,6 +110,11 @@ struct Counts {
     unchanged: u64,
     old_only: u64,
     new_only: u64,
+    /// Better grade by the bands' order.
+    upgrades: u64,
+    /// Worse grade by the bands' order.
+    downgrades: u64,
+    newly_facing_measures: u64,
     /// Per roster class, customers scored by one side only: `{"lighting": [2, 0]}`.
     one_side_by_class: std::collections::BTreeMap<String, [u64; 2]>,
 }
@@ -241,6 +298,7 @@ pub fn render(r: &Report<'_>) -> String {
         .filter(|(_, x)| x[0] + x[1] > 0)
         .map(|(n, x)| (n.clone(), *x))
         .collect();
+    let all_moves = committee::moves(pair, &imp.matrix);
     let customers = Counts {
         total: imp.customers,
         both: imp.both,
@@ -251,6 +309,9 @@ pub fn render(r: &Report<'_>) -> String {
         unchanged: imp.unchanged,
         old_only: imp.only_old(),
         new_only: imp.only_new(),
+        upgrades: all_moves.upgrades,
+        downgrades: all_moves.downgrades,
+        newly_facing_measures: all_moves.newly_measures,
         one_side_by_class,
     };
     let names = |p: &crate::eval::Program| p.bands.iter().map(|b| b.grade.clone()).collect::<Vec<_>>();
@@ -348,8 +409,60 @@ pub fn render(r: &Report<'_>) -> String {
             }
         })
         .collect();
+    let by = pair
+        .groups
+        .map(|g| {
+            g.columns
+                .iter()
+                .zip(&imp.groups)
+                .map(|(col, values)| {
+                    let rows = values
+                        .iter()
+                        .map(|(value, m)| {
+                            let mv = committee::moves(pair, m);
+                            GroupJ {
+                                value: value.clone(),
+                                customers: m.iter().flatten().sum(),
+                                grade_changed: grade_changed(pair, m),
+                                upgrades: mv.upgrades,
+                                downgrades: mv.downgrades,
+                                newly_facing_measures: mv.newly_measures,
+                                migration: matrix_cells(m, &old_grades, &new_grades),
+                            }
+                        })
+                        .collect();
+                    (col.clone(), rows)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let newly_facing_measures = imp
+        .newly_measures
+        .iter()
+        .map(|n| NewlyJ {
+            customer: pair.id(n.customer).to_string(),
+            old_grade: grade(po, n.old).to_string(),
+            new_grade: grade(pn, n.new).to_string(),
+            measures: crate::report::columns::band_measures(pn, n.new)
+                .unwrap_or("")
+                .to_string(),
+        })
+        .collect();
+    let gates = r
+        .gates
+        .iter()
+        .map(|v| VerdictJ {
+            option: v.kind.option(),
+            limit: v.limit.clone(),
+            counted: v.counted,
+            fails: v.fails,
+        })
+        .collect();
     let s = &pair.log.summary;
     let doc = Doc {
+        by,
+        newly_facing_measures,
+        gates,
         as_of: r.as_of.to_string(),
         old: book(r.old),
         new: book(r.new),

@@ -7,6 +7,8 @@
 //! matched by id; dimensions by name; ledger lines by clause ID.
 
 pub mod changes;
+pub mod committee;
+pub mod csv;
 pub mod impact;
 pub mod json;
 pub mod ledger;
@@ -17,7 +19,7 @@ use rustc_hash::FxHashMap;
 use crate::date::Date;
 use crate::eval::compile::{DimSource, Meta};
 use crate::eval::{self, Evaluator, Outcome, Program};
-use crate::input::{Customer, EventLog};
+use crate::input::{Customer, EventLog, Roster};
 use crate::num::Num;
 use crate::syntax::ast::Rulebook;
 
@@ -47,6 +49,8 @@ pub struct Report<'a> {
     pub movers: &'a [CustomerDiff],
     /// The gate asked for, and whether it fails.
     pub gate: Option<(Gate, bool)>,
+    /// The committee's gates (`--fail-if-downgrades`, `--fail-if-into`).
+    pub gates: &'a [committee::Verdict],
 }
 
 /// Everything needed to score one customer both ways.
@@ -56,6 +60,11 @@ pub struct Pair<'a> {
     pub old: Evaluator<'a>,
     pub new: Evaluator<'a>,
     pub log: &'a EventLog,
+    /// The roster before the revision (`--old-customers`): the old rulebook
+    /// takes each customer's class and history from it. `None`: the same roster.
+    pub old_roster: Option<&'a Roster>,
+    /// The roster columns to count moves by (`--by`).
+    pub groups: Option<&'a committee::Groups<'a>>,
 }
 
 impl Pair<'_> {
@@ -82,12 +91,23 @@ impl Pair<'_> {
             return (None, None);
         };
         let events = self.log.events_of(i);
-        let run = |e: &Evaluator<'_>, new: bool| {
+        let before = self.old_roster.map(|r| {
+            let entry = r.get(&c.id);
+            Customer {
+                id: Box::default(),
+                class: entry.and_then(|e| e.class),
+                since: entry.and_then(|e| e.since),
+            }
+        });
+        let run = |c: &Customer, e: &Evaluator<'_>, new: bool| {
             self.classes
                 .customer(c, e.prog, new)
                 .map(|c| e.evaluate(&c, events, &self.log.vals, ledger))
         };
-        (run(&self.old, false), run(&self.new, true))
+        (
+            run(before.as_ref().unwrap_or(c), &self.old, false),
+            run(c, &self.new, true),
+        )
     }
 
     /// The first customer (in id order) whose points cannot be held exactly
@@ -352,11 +372,7 @@ impl Catalog {
 
 /// The grade a total earns by the bands alone (no override): its name.
 pub fn band_for(prog: &Program, total: Num) -> &str {
-    prog.bands
-        .iter()
-        .find(|b| b.min.is_none_or(|m| total >= m))
-        .or(prog.bands.last())
-        .map_or("", |b| b.grade.as_str())
+    prog.bands.get(prog.band(total)).map_or("", |b| b.grade.as_str())
 }
 
 /// `sum / n` rounded half away from zero to two decimals, exactly (integer

@@ -3,6 +3,7 @@
 //! change, the largest movers with the ledger lines behind each, and one
 //! customer's two ledgers side by side. Columns align by display width.
 
+use super::committee;
 use super::impact::Gate;
 use super::ledger::{override_key, CustomerDiff};
 use super::{band_for, percent, Cause, Key, Pair, Report, Side, TOTAL_ROW};
@@ -95,6 +96,8 @@ pub fn render(r: &Report<'_>) -> String {
     changes(r, &mut out);
     customers(r, &mut out);
     matrix(r, &mut out);
+    groups(r, &mut out);
+    newly(r, &mut out);
     dimensions(r, &mut out);
     clauses(r, &mut out);
     movers(r, &mut out);
@@ -104,7 +107,70 @@ pub fn render(r: &Report<'_>) -> String {
         out.push_str(&gate_line(r, g, fails));
         out.push('\n');
     }
+    if r.gate.is_none() && !r.gates.is_empty() {
+        out.push('\n');
+    }
+    for v in r.gates {
+        out.push_str(&v.line);
+        out.push('\n');
+    }
     out
+}
+
+/// Per value of each `--by` column: customers, grade changes, upgrades,
+/// downgrades and the moves between grades.
+fn groups(r: &Report<'_>, out: &mut String) {
+    let Some(g) = r.pair.groups else { return };
+    for (col, values) in g.columns.iter().zip(&r.impact.groups) {
+        out.push_str(&format!("\nBy {col}\n"));
+        let mut rows = vec![vec![
+            col.clone(),
+            "customers".into(),
+            "change grade".into(),
+            "upgrades".into(),
+            "downgrades".into(),
+            "moves".into(),
+        ]];
+        for (value, m) in values {
+            let mv = committee::moves(r.pair, m);
+            rows.push(vec![
+                crate::report::summary::shown(value).to_string(),
+                m.iter().flatten().sum::<u64>().to_string(),
+                committee::grade_changed(r.pair, m).to_string(),
+                mv.upgrades.to_string(),
+                mv.downgrades.to_string(),
+                committee::moves_text(r.pair, m),
+            ]);
+        }
+        out.push_str(&grid(&rows, &[false, true, true, true, true, false]));
+    }
+}
+
+/// The customers whose new grade carries measures their old one did not.
+fn newly(r: &Report<'_>, out: &mut String) {
+    if !committee::has_measures(r.pair) {
+        return;
+    }
+    let n = committee::moves(r.pair, &r.impact.matrix).newly_measures;
+    out.push_str(&format!(
+        "\nNewly facing measures: {n} customer{}\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    let rows: Vec<Vec<String>> = r
+        .impact
+        .newly_measures
+        .iter()
+        .map(|x| {
+            vec![
+                r.pair.id(x.customer).to_string(),
+                format!("{} → {}", grade(r.old.prog, x.old), grade(r.new.prog, x.new)),
+                crate::report::columns::band_measures(r.new.prog, x.new)
+                    .unwrap_or("")
+                    .to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&grid(&rows, &[]));
 }
 
 /// `gate: 7 customers change grade (17.5%), more than 5: FAIL`
@@ -167,11 +233,22 @@ fn customers(r: &Report<'_>, out: &mut String) {
         imp.customers, imp.both
     ));
     let share = |n: u64| format!("{}%", percent(n, imp.customers));
+    let mv = committee::moves(r.pair, &imp.matrix);
     let mut rows = vec![
         vec![
             "change grade".to_string(),
             imp.grade_changed.to_string(),
             share(imp.grade_changed),
+        ],
+        vec![
+            "  to a better grade".to_string(),
+            mv.upgrades.to_string(),
+            share(mv.upgrades),
+        ],
+        vec![
+            "  to a worse grade".to_string(),
+            mv.downgrades.to_string(),
+            share(mv.downgrades),
         ],
         vec![
             "change score, same grade".to_string(),

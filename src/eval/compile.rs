@@ -35,6 +35,8 @@ pub struct Program {
     pub grades_meta: Meta,
     /// Distinct window lengths in months; rules refer to them by index.
     pub windows: Vec<u32>,
+    /// The rulebook's satisfaction index, if it declares one.
+    pub index: Option<crate::index::IndexProg>,
     /// `rules on total`: applied to every class's total after the clamp.
     pub total_rules: Vec<RuleProg>,
     /// The label of the first `rules on total` block.
@@ -169,6 +171,15 @@ impl Program {
         as_of.minus_months(self.windows.iter().copied().max().unwrap_or(self.period))
     }
 
+    /// The band a total earns by the bands alone (no override), as an index
+    /// into `bands`: the first whose threshold it reaches, else the bottom one.
+    pub fn band(&self, total: Num) -> usize {
+        self.bands
+            .iter()
+            .position(|b| b.min.is_none_or(|m| total >= m))
+            .unwrap_or(self.bands.len().saturating_sub(1))
+    }
+
     /// Whether any grade carries measures (outputs then show a measures column).
     pub fn has_measures(&self) -> bool {
         self.bands.iter().any(|b| b.measures.is_some())
@@ -239,7 +250,9 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
     let grades_meta = grades.map_or(meta(src, &None, &None, book.header.span), |g| {
         meta(src, &g.clause, &g.label, g.span)
     });
-    if bands.last().is_none_or(|b| b.min.is_some()) {
+    // A rulebook holding only an index has neither classes nor grades.
+    let index_only = book.classes.is_empty() && book.grades.is_empty() && !book.indexes.is_empty();
+    if !index_only && bands.last().is_none_or(|b| b.min.is_some()) {
         c.errors.push(Diagnostic::error(
             "the grades have no bottom band",
             grades.map_or(book.header.span, |g| g.span),
@@ -257,7 +270,7 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
     for class in &mut classes {
         class.replacing |= total_replaces;
     }
-    if classes.is_empty() {
+    if classes.is_empty() && book.indexes.is_empty() {
         c.errors.push(Diagnostic::error(
             "the rulebook declares no class",
             book.header.span,
@@ -265,6 +278,16 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
         ));
     }
     let default_class = book.classes.iter().position(|k| k.default).unwrap_or(0) as u16;
+    let index = match book.indexes.first() {
+        Some(ix) => match crate::index::compile(ix, &schema, book.header.period.months()) {
+            Ok(ix) => Some(ix),
+            Err(d) => {
+                c.errors.push(d);
+                None
+            }
+        },
+        None => None,
+    };
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
@@ -284,6 +307,7 @@ pub fn compile(book: &ast::Rulebook, src: &str, schema: Arc<Schema>) -> Result<P
         default_class,
         bands,
         grades_meta,
+        index,
         total_rules,
         total_label,
         clauses,

@@ -269,12 +269,7 @@ impl<'p> Evaluator<'p> {
             .position(|o| o.when.holds(&slot, &self.prog.schema.texts));
         let grade = match by_override.and_then(|i| class.overrides.get(i)) {
             Some(o) => o.band,
-            None => self
-                .prog
-                .bands
-                .iter()
-                .position(|b| b.min.is_none_or(|m| total >= m))
-                .unwrap_or(self.prog.bands.len().saturating_sub(1)),
+            None => self.prog.band(total),
         };
         Ok(Outcome {
             class: class_ix,

@@ -29,7 +29,7 @@ pub(super) const INDENT: usize = 2;
 /// Extra spaces before a wrapped rule's continuation.
 const CONTINUATION: usize = 4;
 /// Columns a line may take before a rule wraps.
-const WIDTH: usize = 100;
+pub(super) const WIDTH: usize = 100;
 
 /// A top-level declaration.
 enum Item<'a> {
@@ -39,6 +39,7 @@ enum Item<'a> {
     Class(&'a Class),
     Override(&'a Override),
     Grades(&'a Grades),
+    Index(&'a Index),
 }
 
 impl Item<'_> {
@@ -50,6 +51,7 @@ impl Item<'_> {
             Item::Class(x) => x.span,
             Item::Override(x) => x.span,
             Item::Grades(x) => x.span,
+            Item::Index(x) => x.span,
         }
     }
 }
@@ -62,6 +64,7 @@ pub(super) fn rulebook(p: &mut Printer<'_>, book: &Rulebook) {
         .chain(book.classes.iter().map(Item::Class))
         .chain(book.overrides.iter().map(Item::Override))
         .chain(book.grades.iter().map(Item::Grades))
+        .chain(book.indexes.iter().map(Item::Index))
         .collect();
     items.sort_by_key(|item| item.span().start);
     let blocks: Vec<bool> = items
@@ -99,13 +102,14 @@ pub(super) fn rulebook(p: &mut Printer<'_>, book: &Rulebook) {
                 Item::Class(c) => class(p, c),
                 Item::Override(o) => override_decl(p, o, 0),
                 Item::Grades(g) => grades(p, g),
+                Item::Index(ix) => super::index::index(p, ix),
             }
         }
     }
 }
 
 /// A declaration spanning `span`, for the run splitter.
-fn member(p: &Printer<'_>, span: Span, row: bool) -> Member {
+pub(super) fn member(p: &Printer<'_>, span: Span, row: bool) -> Member {
     Member {
         start: span.start as usize,
         end: end(p, span),
@@ -147,14 +151,19 @@ fn event_cells(p: &Printer<'_>, e: &EventDecl) -> Vec<String> {
 
 fn attr(p: &Printer<'_>, a: &AttrDecl) -> String {
     let mut s = format!("{}: {}", a.name.node, a.ty.name());
-    if let Some(min) = &a.min {
-        s.push_str(&format!(" >= {}", number(p, min)));
+    match (&a.min, &a.max) {
+        (Some(min), Some(max)) => s.push_str(&format!(" in {}..{}", number(p, min), number(p, max))),
+        (Some(min), None) => s.push_str(&format!(" >= {}", number(p, min))),
+        (None, _) => {}
     }
     if let Some(allowed) = &a.allowed {
         s.push_str(&format!(" in {}", set(p.src, allowed)));
     }
     if let Some(d) = &a.default {
         s.push_str(&format!(" = {}", super::expr::literal(p.src, &d.node, d.span)));
+    }
+    if a.optional.is_some() {
+        s.push_str(" optional");
     }
     s
 }
@@ -592,7 +601,7 @@ fn grades(p: &mut Printer<'_>, g: &Grades) {
 // ── Shared pieces ───────────────────────────────────────────────────────────
 
 /// A block whose `{` is the first after the declaration's start.
-fn block(
+pub(super) fn block(
     p: &mut Printer<'_>,
     indent: usize,
     head: String,
@@ -605,7 +614,7 @@ fn block(
 
 /// `head {`, the body indented, `}`; `head {}` when there is nothing inside.
 /// The `{` is the first after `span.start`; the block ends at `span.end`.
-fn block_at(
+pub(super) fn block_at(
     p: &mut Printer<'_>,
     indent: usize,
     head: String,
@@ -626,29 +635,29 @@ fn block_at(
     p.close(indent, last);
 }
 
-fn open(p: &mut Printer<'_>, indent: usize, head: String, span: Span) {
+pub(super) fn open(p: &mut Printer<'_>, indent: usize, head: String, span: Span) {
     let brace = find(p.src, span.start as usize, '{').unwrap_or(span.start as usize);
     p.member(indent, format!("{head} {{"), span.start as usize, brace + 1);
     p.opens();
 }
 
 /// ` "label"`, or nothing.
-fn label(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
+pub(super) fn label(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
     l.as_ref().map_or(String::new(), |l| format!(" {}", text(p, l)))
 }
 
 /// `"label"`, or nothing.
-fn opt_text(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
+pub(super) fn opt_text(p: &Printer<'_>, l: &Option<Spanned<String>>) -> String {
     l.as_ref().map_or(String::new(), |l| text(p, l))
 }
 
 /// Where the last token of `span` ends.
-fn end(p: &Printer<'_>, span: Span) -> usize {
+pub(super) fn end(p: &Printer<'_>, span: Span) -> usize {
     code_end(p.src, span)
 }
 
 /// A text as written, escapes included.
-fn text(p: &Printer<'_>, s: &Spanned<String>) -> String {
+pub(super) fn text(p: &Printer<'_>, s: &Spanned<String>) -> String {
     match s.span.text(p.src) {
         "" => format!("{:?}", s.node),
         written => written.to_string(),
@@ -656,7 +665,7 @@ fn text(p: &Printer<'_>, s: &Spanned<String>) -> String {
 }
 
 /// A number as written.
-fn number(p: &Printer<'_>, n: &Spanned<crate::num::Num>) -> String {
+pub(super) fn number(p: &Printer<'_>, n: &Spanned<crate::num::Num>) -> String {
     match n.span.text(p.src) {
         "" => n.node.to_string(),
         written => written.to_string(),

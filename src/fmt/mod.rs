@@ -10,6 +10,7 @@
 
 mod align;
 mod expr;
+mod index;
 mod layout;
 mod printer;
 mod source;

@@ -128,7 +128,10 @@ pub(super) fn trails(src: &str, from: usize, to: usize) -> bool {
 }
 
 /// Columns a text takes in a terminal: East Asian wide characters take two.
-pub(super) use crate::report::display_width as width;
+/// The columns text takes in an editor: CJK and full-width characters two.
+pub(super) fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
 
 #[cfg(test)]
 mod tests {

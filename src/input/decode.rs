@@ -236,6 +236,7 @@ impl Decoded {
                 let v = match (value, a.default) {
                     (Some(v), _) => v,
                     (None, Some(d)) => Ok(d),
+                    (None, None) if a.optional => Ok(super::schema::ABSENT),
                     (None, None) => Err(format!("{} is missing (required for kind \"{kind_name}\")", a.name)),
                 };
                 match v {

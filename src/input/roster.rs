@@ -123,10 +123,16 @@ impl Roster {
         }
         let col = |want: &str| header.iter().position(|h| h == want);
         let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
-        let class = col("class").ok_or_else(|| err(1, "the header has no `class` column".into()))?;
+        // A rulebook without classes (an index only) needs no `class` column;
+        // if the roster has one, it is a column like `branch`.
+        let class = match col("class") {
+            _ if classes.is_empty() => None,
+            Some(c) => Some(c),
+            None => return Err(err(1, "the header has no `class` column".into())),
+        };
         let since = col("since");
         let kept: Vec<usize> = (0..header.len())
-            .filter(|&i| i != customer && i != class && Some(i) != since)
+            .filter(|&i| i != customer && Some(i) != class && Some(i) != since)
             .collect();
         let mut roster = Roster {
             columns: kept.iter().filter_map(|&i| header.get(i)).map(Into::into).collect(),
@@ -165,7 +171,7 @@ impl Roster {
             if id.is_empty() {
                 return Err(err(line, "customer is missing".into()));
             }
-            let class = match rec.get(class).expect("the record has the header's width") {
+            let class = match class.and_then(|c| rec.get(c)).unwrap_or("") {
                 "" => None,
                 c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
                     err(
@@ -215,5 +221,21 @@ mod tests {
         assert_eq!(roster.value("L1", "户名"), Some(""));
         assert_eq!(roster.value("L1", "nope"), None);
         assert_eq!(roster.value("X9", "branch"), None);
+    }
+
+    #[test]
+    fn without_classes_the_class_column_is_optional_and_an_ordinary_column() {
+        let roster =
+            Roster::read("customer,branch\nS1,东城\n".as_bytes(), "r.csv", &[]).expect("no class column needed");
+        assert_eq!(roster.value("S1", "branch"), Some("东城"));
+        let roster =
+            Roster::read("customer,class,branch\nS1,power,东城\n".as_bytes(), "r.csv", &[]).expect("any class");
+        assert_eq!(roster.get("S1").and_then(|e| e.class), None);
+        assert_eq!(roster.value("S1", "class"), Some("power"));
+        let err = Roster::read("customer,branch\nS1,东城\n".as_bytes(), "r.csv", &["power"]).err();
+        assert_eq!(
+            err.map(|e| e.message),
+            Some("the header has no `class` column".to_string())
+        );
     }
 }

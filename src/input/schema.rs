@@ -64,11 +64,21 @@ pub struct AttrSchema {
     pub name: String,
     pub ty: Type,
     pub min: Option<Num>,
+    /// The largest value (`in 1..10`).
+    pub max: Option<Num>,
     /// Allowed text values, as interned ids and as written.
     pub allowed: Option<Vec<(u32, String)>>,
-    /// The encoded default; `None` makes the attribute required.
+    /// The encoded default; `None` makes the attribute required, unless it
+    /// is `optional`.
     pub default: Option<i64>,
+    /// `optional`: an empty cell is stored as `ABSENT`.
+    pub optional: bool,
 }
+
+/// The value of an `optional` attribute left empty. No valid value is this:
+/// `Num::parse` negates a non-negative `i64` (so never reaches `i64::MIN`),
+/// and dates, bools and text ids are small.
+pub const ABSENT: i64 = i64::MIN;
 
 impl Schema {
     /// The schema a checked rulebook declares.
@@ -152,6 +162,8 @@ impl Schema {
                         });
                     }
                     old.min = old.min.zip(new.min).map(|(x, y)| x.min(y));
+                    old.max = old.max.zip(new.max).map(|(x, y)| x.max(y));
+                    old.optional |= new.optional;
                     old.allowed = match (old.allowed.take(), new.allowed) {
                         (Some(mut xs), Some(ys)) => {
                             for y in ys {
@@ -226,6 +238,8 @@ fn attr_schema(a: &crate::syntax::ast::AttrDecl, texts: &Texts) -> AttrSchema {
         name: a.name.node.clone(),
         ty: a.ty.node,
         min: a.min.as_ref().map(|m| m.node),
+        max: a.max.as_ref().map(|m| m.node),
+        optional: a.optional.is_some(),
         allowed: a.allowed.as_ref().map(|set| {
             set.iter()
                 .filter_map(|l| match &l.node {
@@ -257,6 +271,7 @@ pub enum CellError {
     NotDate,
     NotText,
     BelowMin(Num),
+    AboveMax(Num),
     NotAllowed(Vec<String>),
 }
 
@@ -269,6 +284,7 @@ impl std::fmt::Display for CellError {
             CellError::NotDate => write!(f, "is not a valid date (write year first: {})", crate::date::DATA_FORMS),
             CellError::NotText => f.write_str("is not text"),
             CellError::BelowMin(m) => write!(f, "is below the minimum {m}"),
+            CellError::AboveMax(m) => write!(f, "is above the maximum {m}"),
             CellError::NotAllowed(set) => {
                 let quoted: Vec<String> = set.iter().map(|s| format!("\"{s}\"")).collect();
                 write!(f, "is not one of {}", quoted.join(", "))
@@ -314,8 +330,9 @@ impl AttrSchema {
     }
 
     fn check_min(&self, v: i64) -> Result<i64, CellError> {
-        match self.min {
-            Some(m) if v < m.raw() => Err(CellError::BelowMin(m)),
+        match (self.min, self.max) {
+            (Some(m), _) if v < m.raw() => Err(CellError::BelowMin(m)),
+            (_, Some(m)) if v > m.raw() => Err(CellError::AboveMax(m)),
             _ => Ok(v),
         }
     }

@@ -2,8 +2,13 @@
 //! CSV, a terminal table, and the `explain` trace. Renderers write into any
 //! `io::Write`; they open no files.
 
+pub mod columns;
 pub mod explain;
+pub mod html;
+pub mod summary;
+pub mod svg;
 pub mod table;
+pub mod xlsx;
 
 use std::io::{self, Write};
 
@@ -137,6 +142,19 @@ pub fn push_json_object(out: &mut String, s: &Scored<'_>, with_ledger: bool) {
     out.push('}');
 }
 
+/// The JSON object of one customer followed by its roster columns
+/// (`"roster":{"branch":…}`) when the roster has columns of its own.
+pub fn json_object_carrying(s: &Scored<'_>, with_ledger: bool, roster: &crate::input::Roster) -> String {
+    let mut out = json_object(s, with_ledger);
+    if !roster.columns().is_empty() && out.ends_with('}') {
+        // Reopen the object just written to add the roster's columns.
+        out.pop();
+        columns::push_roster_json(&mut out, roster, s.id());
+        out.push('}');
+    }
+    out
+}
+
 pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {
     let mut line = String::with_capacity(256);
     push_json_object(&mut line, s, with_ledger);
@@ -185,19 +203,10 @@ pub fn csv_cell(s: &str) -> String {
     }
 }
 
-/// The width of text in a terminal: CJK and full-width characters take two columns.
+/// The width of text in a terminal: CJK and full-width characters take two
+/// columns, combining marks none (Unicode's East Asian Width, by `unicode-width`).
 pub fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            let u = c as u32;
-            let wide = matches!(u, 0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
-            if wide {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// `s` padded with spaces to `width` terminal columns.

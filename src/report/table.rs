@@ -1,11 +1,13 @@
 //! Report stage: the terminal table of `score --format table`, aligned by
-//! display width so Chinese labels line up.
+//! display width so Chinese labels line up; the roster's own columns
+//! (`branch`…) follow the dimensions.
 
 use super::{display_width, pad, Scored};
 use crate::eval::Program;
+use crate::input::Roster;
 
 /// Renders the table header (names, then labels) and rows.
-pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
+pub fn render(prog: &Program, rows: &[Scored<'_>], roster: &Roster) -> String {
     let dims = prog.dimension_names();
     let label = |name: &str| {
         prog.classes
@@ -25,6 +27,10 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
     if measures {
         head1.push("measures".into());
         head2.push("措施".into());
+    }
+    for c in roster.columns() {
+        head1.push(c.to_string());
+        head2.push(String::new());
     }
     let mut body: Vec<Vec<String>> = Vec::new();
     for s in rows {
@@ -46,6 +52,10 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
         if measures {
             cells.push(s.measures().unwrap_or("").to_string());
         }
+        for i in 0..roster.columns().len() {
+            let v = roster.extra(s.id()).and_then(|v| v.get(i)).map_or("", |v| &**v);
+            cells.push(v.to_string());
+        }
         if !s.outcome.flags.is_empty() {
             cells.push(s.outcome.flags.join("; "));
         }
@@ -63,7 +73,7 @@ pub fn render(prog: &Program, rows: &[Scored<'_>]) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let numeric = |i: usize| i == 2 || (i >= 4 && i < 4 + dims.len());
+    let numeric = |i: usize| i == 2 || (4..4 + dims.len()).contains(&i);
     let line = |cells: &[String]| {
         let mut parts = Vec::new();
         for (i, c) in cells.iter().enumerate() {

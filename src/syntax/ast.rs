@@ -17,6 +17,9 @@ pub struct Rulebook {
     pub overrides: Vec<Override>,
     /// Exactly one is valid; the checker reports more or none.
     pub grades: Vec<Grades>,
+    /// `index csi … { block … }`: at most one; a rulebook with an index
+    /// may have no class and no grades.
+    pub indexes: Vec<Index>,
     /// `rules on total { ... }`: rules on the total, for every class.
     pub total_rules: Vec<TotalRules>,
 }
@@ -78,8 +81,12 @@ pub struct AttrDecl {
     pub name: Ident,
     pub ty: Spanned<Type>,
     pub min: Option<Spanned<Num>>,
+    /// `in 1..10` sets `min` and `max`.
+    pub max: Option<Spanned<Num>>,
     pub allowed: Option<Vec<Spanned<Literal>>>,
     pub default: Option<Spanned<Literal>>,
+    /// `optional`: an empty cell is no value (not an error, no default).
+    pub optional: Option<Span>,
     pub span: Span,
 }
 
@@ -376,6 +383,46 @@ pub struct Band {
     pub min: Option<Spanned<Num>>,
     /// `measures "预付电费"`: what the utility does for customers of this grade.
     pub measures: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+/// `index csi "客户满意度指数" of latest survey scale 1..10 { block … }`: a
+/// weighted index over the latest answers of each customer in the period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Index {
+    pub name: Ident,
+    pub label: Option<Spanned<String>>,
+    /// The event kind whose attributes are the answers.
+    pub kind: Ident,
+    pub scale: Scale,
+    pub blocks: Vec<IndexBlock>,
+    pub span: Span,
+}
+
+/// `scale 1..10`: answers run from `lo` to `hi`, rescaled to 0..100.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scale {
+    pub lo: Spanned<Num>,
+    pub hi: Spanned<Num>,
+    pub span: Span,
+}
+
+/// `block supply "供电质量" weight 0.30 { … }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexBlock {
+    pub name: Ident,
+    pub label: Option<Spanned<String>>,
+    pub weight: Spanned<Num>,
+    pub items: Vec<IndexItem>,
+    pub span: Span,
+}
+
+/// `reliability "供电可靠性" weight 0.5`: an attribute of the index's event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexItem {
+    pub name: Ident,
+    pub label: Option<Spanned<String>>,
+    pub weight: Spanned<Num>,
     pub span: Span,
 }
 

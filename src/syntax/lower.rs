@@ -105,6 +105,7 @@ pub(super) fn file(pair: Pair<'_, Rule>) -> Result<Rulebook> {
         classes: vec![],
         overrides: vec![],
         grades: vec![],
+        indexes: vec![],
         total_rules: vec![],
     };
     for item in n.children {
@@ -115,6 +116,7 @@ pub(super) fn file(pair: Pair<'_, Rule>) -> Result<Rulebook> {
             Rule::class_decl => book.classes.push(class_decl(item)?),
             Rule::override_decl => book.overrides.push(override_decl(item)?),
             Rule::grades_decl => book.grades.push(grades_decl(item)?),
+            Rule::index_decl => book.indexes.push(index_decl(item)?),
             _ => {}
         }
     }
@@ -288,7 +290,7 @@ fn attr(pair: Pair<'_, Rule>) -> Result<AttrDecl> {
         Some(Rule::kw_date) => Type::Date,
         _ => Type::Text,
     };
-    let (mut min, mut allowed) = (None, None);
+    let (mut min, mut max, mut allowed) = (None, None, None);
     if let Some(c) = n.opt(Rule::constraint) {
         let mut c = Node::new(c);
         match c.peek() {
@@ -296,6 +298,10 @@ fn attr(pair: Pair<'_, Rule>) -> Result<AttrDecl> {
                 let mut b = Node::new(c.take(Rule::min_bound)?);
                 b.skip(Rule::ge);
                 min = Some(number(b.take(Rule::number)?)?);
+            }
+            Some(Rule::range_bound) => {
+                let (lo, hi) = range(c.take(Rule::range_bound)?)?;
+                (min, max) = (Some(lo), Some(hi));
             }
             _ => {
                 let mut a = Node::new(c.take(Rule::allowed)?);
@@ -312,12 +318,99 @@ fn attr(pair: Pair<'_, Rule>) -> Result<AttrDecl> {
         }
         None => None,
     };
+    let optional = n.opt(Rule::kw_optional).map(|k| span_of(&k));
     Ok(AttrDecl {
         name,
         ty: Spanned::new(ty, ty_span),
         min,
+        max,
         allowed,
         default,
+        optional,
+        span: n.span,
+    })
+}
+
+/// `in 1..10` or `scale 1..10`: the two numbers around `..`.
+fn range(pair: Pair<'_, Rule>) -> Result<(Spanned<Num>, Spanned<Num>)> {
+    let mut n = Node::new(pair);
+    n.skip(Rule::kw_in);
+    n.skip(Rule::kw_scale);
+    let lo = number(n.take(Rule::number)?)?;
+    n.skip(Rule::dotdot);
+    let hi = number(n.take(Rule::number)?)?;
+    Ok((lo, hi))
+}
+
+// ── Indexes ─────────────────────────────────────────────────────────────────
+
+fn index_decl(pair: Pair<'_, Rule>) -> Result<Index> {
+    let mut n = Node::new(pair);
+    n.skip(Rule::kw_index);
+    let name = name(n.take(Rule::name)?);
+    let label = opt_string(&mut n);
+    n.skip(Rule::kw_of);
+    n.skip(Rule::kw_latest);
+    let kind = self::name(n.take(Rule::name)?);
+    let scale_pair = n.take(Rule::scale)?;
+    let scale_span = span_of(&scale_pair);
+    let (lo, hi) = range(scale_pair)?;
+    let blocks = n
+        .children
+        .by_ref()
+        .filter(|p| p.as_rule() == Rule::index_block)
+        .map(index_block)
+        .collect::<Result<_>>()?;
+    Ok(Index {
+        name,
+        label,
+        kind,
+        scale: Scale {
+            lo,
+            hi,
+            span: scale_span,
+        },
+        blocks,
+        span: n.span,
+    })
+}
+
+fn weight(pair: Pair<'_, Rule>) -> Result<Spanned<Num>> {
+    let mut n = Node::new(pair);
+    n.skip(Rule::kw_weight);
+    number(n.take(Rule::number)?)
+}
+
+fn index_block(pair: Pair<'_, Rule>) -> Result<IndexBlock> {
+    let mut n = Node::new(pair);
+    n.skip(Rule::kw_block);
+    let name = name(n.take(Rule::name)?);
+    let label = opt_string(&mut n);
+    let weight = weight(n.take(Rule::weight)?)?;
+    let items = n
+        .children
+        .by_ref()
+        .filter(|p| p.as_rule() == Rule::index_item)
+        .map(index_item)
+        .collect::<Result<_>>()?;
+    Ok(IndexBlock {
+        name,
+        label,
+        weight,
+        items,
+        span: n.span,
+    })
+}
+
+fn index_item(pair: Pair<'_, Rule>) -> Result<IndexItem> {
+    let mut n = Node::new(pair);
+    let name = name(n.take(Rule::name)?);
+    let label = opt_string(&mut n);
+    let weight = weight(n.take(Rule::weight)?)?;
+    Ok(IndexItem {
+        name,
+        label,
+        weight,
         span: n.span,
     })
 }

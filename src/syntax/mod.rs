@@ -191,7 +191,7 @@ pub fn describe(r: Rule) -> &'static str {
     use Rule::*;
     match r {
         EOI => "the end of the file",
-        file | item => "a declaration (`event`, `rules`, `class`, `grades` or an override)",
+        file | item => "a declaration (`event`, `rules`, `class`, `grades`, `index` or an override)",
         header | kw_standard => "`standard`",
         period | kw_period => "`period`",
         total | kw_total => "`total`",
@@ -260,6 +260,13 @@ pub fn describe(r: Rule) -> &'static str {
         integer => "a whole number",
         date => "a date (`2026-03-31`)",
         kw_version => "`version`",
+        kw_optional => "`optional`",
+        range_bound | dotdot => "`..`",
+        index_decl | kw_index => "`index`",
+        scale | kw_scale => "`scale`",
+        index_block | kw_block => "`block`",
+        index_item => "an item (`reliability weight 0.5`)",
+        weight | kw_weight => "`weight`",
         total_rules | kw_on => "`rules on total`",
         replaces | kw_instead => "`instead of`",
         like | kw_like => "`like`",

@@ -11,6 +11,7 @@
 //! `input::load`, so attributes are validated exactly as in a real log.
 
 pub mod coverage;
+pub mod index;
 mod parse;
 pub mod run;
 pub mod update;

@@ -27,6 +27,10 @@ pub struct CaseRun {
     pub error: Option<String>,
     pub checks: Vec<Check>,
     pub hits: Vec<Hit>,
+    /// An index case's actual result (its JSON line), shown when it fails.
+    pub detail: Option<String>,
+    /// An index case's answered blocks and items (`supply`, `supply.reliability`).
+    pub answered: Vec<String>,
 }
 
 /// What an expectation is about, for `--update`.
@@ -54,6 +58,9 @@ pub struct Check {
     pub expected: String,
     pub actual: String,
     pub ok: bool,
+    /// The expectation names something the rulebook does not have (a
+    /// clause, a dimension): no value `--update` could write fixes it.
+    pub unknown: bool,
     pub subject: Subject,
 }
 
@@ -75,7 +82,7 @@ impl CaseRun {
                 },
                 origin,
             ),
-            None => String::new(),
+            None => self.detail.clone().unwrap_or_default(),
         }
     }
 }
@@ -86,7 +93,10 @@ pub fn run_file(prog: &Program, file: &str, tests: &TestFile) -> Vec<CaseRun> {
         .cases
         .iter()
         .enumerate()
-        .map(|(i, c)| run_case(prog, file, c, i))
+        .map(|(i, c)| match &prog.index {
+            Some(ix) if super::index::is_index_case(prog, c) => super::index::run_case(prog, ix, file, c, i),
+            _ => run_case(prog, file, c, i),
+        })
         .collect()
 }
 
@@ -100,6 +110,8 @@ pub fn run_case(prog: &Program, file: &str, case: &Case, index: usize) -> CaseRu
         error: None,
         checks: vec![],
         hits: vec![],
+        detail: None,
+        answered: vec![],
     };
     match read(prog, file, case) {
         Ok(log) => run.log = log,
@@ -237,6 +249,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             Ok(want) => (show, want == actual),
             Err(_) => (show, false),
         };
+        let mut unknown = false;
         let (actual, ok) = match e.key.as_str() {
             clause if e.points => {
                 if known.iter().any(|k| k.answers_to(clause)) {
@@ -247,6 +260,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                         .sum();
                     number(sum, signed(sum))
                 } else {
+                    unknown = true;
                     ("no such clause in the rulebook".to_string(), false)
                 }
             }
@@ -270,6 +284,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             {
                 Some(d) => number(d.score, d.score.to_string()),
                 None => {
+                    unknown = true;
                     let names: Vec<&str> = class
                         .map(|c| c.dims.iter().map(|d| d.name.as_str()).collect())
                         .unwrap_or_default();
@@ -294,16 +309,18 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             expected: e.value.clone(),
             actual,
             ok,
+            unknown,
             subject: Subject::Expect(i),
         });
     }
     for (s, spec) in case.fires.iter().enumerate() {
         for id in &spec.ids {
             let fired = hits.iter().any(|h| h.fired && h.item.answers_to(id));
-            let (actual, ok) = if known.iter().any(|k| k.answers_to(id)) {
-                (yes_no(fired).to_string(), fired == spec.fires)
-            } else {
+            let unknown = !known.iter().any(|k| k.answers_to(id));
+            let (actual, ok) = if unknown {
                 ("no such clause in the rulebook".to_string(), false)
+            } else {
+                (yes_no(fired).to_string(), fired == spec.fires)
             };
             out.push(Check {
                 line: spec.line,
@@ -311,6 +328,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
                 expected: yes_no(spec.fires).into(),
                 actual,
                 ok,
+                unknown,
                 subject: Subject::Fire {
                     spec: s,
                     id: id.clone(),
@@ -338,6 +356,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             expected: show(&want),
             actual: show(&got),
             ok: want == got,
+            unknown: false,
             subject: Subject::Flags,
         });
     }
@@ -349,6 +368,7 @@ fn checks(prog: &Program, case: &Case, o: &Outcome, hits: &[Hit]) -> Vec<Check> 
             expected: "(none written)".into(),
             actual: format!("total {}, grade {grade}", o.total),
             ok: false,
+            unknown: false,
             subject: Subject::Nothing,
         });
     }

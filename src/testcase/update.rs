@@ -45,13 +45,13 @@ pub fn update(src: &str, tests: &TestFile, runs: &[CaseRun], prog: &Program) -> 
             match &check.subject {
                 Subject::Expect(i) => {
                     if let (Some(e), Some(edit)) = (case.expects.get(*i), edits.get_mut(check.line)) {
-                        if !check.actual.starts_with("no such") {
+                        if !check.unknown {
                             edit.values.push((e.at.clone(), check.actual.clone()));
                         }
                     }
                 }
                 Subject::Fire { spec, id, .. } => {
-                    if !check.actual.starts_with("no such") {
+                    if !check.unknown {
                         moves.push((*spec, id.clone()));
                     }
                 }

@@ -1,0 +1,206 @@
+//! `rulebook report`: one self-contained HTML page for people — the grade
+//! distribution, each dimension's spread and the per-group table of a
+//! rulebook's scores and, given a revision (`NEW`), its impact, with the
+//! gate verdicts. Exit code 1 when a gate asked for fails, as for `diff`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+use rulebook::diff::{self, CustomerDiff, Gate, Report};
+use rulebook::eval::{Evaluator, Outcome, Program};
+use rulebook::input::{EventLog, Roster};
+use rulebook::report::html::{self, Page};
+use rulebook::report::summary::{DimStats, Distribution};
+use rulebook::report::Scored;
+
+use super::data::{self, DataArgs};
+use super::diff::{check_into, compare, gates, Inputs};
+use super::{load_rulebook, open_output, CliResult};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The rulebook in force (or the only one)
+    pub rulebook: PathBuf,
+    /// A proposed revision: the page then shows what it changes
+    pub new: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The roster before the revision (default: the same roster as --customers)
+    #[arg(long, value_name = "FILE", requires = "new")]
+    pub old_customers: Option<PathBuf>,
+    /// Group by this roster column too (`branch`); repeatable
+    #[arg(long = "by", value_name = "COLUMN")]
+    pub by: Vec<String>,
+    /// How many of the largest movers to list, each with its two ledgers
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// Gate: more customers than this change grade (a count or `P%`)
+    #[arg(long, value_name = "N|P%", value_parser = Gate::parse, requires = "new")]
+    pub fail_if_grade_changes: Option<Gate>,
+    /// Gate: more customers than this move to a worse grade (a count or `P%`)
+    #[arg(long, value_name = "N|P%", value_parser = Gate::parse, requires = "new")]
+    pub fail_if_downgrades: Option<Gate>,
+    /// Gate: any customer newly reaches this grade or a worse one
+    #[arg(long, value_name = "GRADE", requires = "new")]
+    pub fail_if_into: Option<String>,
+    /// The page to write (`report.html`)
+    #[arg(long, short, value_name = "FILE.html", required = true)]
+    pub output: PathBuf,
+}
+
+/// Customers are evaluated this many at a time on every core.
+const CHUNK: usize = 1 << 14;
+
+/// The grade distribution and dimension spreads of `prog` over every customer,
+/// `outcome(i)` scoring customer `i`.
+fn profile(
+    prog: &Program,
+    log: &EventLog,
+    roster: &Roster,
+    by: &[String],
+    as_of: rulebook::date::Date,
+    outcome: impl Fn(usize) -> Option<Outcome> + Sync,
+) -> (Distribution, DimStats) {
+    let by: Vec<String> = by.iter().filter(|b| *b != "class").cloned().collect();
+    let mut dist = Distribution::new(prog, &by);
+    let mut dims = DimStats::new(prog);
+    for start in (0..log.customers.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(log.customers.len());
+        let outcomes: Vec<(usize, Outcome)> = (start..end)
+            .into_par_iter()
+            .filter_map(|i| outcome(i).map(|o| (i, o)))
+            .collect();
+        for (i, o) in &outcomes {
+            let s = Scored {
+                prog,
+                log,
+                customer: *i,
+                outcome: o,
+                as_of,
+            };
+            dist.add_scored(&s, roster);
+            dims.add(prog, o);
+        }
+    }
+    (dist, dims)
+}
+
+fn write_page(path: &std::path::Path, page: &str) -> Result<(), String> {
+    let mut out = open_output(Some(path))?;
+    let io = |e: std::io::Error| format!("cannot write the report: {e}");
+    out.write_all(page.as_bytes()).map_err(io)?;
+    out.finish()
+}
+
+pub fn run(args: Args) -> CliResult {
+    let mut rulebooks = vec![("the rulebook", args.rulebook.as_path())];
+    rulebooks.extend(args.new.as_deref().map(|p| ("the new rulebook", p)));
+    rulebooks.extend(args.old_customers.as_deref().map(|p| ("--old-customers", p)));
+    args.data.refuse_overwrites(&rulebooks, Some(&args.output));
+    match &args.new {
+        None => one(&args),
+        Some(new) => {
+            let inputs = Inputs {
+                old: &args.rulebook,
+                new,
+                data: &args.data,
+                old_customers: args.old_customers.as_deref(),
+                by: &args.by,
+            };
+            compare(inputs, |c| revision(&args, c))
+        }
+    }
+}
+
+/// One rulebook: its scores.
+fn one(args: &Args) -> CliResult {
+    let checked = load_rulebook(&args.rulebook)?;
+    let prog = &checked.program;
+    let as_of = args.data.as_of();
+    let roster = args.data.roster(&prog.class_names())?;
+    data::check_by(&roster, &args.by);
+    let log = args
+        .data
+        .load_roster_within(&roster, &prog.schema, Some(prog.horizon(as_of)))?;
+    let eval = Evaluator::new(prog, as_of);
+    // Points too large to hold are an error before anything is drawn.
+    let overflow = (0..log.customers.len())
+        .into_par_iter()
+        .find_map_first(|i| eval.evaluate_in(&log, i, false).and_then(Result::err).map(|e| (i, e)));
+    if let Some((i, e)) = overflow {
+        let id = log.customers.get(i).map_or("", |c| &*c.id);
+        return Err(format!("customer `{id}`: {e}"));
+    }
+    let (dist, dims) = profile(prog, &log, &roster, &args.by, as_of, |i| {
+        eval.evaluate_in(&log, i, false)
+            .map(|r| r.expect("no customer overflows: checked above"))
+    });
+    let summary = data::summary(&log, as_of);
+    let path = args.rulebook.display().to_string();
+    let page = html::render(&Page {
+        prog,
+        path: &path,
+        as_of,
+        dist: &dist,
+        dims: &dims,
+        summary: &summary,
+        revision: None,
+    });
+    write_page(&args.output, &page)?;
+    eprintln!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Two rulebooks: the new one's scores and the revision's impact.
+fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
+    let pair = c.pair;
+    if let Some(g) = &args.fail_if_into {
+        check_into(g, c.new.prog);
+    }
+    let changes = diff::rule_changes(c.old, c.new);
+    let impact = diff::impact(pair, args.top);
+    let movers: Vec<CustomerDiff> = impact
+        .movers
+        .par_iter()
+        .map(|m| CustomerDiff::of(pair, m.customer))
+        .collect();
+    let gate = args.fail_if_grade_changes.map(|g| (g, g.fails(&impact)));
+    let gates = gates(pair, &impact, args.fail_if_downgrades, args.fail_if_into.as_deref());
+    let report = Report {
+        old: c.old,
+        new: c.new,
+        as_of: c.as_of,
+        pair,
+        changes: &changes,
+        impact: &impact,
+        movers: &movers,
+        gate,
+        gates: &gates,
+    };
+    let (dist, dims) = profile(c.new.prog, pair.log, c.roster, &args.by, c.as_of, |i| {
+        pair.evaluate(i, false).1
+    });
+    let summary = data::summary(pair.log, c.as_of);
+    let page = html::render(&Page {
+        prog: c.new.prog,
+        path: c.new.path,
+        as_of: c.as_of,
+        dist: &dist,
+        dims: &dims,
+        summary: &summary,
+        revision: Some(&report),
+    });
+    write_page(&args.output, &page)?;
+    let mut failed = false;
+    if let Some((g, true)) = gate {
+        eprintln!("error: {}", diff::table::gate_line(&report, g, true));
+        failed = true;
+    }
+    for v in gates.iter().filter(|v| v.fails) {
+        eprintln!("error: {}", v.line);
+        failed = true;
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
