@@ -92,14 +92,12 @@ pub struct Compared<'a> {
 }
 
 /// Reads the roster before the revision, against both rulebooks' classes.
-fn old_roster(path: &Path, classes: &Classes) -> Result<Roster, String> {
+fn old_roster(path: &Path, classes: &Classes, data: &DataArgs) -> Result<Roster, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-    Roster::read(
-        std::io::BufReader::new(file),
-        &path.display().to_string(),
-        &classes.names(),
-    )
-    .map_err(|e| e.to_string())
+    let name = path.display().to_string();
+    let reader = rulebook::input::encoding::decoded(Box::new(std::io::BufReader::new(file)), data.encoding, &name)
+        .map_err(|e| e.to_string())?;
+    Roster::read(reader, &name, &classes.names()).map_err(|e| e.to_string())
 }
 
 /// Checks both rulebooks, reads the log once against their merged schema and
@@ -128,7 +126,10 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let horizon = old_prog.horizon(as_of).min(new_prog.horizon(as_of));
     let roster = inp.data.roster(&classes.names())?;
     data::check_by(&roster, inp.by);
-    let before = inp.old_customers.map(|p| old_roster(p, &classes)).transpose()?;
+    let before = inp
+        .old_customers
+        .map(|p| old_roster(p, &classes, inp.data))
+        .transpose()?;
     let log = inp.data.load_roster_within(&roster, &schema, Some(horizon))?;
     if let Some(before) = &before {
         let gone = before.ids().filter(|id| log.find(id).is_none()).count();
