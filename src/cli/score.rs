@@ -68,7 +68,7 @@ const CHUNK: usize = 1 << 14;
 pub fn run(args: Args) -> CliResult {
     args.data
         .refuse_overwrites(&[("the rulebook", &args.rulebook)], args.output.as_deref());
-    if args.explain && matches!(args.format, OutputFormat::Table | OutputFormat::Csv) {
+    if args.explain && !matches!(args.format, OutputFormat::Json | OutputFormat::Jsonl) {
         super::output::usage_error(
             "--explain adds each customer's ledger to the JSON formats only: use it with --format json or jsonl".into(),
         );
