@@ -467,6 +467,13 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
             continue;
         }
         let raw = || String::from_utf8_lossy(text).into_owned();
+        if std::str::from_utf8(text).is_err() {
+            let message = format!("is not valid UTF-8{}", super::encoding::gbk_hint(text));
+            if !out.bad(ctx, line, message, raw) {
+                break;
+            }
+            continue;
+        }
         let obj = match serde_json::from_slice::<Object>(text) {
             Ok(Object::Map(m)) => m,
             Ok(Object::Other) => {
