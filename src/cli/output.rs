@@ -76,6 +76,15 @@ pub fn refuse_overwrites(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) {
     }
 }
 
+/// Replaces `path`'s contents with `bytes` through a temporary file beside
+/// it: a failed write leaves the old file whole (`fmt`, `test --update`).
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut out = Output::open(Some(path))?;
+    out.write_all(bytes)
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    out.finish()
+}
+
 /// Standard output, or a file written through a temporary file beside it.
 pub enum Output {
     Stdout(io::StdoutLock<'static>),
