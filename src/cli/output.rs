@@ -119,6 +119,10 @@ impl Output {
             .create_new(true)
             .open(&temp)
             .map_err(cannot)?;
+        // A file replaced keeps its permissions.
+        if let Ok(m) = std::fs::metadata(&dest) {
+            let _ = std::fs::set_permissions(&temp, m.permissions());
+        }
         Ok(Output::File {
             file,
             temp,
