@@ -215,13 +215,21 @@ fn item_01_outputs_that_are_inputs_are_refused_before_reading() {
 
 #[test]
 fn item_01_a_failed_run_leaves_the_old_output_whole() {
+    // A bad date ends the run before any output; points too large to hold end
+    // it while the results are being written.
     let bad = "customer,date,kind\nC1,2026-13-01,theft\n";
+    let late =
+        "customer,date,kind,persons\nC1,2026-02-01,theft,\nC7,2026-02-01,unqualified_electrician,9000000000000\n";
     let dir = folder(
         "item01b",
-        &[("bad.csv", bad.as_bytes()), ("out.csv", b"yesterday's results\n")],
+        &[
+            ("bad.csv", bad.as_bytes()),
+            ("late.csv", late.as_bytes()),
+            ("out.csv", b"yesterday's results\n"),
+        ],
     );
-    let run = score(&dir, "bad.csv", &["-o", "out.csv"]);
-    assert_fails(&run, 1, &["2026-13-01"]);
+    assert_fails(&score(&dir, "bad.csv", &["-o", "out.csv"]), 1, &["2026-13-01"]);
+    assert_fails(&score(&dir, "late.csv", &["-o", "out.csv"]), 1, &["customer `C7`"]);
     assert_eq!(
         std::fs::read_to_string(dir.join("out.csv")).ok().as_deref(),
         Some("yesterday's results\n")
