@@ -42,30 +42,32 @@ fn fold(s: &str) -> String {
 /// Optimal-string-alignment distance in characters: insertions, deletions,
 /// substitutions and transpositions of neighbours each count one.
 fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    let at = |i: usize, j: usize| i * w + j;
-    for i in 0..=a.len() {
-        d[at(i, 0)] = i;
-    }
-    for j in 0..=b.len() {
-        d[at(0, j)] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[at(i - 1, j)] + 1)
-                .min(d[at(i, j - 1)] + 1)
-                .min(d[at(i - 1, j - 1)] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[at(i - 2, j - 2)] + 1);
+    // Rows i−2, i−1 and i of the table, each `b.len() + 1` long.
+    let mut before: Vec<usize> = Vec::new();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = Vec::with_capacity(b.len() + 1);
+    let mut last_a: Option<char> = None;
+    for (i, ca) in a.chars().enumerate() {
+        row.clear();
+        row.push(i + 1);
+        for (j, &cb) in b.iter().enumerate() {
+            let at = |r: &[usize], k: usize| r.get(k).copied().unwrap_or(usize::MAX - 1);
+            let substitute = at(&prev, j) + usize::from(ca != cb);
+            let delete = at(&prev, j + 1) + 1;
+            let insert = at(&row, j) + 1;
+            let mut d = substitute.min(delete).min(insert);
+            // `ab` ↔ `ba`: one transposition.
+            let swapped = j > 0 && last_a == Some(cb) && b.get(j - 1) == Some(&ca);
+            if swapped && !before.is_empty() {
+                d = d.min(at(&before, j - 1) + 1);
             }
-            d[at(i, j)] = v;
+            row.push(d);
         }
+        before = std::mem::replace(&mut prev, std::mem::take(&mut row));
+        last_a = Some(ca);
     }
-    d[at(a.len(), b.len())]
+    prev.last().copied().expect("a row has b.len() + 1 cells")
 }
 
 #[cfg(test)]
@@ -90,6 +92,9 @@ mod tests {
             assert_eq!(near(other), None, "{other}");
         }
         assert_eq!(distance("ab", "ba"), 1);
+        assert_eq!(distance("persons", "presons"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("付款", "付款记录"), 2);
     }
 }
