@@ -11,8 +11,12 @@ pub fn near_miss<'a>(name: &str, declared: impl IntoIterator<Item = &'a str>) ->
     let mut best: Option<(usize, &str)> = None;
     for d in declared {
         let target = fold(d);
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
         let dist = if folded == target {
             0
+        } else if digits(&folded) != digits(&target) {
+            // `q11` is another question than `q1`, `2026` another year than `2025`: numbers are no typos.
+            continue;
         } else {
             let len = target.chars().count();
             let limit = match len {
@@ -88,6 +92,10 @@ mod tests {
         assert_eq!(near("Customer"), Some("customer"));
         assert_eq!(near("dates"), Some("date"));
         // Unrelated names are not typos.
+        let numbered = ["q1", "q10", "score2"];
+        assert_eq!(near_miss("q11", numbered.iter().copied()), None);
+        assert_eq!(near_miss("score3", numbered.iter().copied()), None);
+        assert_eq!(near_miss("Q1", numbered.iter().copied()), Some("q1"));
         for other in ["name", "note", "region", "branch", "amount", "id", "remark"] {
             assert_eq!(near(other), None, "{other}");
         }
