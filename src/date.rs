@@ -64,6 +64,36 @@ impl Date {
         Date::from_ymd(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
     }
 
+    /// A date in a data file, as spreadsheets write it: `YYYY-MM-DD`, or
+    /// `YYYY/M/D` and `YYYY-M-D` (one- or two-digit month and day), each
+    /// optionally followed by a time (`2026-03-05 10:00:00`,
+    /// `2026-03-05T10:00:00Z`, `…+08:00`). The date is taken as written: no
+    /// time-zone conversion. Day- or month-first forms (`3/5/2026`) are
+    /// ambiguous and never accepted.
+    pub fn parse_data(s: &str) -> Option<Date> {
+        if let Some(d) = Date::parse(s) {
+            return Some(d);
+        }
+        let s = s.trim_matches(' ');
+        let (date, time) = match s.find([' ', 'T']) {
+            Some(i) => (s.get(..i)?, Some(s.get(i + 1..)?.trim_start_matches(' '))),
+            None => (s, None),
+        };
+        let sep = if date.contains('/') { '/' } else { '-' };
+        let mut parts = date.split(sep);
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        let number = |t: &str, widths: std::ops::RangeInclusive<usize>| -> Option<u32> {
+            (widths.contains(&t.len()) && t.bytes().all(|c| c.is_ascii_digit())).then(|| t.parse().ok())?
+        };
+        if parts.next().is_some() || y.len() != 4 {
+            return None;
+        }
+        if let Some(t) = time {
+            valid_time(t)?;
+        }
+        Date::from_ymd(number(y, 4..=4)? as i32, number(m, 1..=2)?, number(d, 1..=2)?)
+    }
+
     /// `self − n months`, the day clamped to the end of the target month.
     pub fn minus_months(self, n: u32) -> Date {
         let (y, m, d) = self.ymd();
@@ -92,6 +122,47 @@ impl Date {
 
     pub fn from_days(days: i32) -> Date {
         Date(days)
+    }
+}
+
+/// The forms `Date::parse_data` accepts, for messages.
+pub const DATA_FORMS: &str = "2026-03-05, 2026/3/5, 2026-3-5, 2026-03-05 10:00:00 or 2026-03-05T10:00:00Z";
+
+/// `HH:MM[:SS[.fff]]`, then optionally `Z` or an offset `±HH:MM` / `±HHMM`.
+fn valid_time(t: &str) -> Option<()> {
+    let (clock, zone) = match t.find(['Z', 'z', '+', '-']) {
+        Some(i) => (t.get(..i)?, t.get(i..)?),
+        None => (t, ""),
+    };
+    let two = |p: &str, max: u32| {
+        (p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()) && p.parse::<u32>().ok()? <= max).then_some(())
+    };
+    let mut hms = clock.split(':');
+    // Excel writes `2026/3/5 0:00`: the hour may have one digit.
+    let hour = hms.next()?;
+    let hour = if hour.len() == 1 {
+        format!("0{hour}")
+    } else {
+        hour.to_string()
+    };
+    two(&hour, 23)?;
+    two(hms.next()?, 59)?;
+    if let Some(sec) = hms.next() {
+        let (whole, frac) = sec.split_once('.').unwrap_or((sec, "0"));
+        two(whole, 60)?;
+        (!frac.is_empty() && frac.bytes().all(|c| c.is_ascii_digit())).then_some(())?;
+    }
+    if hms.next().is_some() {
+        return None;
+    }
+    match zone {
+        "" | "Z" | "z" => Some(()),
+        z => {
+            let digits = z.get(1..)?.replace(':', "");
+            (digits.len() == 4).then_some(())?;
+            two(digits.get(..2)?, 23)?;
+            two(digits.get(2..)?, 59)
+        }
     }
 }
 
@@ -171,6 +242,44 @@ mod tests {
             assert_eq!(Date::parse(bad), None, "{bad}");
         }
         assert!(Date::parse("2024-02-29").is_some());
+    }
+
+    #[test]
+    fn item_07_excel_date_spellings_are_read_as_written() {
+        for (text, want) in [
+            ("2026-03-05", "2026-03-05"),
+            ("2026/3/5", "2026-03-05"),
+            ("2026/03/05", "2026-03-05"),
+            ("2026-3-5", "2026-03-05"),
+            ("2026-03-05 10:00:00", "2026-03-05"),
+            ("2026-03-05 10:00", "2026-03-05"),
+            ("2026/3/5 08:00", "2026-03-05"),
+            ("2026/3/5 0:00", "2026-03-05"),
+            ("2026/3/5 9:30:00", "2026-03-05"),
+            ("2026-03-05T10:00:00Z", "2026-03-05"),
+            ("2026-03-05T23:30:00.123+08:00", "2026-03-05"),
+            ("2026-03-05T23:30:00-0500", "2026-03-05"),
+        ] {
+            assert_eq!(
+                Date::parse_data(text).map(|d| d.to_string()),
+                Some(want.to_string()),
+                "{text}"
+            );
+        }
+        for bad in [
+            "3/5/2026",
+            "05/03/2026",
+            "2026-13-01",
+            "2026/2/30",
+            "26-03-05",
+            "2026-03-05 25:00:00",
+            "2026-03-05T10",
+            "2026-03/05",
+            "2026-03-05 10:00:00 PM",
+            "",
+        ] {
+            assert_eq!(Date::parse_data(bad), None, "{bad}");
+        }
     }
 
     #[test]

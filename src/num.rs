@@ -73,6 +73,21 @@ impl Num {
         Num(self.0.saturating_mul(n))
     }
 
+    /// `self × n`, or `None` when the result cannot be held exactly.
+    pub fn checked_times(self, n: i64) -> Option<Num> {
+        self.0.checked_mul(n).map(Num)
+    }
+
+    /// `self + o`, or `None` when the result cannot be held exactly.
+    pub fn checked_add(self, o: Num) -> Option<Num> {
+        self.0.checked_add(o.0).map(Num)
+    }
+
+    /// `-self`, or `None` for the one value whose negation cannot be held.
+    pub fn checked_neg(self) -> Option<Num> {
+        self.0.checked_neg().map(Num)
+    }
+
     /// Parses plain decimal notation: optional sign, digits, optional
     /// fraction. No exponent, no spaces (trim first if spaces are allowed).
     pub fn parse(s: &str) -> Result<Num, NumError> {

@@ -115,14 +115,11 @@ fn bad_date() {
 }
 
 #[test]
-fn date_not_strictly_yyyy_mm_dd() {
+fn date_not_year_first_or_not_a_day() {
+    // Spreadsheet spellings such as 2026-3-01 are read (issue 8); day- or month-first ones are not.
     assert_eq!(
-        csv_error("P1,2026-3-01,theft,,,,,,"),
-        r#"events.csv:2: date "2026-3-01" is not a valid date"#
-    );
-    assert_eq!(
-        csv_error("P1, 2026-03-01,theft,,,,,,"),
-        r#"events.csv:2: date " 2026-03-01" is not a valid date"#
+        csv_error("P1,3/01/2026,theft,,,,,,"),
+        r#"events.csv:2: date "3/01/2026" is not a valid date; write year first: 2026-03-05, 2026/3/5, 2026-3-5, 2026-03-05 10:00:00 or 2026-03-05T10:00:00Z"#
     );
     assert_eq!(
         csv_error("P1,2026-02-29,theft,,,,,,"),
@@ -277,9 +274,10 @@ fn bad_bool() {
         csv_error("P1,2026-03-01,defaulter_tip,,yes,,,,"),
         r#"events.csv:2: verified "yes" is not `true` or `false`"#
     );
+    // Excel's TRUE and FALSE are read (issue 8); other spellings are not.
     assert_eq!(
-        csv_error("P1,2026-03-01,defaulter_tip,,TRUE,,,,"),
-        r#"events.csv:2: verified "TRUE" is not `true` or `false`"#
+        csv_error("P1,2026-03-01,defaulter_tip,,tRUE,,,,"),
+        r#"events.csv:2: verified "tRUE" is not `true` or `false`"#
     );
 }
 
@@ -459,8 +457,13 @@ fn spaces_around_int_decimal_and_bool_cells() {
 
 #[test]
 fn customer_and_kind_are_taken_exactly() {
-    // " theft" is not `theft`: an undeclared kind, skipped and counted; "P1 " is another customer.
-    let log = format!("{HEADER}\nP1,2026-03-10, theft,,,,,,\nP1 ,2026-03-10,theft,,,,,,\n");
+    // " theft" is a near miss of `theft`: an error (issue 8); "P1 " is another customer.
+    let near = format!("{HEADER}\nP1,2026-03-10, theft,,,,,,\n");
+    assert_eq!(
+        refused(&[("events.csv", near.as_bytes())], &["--events", "events.csv"]),
+        "events.csv:2: kind ` theft` is not declared; did you mean `theft`?"
+    );
+    let log = format!("{HEADER}\nP1,2026-03-10,theft things,,,,,,\nP1 ,2026-03-10,theft,,,,,,\n");
     let run = score(&[("events.csv", log.as_bytes())], &["--events", "events.csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let ids: Vec<serde_json::Value> = run
@@ -474,7 +477,7 @@ fn customer_and_kind_are_taken_exactly() {
         .collect();
     assert_eq!(ids, [serde_json::json!("P1"), serde_json::json!("P1 ")]);
     assert!(
-        run.stderr.contains("1 skipped") && run.stderr.contains(" theft 1"),
+        run.stderr.contains("1 skipped") && run.stderr.contains("theft things 1"),
         "{}",
         run.stderr
     );

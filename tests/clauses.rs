@@ -54,7 +54,8 @@ fn explain(events: &str, as_of: &str, customer: &str) -> String {
     let i = log.find("C1").expect("C1 is scored");
     let outcome = Evaluator::new(prog, as_of)
         .evaluate_in(&log, i, true)
-        .expect("C1 is in the log");
+        .expect("C1 is in the log")
+        .expect("no overflow");
     let scored = Scored {
         prog,
         log: &log,

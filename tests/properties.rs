@@ -217,7 +217,10 @@ fn run(files: Vec<(&str, Format, String)>, roster: &str, as_of: Date) -> BTreeMa
     let eval = Evaluator::new(prog, as_of);
     (0..log.customers.len())
         .map(|i| {
-            let outcome = eval.evaluate_in(&log, i, false).expect("every index is a customer");
+            let outcome = eval
+                .evaluate_in(&log, i, false)
+                .expect("every index is a customer")
+                .expect("no overflow");
             let s = Scored {
                 prog,
                 log: &log,

@@ -40,6 +40,13 @@ pub enum NumberError {
     /// deduct by count of breach { 1 => -20 }
     /// ```
     TierPoints { points: Spanned<Num> },
+    /// Full marks, a total or points above `LARGEST` (a billion), where sums
+    /// of them could no longer be held exactly:
+    ///
+    /// ```text
+    /// deduct 9000000000000 per theft
+    /// ```
+    TooLarge { value: Spanned<Num> },
     /// `at least 0`, which every customer meets:
     ///
     /// ```text
@@ -47,6 +54,12 @@ pub enum NumberError {
     /// ```
     AtLeastZero { span: Span },
 }
+
+/// The largest full marks, total or points a rulebook may write. Far above
+/// any real standard, and small enough that every sum of them the evaluator
+/// makes is exact; what a log's multipliers can push past it is an error at
+/// scoring time.
+pub const LARGEST: i64 = 1_000_000_000;
 
 impl From<NumberError> for Diagnostic {
     fn from(e: NumberError) -> Self {
@@ -82,6 +95,14 @@ impl From<NumberError> for Diagnostic {
                 "below 0",
             )
             .with_help("the rule's `deduct` or `bonus` says which way the points go; write the amount as 0 or more"),
+            NumberError::TooLarge { value } => Diagnostic::error(
+                format!("`{}` is too large", value.node),
+                value.span,
+                format!("above {LARGEST}"),
+            )
+            .with_help(format!(
+                "full marks, totals and points are at most {LARGEST}, so that every sum of them is exact"
+            )),
             NumberError::AtLeastZero { span } => {
                 Diagnostic::error("`at least 0` holds for every customer", span, "0 events always suffice")
                     .with_help("count from 1: `once if any KIND` is `once if at least 1 KIND`")
@@ -136,5 +157,29 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
             }
         }
     }
+    let large = |n: &Spanned<Num>| n.node > Num::from_int(LARGEST);
+    let mut too_large: Vec<&Spanned<Num>> = book.header.total.iter().filter(|t| large(t)).collect();
+    too_large.extend(
+        book.classes
+            .iter()
+            .flat_map(|c| &c.dimensions)
+            .map(|d| &d.max)
+            .filter(|m| large(m)),
+    );
+    for rule in super::scope::rules(book) {
+        match &rule.kind {
+            RuleKind::PerEvent { points, .. } | RuleKind::Once { points, .. } | RuleKind::Absence { points, .. } => {
+                too_large.extend(Some(points).filter(|p| large(p)));
+            }
+            RuleKind::Count { tiers, .. } | RuleKind::Episodes { tiers, .. } => {
+                too_large.extend(tiers.iter().map(|t| &t.points).filter(|p| large(p)));
+            }
+        }
+    }
+    errors.extend(
+        too_large
+            .into_iter()
+            .map(|v| NumberError::TooLarge { value: v.clone() }),
+    );
     errors.into_iter().map(Diagnostic::from).collect()
 }

@@ -58,6 +58,14 @@ pub enum TypeError {
         found: Type,
         declared: Span,
     },
+    /// A multiplier whose attribute may be negative, which would turn a
+    /// deduction into a bonus (`deduct 10 x n` with n = −5 gives +50):
+    ///
+    /// ```text
+    /// event trip { persons: int }
+    /// rules safety { S6 deduct 5 x persons per trip }
+    /// ```
+    MayBeNegative { name: Ident, kind: String, declared: Span },
     /// An attribute read from several kinds that declare it with different
     /// types:
     ///
@@ -181,6 +189,19 @@ impl From<TypeError> for Diagnostic {
                     .with_label(declared, format!("declared `{}` here", found.name()))
                     .with_help(help)
             }
+            TypeError::MayBeNegative { name, kind, declared } => Diagnostic::error(
+                format!("multiplier `{}` may be negative", name.node),
+                name.span,
+                "a negative count would turn this deduction or bonus around",
+            )
+            .with_label(
+                declared,
+                format!("declared on `{kind}` without a lower bound of 0 or more"),
+            )
+            .with_help(format!(
+                "give the attribute a lower bound, such as `{}: int >= 0` (or `>= 1`)",
+                name.node
+            )),
             TypeError::Conflict { name, first, second } => Diagnostic::error(
                 format!(
                     "attribute `{}` has different types on `{}` and `{}`",
@@ -361,10 +382,19 @@ fn type_of(e: &Expr, env: &Env<'_>, errors: &mut Vec<TypeError>) -> Option<Type>
 /// A multiplier or severity must be `int` on every kind; an assessed value
 /// numeric. Missing attributes are `resolve`'s.
 fn quantity(scope: &Scope<'_>, kinds: &[Ident], name: &Ident, used_as: Quantity, errors: &mut Vec<TypeError>) {
-    for (_, event) in scope.known(kinds) {
+    for (kind, event) in scope.known(kinds) {
         let Some(a) = scope::attr(event, &name.node) else {
             continue;
         };
+        let negative = a.min.as_ref().is_none_or(|m| m.node < crate::num::Num::ZERO);
+        if used_as == Quantity::Multiplier && a.ty.node == Type::Int && negative {
+            errors.push(TypeError::MayBeNegative {
+                name: name.clone(),
+                kind: kind.node.clone(),
+                declared: a.name.span,
+            });
+            return;
+        }
         let ok = match used_as {
             Quantity::Value => a.ty.node.is_numeric(),
             Quantity::Multiplier | Quantity::Severity => a.ty.node == Type::Int,

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rulebook::date::Date;
 use rulebook::input::{self, EventLog, Format, LoadOptions, Roster, Schema, Source};
@@ -22,9 +22,13 @@ pub struct DataArgs {
     /// Format of the event logs when the extension does not say (and for `-`)
     #[arg(long, value_enum)]
     pub events_format: Option<EventsFormat>,
-    /// Customers roster CSV: `customer,class[,since]`
+    /// Customers roster CSV: `customer,class[,since]` (`-` reads standard input)
     #[arg(long, value_name = "FILE")]
     pub customers: Option<PathBuf>,
+    /// Encoding of the event logs and roster: utf-8 (the default), gbk (also gb18030), utf-16 (also
+    /// utf-16be); a file that starts with a UTF-16 byte-order mark is read as UTF-16 whatever this says
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub encoding: Option<&'static encoding_rs::Encoding>,
     /// Evaluation date (YYYY-MM-DD); defaults to today
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
@@ -37,6 +41,11 @@ pub struct DataArgs {
     /// Where `--keep-going` writes rejected rows
     #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
     pub rejects: PathBuf,
+}
+
+fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    input::encoding::by_name(s)
+        .ok_or_else(|| format!("`{s}` is not an encoding rulebook reads (utf-8, gbk, gb18030, utf-16)"))
 }
 
 pub fn parse_date(s: &str) -> Result<Date, String> {
@@ -85,11 +94,9 @@ impl DataArgs {
                 } else {
                     Box::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?)
                 };
-                Ok(Source {
-                    name: if name == "-" { "<stdin>".into() } else { name },
-                    format,
-                    reader,
-                })
+                let name = if name == "-" { "<stdin>".into() } else { name };
+                let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
+                Ok(Source { name, format, reader })
             })
             .collect()
     }
@@ -98,8 +105,17 @@ impl DataArgs {
         match &self.customers {
             None => Ok(Roster::default()),
             Some(path) => {
-                let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-                Roster::read(BufReader::new(file), &path.display().to_string(), class_names).map_err(|e| e.to_string())
+                let (name, reader): (String, Box<dyn std::io::Read + Send>) = if path.as_os_str() == "-" {
+                    if self.events.iter().any(|p| p.as_os_str() == "-") {
+                        return Err("standard input (`-`) can be read only once: it is already the event log".into());
+                    }
+                    ("<stdin>".into(), Box::new(std::io::stdin()))
+                } else {
+                    let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+                    (path.display().to_string(), Box::new(BufReader::new(file)))
+                };
+                let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
+                Roster::read(reader, &name, class_names).map_err(|e| e.to_string())
             }
         }
     }
@@ -148,9 +164,22 @@ impl DataArgs {
         Ok(log)
     }
 
+    /// Refuses (exit 2) before anything is read when an output — `output`,
+    /// or the rejects file with `--keep-going` — is an input or the other output.
+    pub fn refuse_overwrites(&self, rulebooks: &[(&str, &Path)], output: Option<&Path>) {
+        let mut inputs: Vec<(&str, &Path)> = rulebooks.to_vec();
+        inputs.extend(self.events.iter().map(|p| ("--events", p.as_path())));
+        inputs.extend(self.customers.iter().map(|p| ("--customers", p.as_path())));
+        let mut outputs: Vec<(&str, &Path)> = output.map(|p| ("--output", p)).into_iter().collect();
+        if self.keep_going {
+            outputs.push(("--rejects", &self.rejects));
+        }
+        super::output::refuse_overwrites(&inputs, &outputs);
+    }
+
     fn write_rejects(&self, log: &EventLog) -> Result<(), String> {
         let err = |e: std::io::Error| format!("cannot write `{}`: {e}", self.rejects.display());
-        let mut w = std::io::BufWriter::new(File::create(&self.rejects).map_err(err)?);
+        let mut w = std::io::BufWriter::new(super::output::Output::open(Some(&self.rejects))?);
         writeln!(w, "file,line,reason,row").map_err(err)?;
         for r in &log.rejects {
             let cells = [
@@ -161,7 +190,7 @@ impl DataArgs {
             ];
             writeln!(w, "{}", cells.join(",")).map_err(err)?;
         }
-        w.flush().map_err(err)?;
+        w.into_inner().map_err(|e| err(e.into_error()))?.finish()?;
         if !log.rejects.is_empty() {
             eprintln!(
                 "{} rejected row(s) written to {}",

@@ -92,14 +92,12 @@ pub struct Compared<'a> {
 }
 
 /// Reads the roster before the revision, against both rulebooks' classes.
-fn old_roster(path: &Path, classes: &Classes) -> Result<Roster, String> {
+fn old_roster(path: &Path, classes: &Classes, data: &DataArgs) -> Result<Roster, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-    Roster::read(
-        std::io::BufReader::new(file),
-        &path.display().to_string(),
-        &classes.names(),
-    )
-    .map_err(|e| e.to_string())
+    let name = path.display().to_string();
+    let reader = rulebook::input::encoding::decoded(Box::new(std::io::BufReader::new(file)), data.encoding, &name)
+        .map_err(|e| e.to_string())?;
+    Roster::read(reader, &name, &classes.names()).map_err(|e| e.to_string())
 }
 
 /// Checks both rulebooks, reads the log once against their merged schema and
@@ -128,7 +126,10 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let horizon = old_prog.horizon(as_of).min(new_prog.horizon(as_of));
     let roster = inp.data.roster(&classes.names())?;
     data::check_by(&roster, inp.by);
-    let before = inp.old_customers.map(|p| old_roster(p, &classes)).transpose()?;
+    let before = inp
+        .old_customers
+        .map(|p| old_roster(p, &classes, inp.data))
+        .transpose()?;
     let log = inp.data.load_roster_within(&roster, &schema, Some(horizon))?;
     if let Some(before) = &before {
         let gone = before.ids().filter(|id| log.find(id).is_none()).count();
@@ -152,6 +153,10 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         old_roster: before.as_ref(),
         groups: (!groups.columns.is_empty()).then_some(&groups),
     };
+    if let Some((i, new, e)) = pair.first_overflow() {
+        let side = if new { &new_path } else { &old_path };
+        return Err(format!("customer `{}` under `{side}`: {e}", pair.id(i)));
+    }
     let old_side = Side {
         path: &old_path,
         book: &old.book,
@@ -194,6 +199,12 @@ pub fn check_into(grade: &str, prog: &Program) {
 }
 
 pub fn run(args: Args) -> CliResult {
+    let mut rulebooks = vec![
+        ("the old rulebook", args.old.as_path()),
+        ("the new rulebook", args.new.as_path()),
+    ];
+    rulebooks.extend(args.old_customers.as_deref().map(|p| ("--old-customers", p)));
+    args.data.refuse_overwrites(&rulebooks, args.output.as_deref());
     if index_only(&args.old)? || index_only(&args.new)? {
         return index_run(&args);
     }
@@ -234,7 +245,7 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
             DiffFormat::Json | DiffFormat::Csv => diff::json::customer(pair, c.old, c.new, as_of, &d),
         };
         out.write_all(text.as_bytes()).map_err(io)?;
-        out.flush().map_err(io)?;
+        out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -264,7 +275,7 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
         DiffFormat::Csv => diff::csv::render(pair, c.roster),
     };
     out.write_all(text.as_bytes()).map_err(io)?;
-    out.flush().map_err(io)?;
+    out.finish()?;
     let mut failed = false;
     if let Some((g, true)) = gate {
         eprintln!("error: {}", diff::table::gate_line(&report, g, true));
@@ -355,8 +366,8 @@ fn index_diff(args: &Args, old: (&str, &Program), new: (&str, &Program), schema:
         };
     let mut out = open_output(args.output.as_deref())?;
     out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write the report: {e}"))?;
+    out.finish()?;
     eprintln!(
         "as of {as_of}: {} customers surveyed; {}",
         new_result.surveyed, log.summary

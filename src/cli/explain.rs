@@ -31,6 +31,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> CliResult {
+    args.data.refuse_overwrites(&[("the rulebook", &args.rulebook)], None);
     let checked = load_rulebook(&args.rulebook)?;
     super::require_classes(&checked, &args.rulebook)?;
     let src = read_text(&args.rulebook)?;
@@ -48,7 +49,8 @@ pub fn run(args: Args) -> CliResult {
     let eval = Evaluator::new(prog, as_of);
     let outcome = eval
         .evaluate_in(&log, i, true)
-        .ok_or("the customer vanished from the log")?;
+        .expect("`find` gives a customer of the log")
+        .map_err(|e| format!("customer `{}`: {e}", args.customer))?;
     let s = Scored {
         prog,
         log: &log,

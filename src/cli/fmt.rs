@@ -68,8 +68,8 @@ fn file(path: &Path, check: bool) -> Outcome {
     }
     if check {
         println!("{}", path.display());
-    } else if let Err(e) = std::fs::write(path, out) {
-        eprintln!("error: cannot write `{}`: {e}", path.display());
+    } else if let Err(e) = super::output::replace_file(path, out.as_bytes()) {
+        eprintln!("error: {e}");
         return Outcome::Failed;
     }
     Outcome::Changed

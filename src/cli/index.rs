@@ -66,6 +66,8 @@ pub fn grouping_roster(data: &DataArgs, by: &[String], classes: &[&str]) -> Resu
 }
 
 pub fn run(args: Args) -> CliResult {
+    args.data
+        .refuse_overwrites(&[("the rulebook", &args.rulebook)], args.output.as_deref());
     let checked = load_rulebook(&args.rulebook)?;
     let prog = &checked.program;
     let Some(index) = &prog.index else {
@@ -91,8 +93,8 @@ pub fn run(args: Args) -> CliResult {
     };
     let mut out = open_output(args.output.as_deref())?;
     out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
         .map_err(|e| format!("cannot write the results: {e}"))?;
+    out.finish()?;
     let (respondents, unanswered) = result
         .groups
         .first()

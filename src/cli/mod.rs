@@ -7,6 +7,7 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod index;
+pub mod output;
 pub mod report;
 pub mod score;
 pub mod test;
@@ -22,7 +23,9 @@ pub type CliResult = Result<std::process::ExitCode, String>;
 
 /// Reads a file the user named, with the path in the error.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    rulebook::input::encoding::rulebook_text(bytes)
+        .map_err(|(line, message)| format!("{}:{line}: {message}", path.display()))
 }
 
 /// How diagnostics look on this terminal: colour only on a terminal without NO_COLOR.
@@ -72,12 +75,7 @@ pub fn require_classes(checked: &rulebook::Checked, path: &Path) -> Result<(), S
     }
 }
 
-/// Standard output, or the file given with `--output`.
-pub fn open_output(path: Option<&Path>) -> Result<Box<dyn std::io::Write>, String> {
-    match path {
-        None => Ok(Box::new(std::io::stdout().lock())),
-        Some(p) => std::fs::File::create(p)
-            .map(|f| Box::new(f) as Box<dyn std::io::Write>)
-            .map_err(|e| format!("cannot create `{}`: {e}", p.display())),
-    }
+/// Standard output, or the file given with `--output` (written beside it, then renamed: see `output`).
+pub fn open_output(path: Option<&Path>) -> Result<output::Output, String> {
+    output::Output::open(path)
 }

@@ -91,10 +91,14 @@ fn write_page(path: &std::path::Path, page: &str) -> Result<(), String> {
     let mut out = open_output(Some(path))?;
     let io = |e: std::io::Error| format!("cannot write the report: {e}");
     out.write_all(page.as_bytes()).map_err(io)?;
-    out.flush().map_err(io)
+    out.finish()
 }
 
 pub fn run(args: Args) -> CliResult {
+    let mut rulebooks = vec![("the rulebook", args.rulebook.as_path())];
+    rulebooks.extend(args.new.as_deref().map(|p| ("the new rulebook", p)));
+    rulebooks.extend(args.old_customers.as_deref().map(|p| ("--old-customers", p)));
+    args.data.refuse_overwrites(&rulebooks, Some(&args.output));
     match &args.new {
         None => one(&args),
         Some(new) => {
@@ -121,8 +125,17 @@ fn one(args: &Args) -> CliResult {
         .data
         .load_roster_within(&roster, &prog.schema, Some(prog.horizon(as_of)))?;
     let eval = Evaluator::new(prog, as_of);
+    // Points too large to hold are an error before anything is drawn.
+    let overflow = (0..log.customers.len())
+        .into_par_iter()
+        .find_map_first(|i| eval.evaluate_in(&log, i, false).and_then(Result::err).map(|e| (i, e)));
+    if let Some((i, e)) = overflow {
+        let id = log.customers.get(i).map_or("", |c| &*c.id);
+        return Err(format!("customer `{id}`: {e}"));
+    }
     let (dist, dims) = profile(prog, &log, &roster, &args.by, as_of, |i| {
         eval.evaluate_in(&log, i, false)
+            .map(|r| r.expect("no customer overflows: checked above"))
     });
     let summary = data::summary(&log, as_of);
     let path = args.rulebook.display().to_string();

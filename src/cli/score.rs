@@ -66,6 +66,13 @@ pub struct Args {
 const CHUNK: usize = 1 << 14;
 
 pub fn run(args: Args) -> CliResult {
+    args.data
+        .refuse_overwrites(&[("the rulebook", &args.rulebook)], args.output.as_deref());
+    if args.explain && !matches!(args.format, OutputFormat::Json | OutputFormat::Jsonl) {
+        super::output::usage_error(
+            "--explain adds each customer's ledger to the JSON formats only: use it with --format json or jsonl".into(),
+        );
+    }
     let checked = load_rulebook(&args.rulebook)?;
     super::require_classes(&checked, &args.rulebook)?;
     let prog = &checked.program;
@@ -121,10 +128,18 @@ pub fn run(args: Args) -> CliResult {
     for start in (0..log.customers.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(log.customers.len());
         // Evaluate and render on every core; write in customer order.
-        let rendered: Vec<(usize, Outcome, String)> = (start..end)
+        // Results, not `Result<Vec<_>>`: an indexed collect stays cheap.
+        #[allow(clippy::type_complexity)]
+        let rendered: Vec<Result<(usize, Outcome, String), String>> = (start..end)
             .into_par_iter()
-            .filter_map(|i| {
-                let outcome = eval.evaluate_in(&log, i, ledger)?;
+            .map(|i| {
+                let outcome = match eval.evaluate_in(&log, i, ledger).expect("i is a customer of the log") {
+                    Ok(o) => o,
+                    Err(e) => {
+                        let id = log.customers.get(i).map_or("", |c| &*c.id);
+                        return Err(format!("customer `{id}`: {e}"));
+                    }
+                };
                 let s = Scored {
                     prog,
                     log: &log,
@@ -142,10 +157,11 @@ pub fn run(args: Args) -> CliResult {
                     ),
                     OutputFormat::Table | OutputFormat::Xlsx => String::new(),
                 };
-                Some((i, outcome, text))
+                Ok((i, outcome, text))
             })
             .collect();
-        for (i, outcome, text) in rendered {
+        for r in rendered {
+            let (i, outcome, text) = r?;
             if matches!(
                 args.format,
                 OutputFormat::Json | OutputFormat::Table | OutputFormat::Xlsx
@@ -178,12 +194,13 @@ pub fn run(args: Args) -> CliResult {
             dist.push_json(&mut grades);
             writeln!(
                 out,
-                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"rejected\":{},{grades}}}}}",
+                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"blank\":{},\"rejected\":{},{grades}}}}}",
                 log.customers.len(),
-                s.rows + s.rejected,
+                s.rows_read(),
                 s.used,
                 s.after_as_of,
                 undeclared.join(","),
+                s.blank,
                 s.rejected
             )
             .map_err(io)?;
@@ -225,7 +242,7 @@ pub fn run(args: Args) -> CliResult {
         }
         _ => {}
     }
-    out.flush().map_err(io)?;
+    out.into_inner().map_err(|e| io(e.into_error()))?.finish()?;
     eprintln!("{}", data::summary(&log, as_of));
     if std::env::var_os("RULEBOOK_TIMING").is_some() {
         eprintln!(

@@ -162,7 +162,7 @@ pub fn run(args: Args) -> CliResult {
         if args.update {
             let (new, n) = testcase::update::update(&src, &tests, &runs, prog);
             if n > 0 && new != src {
-                std::fs::write(file, &new).map_err(|e| format!("cannot write `{name}`: {e}"))?;
+                super::output::replace_file(file, new.as_bytes())?;
                 w(format!(
                     "updated {n} case{} in {name}: review the change (e.g. `git diff {name}`)\n",
                     if n == 1 { "" } else { "s" }

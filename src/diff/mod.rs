@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::date::Date;
 use crate::eval::compile::{DimSource, Meta};
-use crate::eval::{Evaluator, Outcome, Program};
+use crate::eval::{self, Evaluator, Outcome, Program};
 use crate::input::{Customer, EventLog, Roster};
 use crate::num::Num;
 use crate::syntax::ast::Rulebook;
@@ -68,8 +68,25 @@ pub struct Pair<'a> {
 }
 
 impl Pair<'_> {
-    /// Customer `i` scored by each rulebook that scores its class.
+    /// Customer `i` scored by each rulebook that scores its class. Call
+    /// `first_overflow` first: a log that overflows cannot be compared.
     pub fn evaluate(&self, i: usize, ledger: bool) -> (Option<Outcome>, Option<Outcome>) {
+        let (old, new) = self.try_evaluate(i, ledger);
+        let sure = |o: Option<Result<Outcome, eval::Overflow>>| {
+            o.map(|r| r.expect("`first_overflow` found no overflow before the comparison"))
+        };
+        (sure(old), sure(new))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn try_evaluate(
+        &self,
+        i: usize,
+        ledger: bool,
+    ) -> (
+        Option<Result<Outcome, eval::Overflow>>,
+        Option<Result<Outcome, eval::Overflow>>,
+    ) {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };
@@ -91,6 +108,20 @@ impl Pair<'_> {
             run(before.as_ref().unwrap_or(c), &self.old, false),
             run(c, &self.new, true),
         )
+    }
+
+    /// The first customer (in id order) whose points cannot be held exactly
+    /// under either rulebook, with the rule and the side (`false`: old).
+    pub fn first_overflow(&self) -> Option<(usize, bool, eval::Overflow)> {
+        use rayon::prelude::*;
+        (0..self.log.customers.len()).into_par_iter().find_map_first(|i| {
+            let (old, new) = self.try_evaluate(i, false);
+            match (old, new) {
+                (Some(Err(e)), _) => Some((i, false, e)),
+                (_, Some(Err(e))) => Some((i, true, e)),
+                _ => None,
+            }
+        })
     }
 
     /// The id of customer `i`.

@@ -43,7 +43,10 @@ pub fn compile(e: &Expr, resolve: Resolve<'_>, texts: &Texts, what: &str) -> Res
         Ok(c)
     };
     Ok(match &e.kind {
-        ExprKind::Lit(l) => (CExpr::Const(encode_literal(l, texts).unwrap_or(0)), l.ty()),
+        ExprKind::Lit(l) => (
+            CExpr::Const(encode_literal(l, texts).expect("every literal encodes")),
+            l.ty(),
+        ),
         ExprKind::Var(name) => match resolve(name) {
             Some((slot, ty)) => (CExpr::Var(slot), ty),
             None => {
@@ -99,7 +102,7 @@ pub fn compile(e: &Expr, resolve: Resolve<'_>, texts: &Texts, what: &str) -> Res
                         "this value has another type",
                     ));
                 }
-                values.push(encode_literal(&lit.node, texts).unwrap_or(0));
+                values.push(encode_literal(&lit.node, texts).expect("every literal encodes"));
             }
             (CExpr::In(Box::new(cx), values), Type::Bool)
         }

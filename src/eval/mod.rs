@@ -19,6 +19,40 @@ pub struct Evaluator<'p> {
     windows: Vec<Window>,
 }
 
+/// A result too large to be held exactly: which rule of which dimension.
+/// Never replaced by a clamped number, which would be a wrong score.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overflow {
+    /// The dimension, or `total` for a rule on the total.
+    pub dimension: String,
+    /// The rule's clause id (`S6`), label, or position (`rule 3`).
+    pub rule: String,
+}
+
+impl Overflow {
+    /// Rule `i` of `dimension`, named by its clause, else its label, else its place.
+    fn at(dimension: &str, r: &RuleProg, i: usize) -> Overflow {
+        Overflow {
+            dimension: dimension.to_string(),
+            rule: match (&r.meta.clause, &r.meta.label) {
+                (Some(c), _) => format!("rule {c}"),
+                (None, Some(l)) => format!("rule \"{l}\""),
+                (None, None) => format!("rule {}", i + 1),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Overflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of dimension `{}` adds up to more points than can be held exactly (about 9.2 million million); check the log's quantities",
+            self.rule, self.dimension
+        )
+    }
+}
+
 /// One customer's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -94,27 +128,21 @@ impl<'p> Evaluator<'p> {
     }
 
     /// Customer `i` of a log, scored; `None` if the log has no such customer.
-    pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Outcome> {
+    pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Result<Outcome, Overflow>> {
         let c = log.customers.get(i)?;
         Some(self.evaluate(c, log.events_of(i), &log.vals, ledger))
     }
 
     /// Scores one customer. `vals` is the log's value arena; with `ledger`,
-    /// every dimension lists the rules that fired.
-    pub fn evaluate(&self, c: &Customer, events: &[Event], vals: &[i64], ledger: bool) -> Outcome {
+    /// every dimension lists the rules that fired. Points that cannot be
+    /// added up exactly are an error, never a clamped number.
+    pub fn evaluate(&self, c: &Customer, events: &[Event], vals: &[i64], ledger: bool) -> Result<Outcome, Overflow> {
         let class_ix = self.class_of(c);
-        let Some(class) = self.prog.classes.get(usize::from(class_ix)) else {
-            return Outcome {
-                class: class_ix,
-                dims: vec![],
-                total: Num::ZERO,
-                adjust: Num::ZERO,
-                total_ledger: vec![],
-                grade: 0,
-                by_override: None,
-                flags: vec![],
-            };
-        };
+        let class = self
+            .prog
+            .classes
+            .get(usize::from(class_ix))
+            .expect("class_of gives a class of the program");
         let mut flags = Vec::new();
         let period = self.window(0);
         let replaced = if class.replacing {
@@ -123,7 +151,8 @@ impl<'p> Evaluator<'p> {
             vec![]
         };
         // A rule replaced for this customer gives nothing; the ledger says by which rule.
-        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize| -> Num {
+        // `None`: points too large to hold (an `Option` stays in registers on this hot path).
+        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize| -> Option<Num> {
             let before = lines.len();
             let points = match replaced.iter().find(|(id, _)| r.ids.contains(id)) {
                 Some((_, by)) => {
@@ -139,14 +168,16 @@ impl<'p> Evaluator<'p> {
                     }
                     Num::ZERO
                 }
-                None => self.rule(r, c.since, events, vals, lines, ledger),
+                None => self.rule(r, c.since, events, vals, lines, ledger)?,
             };
-            for l in lines.get_mut(before..).unwrap_or(&mut []) {
+            for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
                 l.rule = Some(i);
             }
-            points
+            Some(points)
         };
-        let dims: Vec<DimOutcome> = class
+        // Filled in place: collecting into a `Result` would lose the exact size.
+        let mut dims: Vec<DimOutcome> = Vec::with_capacity(class.dims.len());
+        class
             .dims
             .iter()
             .map(|d| {
@@ -155,7 +186,9 @@ impl<'p> Evaluator<'p> {
                 match &d.source {
                     DimSource::Rules(rules) => {
                         for (i, r) in rules.iter().enumerate() {
-                            raw += run(r, &mut lines, i);
+                            raw = run(r, &mut lines, i)
+                                .and_then(|points| raw.checked_add(points))
+                                .ok_or_else(|| Overflow::at(&d.name, r, i))?;
                         }
                     }
                     DimSource::Assessed(a) => {
@@ -201,25 +234,33 @@ impl<'p> Evaluator<'p> {
                         };
                     }
                 }
-                DimOutcome {
+                Ok(DimOutcome {
                     raw,
                     score: raw.clamp_to(Num::ZERO, d.max),
                     ledger: lines,
-                }
+                })
             })
-            .collect();
+            .try_for_each(|d| d.map(|d| dims.push(d)))?;
+        // Each score is within its full marks, which the checker keeps small: no overflow.
         let sum: Num = dims.iter().map(|d| d.score).sum();
         let mut total_ledger = Vec::new();
         let mut adjust = Num::ZERO;
         for (i, r) in self.prog.total_rules.iter().enumerate() {
-            adjust += run(r, &mut total_ledger, i);
+            // The sum of scores is small (checked), so only `adjust` can be too large.
+            adjust = run(r, &mut total_ledger, i)
+                .and_then(|points| adjust.checked_add(points))
+                .filter(|a| a.checked_add(sum).is_some())
+                .ok_or_else(|| Overflow::at("total", r, i))?;
         }
         let total = (sum + adjust).clamp_to(Num::ZERO, class.full);
         let slot = |s: usize| {
             if s == expr::TOTAL {
                 total.raw()
             } else {
-                dims.get(s).map_or(0, |d| d.score.raw())
+                dims.get(s)
+                    .expect("a compiled slot is a dimension of the class")
+                    .score
+                    .raw()
             }
         };
         let by_override = class
@@ -230,7 +271,7 @@ impl<'p> Evaluator<'p> {
             Some(o) => o.band,
             None => self.prog.band(total),
         };
-        Outcome {
+        Ok(Outcome {
             class: class_ix,
             dims,
             total,
@@ -239,7 +280,7 @@ impl<'p> Evaluator<'p> {
             grade,
             by_override,
             flags,
-        }
+        })
     }
 
     /// The clauses replaced for this customer, each with the clause (or
@@ -263,7 +304,8 @@ impl<'p> Evaluator<'p> {
             .filter(|r| !r.replaces.is_empty());
         let mut out = Vec::new();
         for r in rules {
-            if self.rule(r, since, events, vals, &mut Vec::new(), false) != Num::ZERO {
+            // Points too large to hold are not zero: the rule replaces (and its overflow is reported when it runs).
+            if self.rule(r, since, events, vals, &mut Vec::new(), false) != Some(Num::ZERO) {
                 let by = r
                     .meta
                     .clause
@@ -276,7 +318,8 @@ impl<'p> Evaluator<'p> {
         out
     }
 
-    /// The points of one rule (signed), and its ledger lines.
+    /// The points of one rule (signed), and its ledger lines; `None` when
+    /// they cannot be held exactly.
     fn rule(
         &self,
         r: &RuleProg,
@@ -285,7 +328,7 @@ impl<'p> Evaluator<'p> {
         vals: &[i64],
         lines: &mut Vec<Line>,
         ledger: bool,
-    ) -> Num {
+    ) -> Option<Num> {
         let window = self.window(r.window);
         let texts = &self.prog.schema.texts;
         let matching = events.iter().enumerate().filter(|(_, e)| {
@@ -296,6 +339,7 @@ impl<'p> Evaluator<'p> {
                     .and_then(Option::as_ref)
                     .is_none_or(|f| f.holds(&|s| val(vals, e, s), texts))
         });
+        // Points are positive (checked), so their negation is exact.
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let mut push = |points: Num, events: Vec<usize>, note: String, tier: Option<usize>| {
             let status = Status::Applied;
@@ -309,22 +353,30 @@ impl<'p> Evaluator<'p> {
             });
             points
         };
-        match &r.form {
+        Some(match &r.form {
             Form::PerEvent { points, multiplier } => {
                 let mut sum = Num::ZERO;
                 for (i, e) in matching {
                     let p = match multiplier.as_ref().and_then(|m| m.get(usize::from(e.kind))) {
                         Some(&slot) => {
-                            let n = Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0);
-                            sum += sign(points.times(n));
+                            let n = Num::from_raw(val(vals, e, slot))
+                                .as_int()
+                                .expect("a multiplier is an int attribute (checked)");
+                            let p = points.checked_times(n)?;
+                            let p = if r.effect == Effect::Deduct {
+                                p.checked_neg()?
+                            } else {
+                                p
+                            };
+                            sum = sum.checked_add(p)?;
                             if ledger {
-                                push(sign(points.times(n)), vec![i], format!("{points} × {n}"), None);
+                                push(p, vec![i], format!("{points} × {n}"), None);
                             }
                             continue;
                         }
                         None => *points,
                     };
-                    sum += sign(p);
+                    sum = sum.checked_add(sign(p))?;
                     if ledger {
                         push(sign(p), vec![i], String::new(), None);
                     }
@@ -334,15 +386,15 @@ impl<'p> Evaluator<'p> {
             Form::Once { points, at_least } => {
                 let enough = |n: usize| u32::try_from(n).unwrap_or(u32::MAX) >= (*at_least).max(1);
                 if !ledger {
-                    return if enough(matching.count()) {
+                    return Some(if enough(matching.count()) {
                         sign(*points)
                     } else {
                         Num::ZERO
-                    };
+                    });
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 if !enough(used.len()) {
-                    return Num::ZERO;
+                    return Some(Num::ZERO);
                 }
                 let n = used.len();
                 push(sign(*points), used, format!("once, {n} event{}", plural(n)), None)
@@ -359,7 +411,7 @@ impl<'p> Evaluator<'p> {
                             l.status = Status::Withheld;
                         }
                     }
-                    return Num::ZERO;
+                    return Some(Num::ZERO);
                 }
                 let first = window.first_day();
                 match since {
@@ -386,7 +438,7 @@ impl<'p> Evaluator<'p> {
             Form::Count { tiers } => {
                 if !ledger {
                     let n = u32::try_from(matching.count()).unwrap_or(u32::MAX);
-                    return tier(tiers, n).map_or(Num::ZERO, |(_, t)| sign(t.points));
+                    return Some(tier(tiers, n).map_or(Num::ZERO, |(_, t)| sign(t.points)));
                 }
                 let used: Vec<usize> = matching.map(|(i, _)| i).collect();
                 let n = u32::try_from(used.len()).unwrap_or(u32::MAX);
@@ -407,7 +459,11 @@ impl<'p> Evaluator<'p> {
                         let v = severity
                             .iter()
                             .filter_map(|s| s.as_ref().and_then(|slots| slots.get(usize::from(e.kind))))
-                            .map(|&slot| Num::from_raw(val(vals, e, slot)).as_int().unwrap_or(0))
+                            .map(|&slot| {
+                                Num::from_raw(val(vals, e, slot))
+                                    .as_int()
+                                    .expect("a severity is an int attribute (checked)")
+                            })
                             .max()
                             .unwrap_or(0);
                         (e.date.month_index(), v, i)
@@ -427,13 +483,13 @@ impl<'p> Evaluator<'p> {
                         last = m;
                         end += 1;
                     }
-                    let run = months.get(start..end).unwrap_or(&[]);
+                    let run = months.get(start..end).expect("start < end <= months.len()");
                     let length = i64::from(last - first + 1);
                     let largest = run.iter().map(|&(_, v, _)| v).max().unwrap_or(0);
                     let sev = if by_length { length.max(largest) } else { largest };
                     let sev = u32::try_from(sev.max(0)).unwrap_or(u32::MAX);
                     if let Some((ti, t)) = tier(tiers, sev) {
-                        sum += sign(t.points);
+                        sum = sum.checked_add(sign(t.points))?;
                         if ledger {
                             let used = run.iter().map(|&(_, _, i)| i).collect();
                             let note = format!(
@@ -450,12 +506,14 @@ impl<'p> Evaluator<'p> {
                 }
                 sum
             }
-        }
+        })
     }
 }
 
 fn val(vals: &[i64], e: &Event, slot: usize) -> i64 {
-    vals.get(e.vals as usize + slot).copied().unwrap_or(0)
+    vals.get(e.vals as usize + slot)
+        .copied()
+        .expect("an event's values are in the log's arena")
 }
 
 /// The tier a count or severity falls in, and its index.

@@ -12,6 +12,9 @@ const BLOCK: usize = 4 << 20;
 pub struct Block {
     pub bytes: Vec<u8>,
     pub first_line: u64,
+    /// In the last block of a CSV file: where a quoted field that never
+    /// closes starts (it runs to the end of the file).
+    pub open_quote: Option<usize>,
 }
 
 pub struct Blocks {
@@ -21,10 +24,35 @@ pub struct Blocks {
     carry: Vec<u8>,
     line: u64,
     eof: bool,
+    /// Lines end with a lone CR (Excel for Mac's "CSV (Macintosh)"): each CR
+    /// is read as a newline.
+    cr_only: bool,
+    block: usize,
+    /// The CSV field separator: `,`, or a tab or `;` when the header says so.
+    delimiter: u8,
+}
+
+/// The field separator a CSV file's first line uses: a comma if it has one,
+/// else a tab (Excel's "Unicode text"), else a semicolon, else a comma.
+pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
+    [b',', b'\t', b';']
+        .into_iter()
+        .find(|d| memchr::memchr(*d, first_line).is_some())
+        .unwrap_or(b',')
 }
 
 impl Blocks {
     pub fn new(reader: Box<dyn Read + Send>, format: Format, name: &str) -> Result<Blocks, DataError> {
+        Blocks::with_block_size(reader, format, name, BLOCK)
+    }
+
+    /// Like `new`, cutting blocks of about `block` bytes.
+    pub fn with_block_size(
+        reader: Box<dyn Read + Send>,
+        format: Format,
+        name: &str,
+        block: usize,
+    ) -> Result<Blocks, DataError> {
         let mut b = Blocks {
             reader,
             format,
@@ -32,15 +60,55 @@ impl Blocks {
             carry: Vec::new(),
             line: 1,
             eof: false,
+            cr_only: false,
+            block: block.max(1),
+            delimiter: b',',
         };
         b.fill(3)?;
         if b.carry.starts_with(b"\xEF\xBB\xBF") {
             b.carry.drain(..3);
         }
+        // The first line's end says how lines end.
+        loop {
+            let cr = memchr::memchr(b'\r', &b.carry);
+            let nl = memchr::memchr(b'\n', &b.carry);
+            match (cr, nl) {
+                (Some(r), Some(n)) if r + 1 == n || n < r => break,
+                (Some(r), _) if r + 1 < b.carry.len() || b.eof => {
+                    b.cr_only = true;
+                    for c in &mut b.carry {
+                        if *c == b'\r' {
+                            *c = b'\n';
+                        }
+                    }
+                    break;
+                }
+                (None, Some(_)) => break,
+                _ if b.eof => break,
+                _ => {
+                    // One more read: a real reader brings a whole chunk, a test reader a byte.
+                    let want = b.carry.len() + 1;
+                    b.fill(want)?;
+                }
+            }
+        }
+        let first_line = memchr::memchr(b'\n', &b.carry).map_or(b.carry.as_slice(), |n| {
+            b.carry.get(..n).expect("a newline's offset is within the buffer")
+        });
+        b.delimiter = sniff_delimiter(first_line);
         Ok(b)
     }
 
+    /// The field separator of a CSV log.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
     fn io_error(&self, e: std::io::Error) -> DataError {
+        // A decoding error already says where.
+        if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
+            return inner.clone();
+        }
         DataError {
             file: self.name.clone(),
             line: 0,
@@ -54,7 +122,18 @@ impl Blocks {
         while self.carry.len() < want && !self.eof {
             match self.reader.read(&mut chunk) {
                 Ok(0) => self.eof = true,
-                Ok(n) => self.carry.extend_from_slice(chunk.get(..n).unwrap_or(&[])),
+                Ok(n) => {
+                    let from = self.carry.len();
+                    self.carry
+                        .extend_from_slice(chunk.get(..n).expect("read returns at most the buffer's length"));
+                    if self.cr_only {
+                        for c in self.carry.get_mut(from..).expect("just extended") {
+                            if *c == b'\r' {
+                                *c = b'\n';
+                            }
+                        }
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.io_error(e)),
             }
@@ -65,7 +144,7 @@ impl Blocks {
     /// The CSV header record (line 1), without its line end.
     pub fn header(&mut self) -> Result<Vec<u8>, DataError> {
         loop {
-            if let Some(end) = record_end(&self.carry, Format::Csv, true) {
+            if let Some(end) = record_end(&self.carry, Format::Csv, true, self.delimiter) {
                 let rest = self.carry.split_off(end + 1);
                 let mut head = std::mem::replace(&mut self.carry, rest);
                 self.line += 1;
@@ -86,7 +165,7 @@ impl Blocks {
                 self.line += 1;
                 return Ok(std::mem::take(&mut self.carry));
             }
-            let want = self.carry.len() + BLOCK;
+            let want = self.carry.len() + self.block;
             self.fill(want)?;
         }
     }
@@ -104,13 +183,13 @@ impl Blocks {
     }
 
     fn next_block(&mut self) -> Result<Option<Block>, DataError> {
-        let mut want = BLOCK;
+        let mut want = self.block;
         loop {
             self.fill(want)?;
             let cut = if self.eof {
                 Some(self.carry.len())
             } else {
-                record_end(&self.carry, self.format, false).map(|e| e + 1)
+                record_end(&self.carry, self.format, false, self.delimiter).map(|e| e + 1)
             };
             match cut {
                 Some(0) => return Ok(None),
@@ -119,44 +198,98 @@ impl Blocks {
                     let bytes = std::mem::replace(&mut self.carry, rest);
                     let first_line = self.line;
                     self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-                    return Ok(Some(Block { bytes, first_line }));
+                    let open_quote = match self.format {
+                        Format::Csv if self.eof && self.carry.is_empty() => unterminated_quote(&bytes, self.delimiter),
+                        _ => None,
+                    };
+                    return Ok(Some(Block {
+                        bytes,
+                        first_line,
+                        open_quote,
+                    }));
                 }
-                None => want = self.carry.len() + BLOCK,
+                None => want = self.carry.len() + self.block,
             }
         }
     }
 }
 
 /// The offset of the newline that ends the first (`first`) or last record in
-/// `buf`, outside CSV quotes.
-fn record_end(buf: &[u8], format: Format, first: bool) -> Option<usize> {
-    if format == Format::Jsonl {
+/// `buf`, which starts at a record's start. Quotes are read as the CSV
+/// reader reads them: a quote opens a quoted field only at the start of a
+/// field, `""` inside one is a quote, and any other quote is text. So the cut
+/// never depends on where a block happens to end.
+fn record_end(buf: &[u8], format: Format, first: bool, delimiter: u8) -> Option<usize> {
+    let plain = format == Format::Jsonl || memchr::memchr(b'"', buf).is_none();
+    if plain {
         return if first {
             memchr::memchr(b'\n', buf)
         } else {
             memchr::memrchr(b'\n', buf)
         };
     }
-    if memchr::memchr(b'"', buf).is_none() {
-        return if first {
-            memchr::memchr(b'\n', buf)
-        } else {
-            memchr::memrchr(b'\n', buf)
-        };
-    }
-    let mut in_quotes = false;
     let mut last = None;
-    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
-        if buf.get(i) == Some(&b'"') {
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr2(b'"', b'\n', buf.get(at..)?).map(|i| at + i) {
+        if buf.get(i) == Some(&b'\n') {
             if first {
                 return Some(i);
             }
             last = Some(i);
+            at = i + 1;
+            continue;
+        }
+        // A quote: it opens a quoted field only where a field starts.
+        let field_start = i == 0 || matches!(buf.get(i - 1), Some(&c) if c == delimiter || c == b'\n' || c == b'\r');
+        if !field_start {
+            at = i + 1;
+            continue;
+        }
+        // Inside the quoted field: the next quote not followed by another ends it.
+        let mut q = i + 1;
+        loop {
+            let Some(close) = memchr::memchr(b'"', buf.get(q..).unwrap_or(&[])).map(|c| q + c) else {
+                // Open at the end of `buf`: no record ends after here.
+                return last;
+            };
+            match buf.get(close + 1) {
+                Some(b'"') => q = close + 2,
+                // Whether this quote is escaped is not known yet.
+                None => return last,
+                Some(_) => {
+                    at = close + 1;
+                    break;
+                }
+            }
         }
     }
     last
+}
+
+/// Where an unterminated quoted field starts in `buf` (a whole file's
+/// remainder, from a record's start): its offset, if any.
+pub fn unterminated_quote(buf: &[u8], delimiter: u8) -> Option<usize> {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'"', buf.get(at..)?).map(|i| at + i) {
+        let field_start = i == 0 || matches!(buf.get(i - 1), Some(&c) if c == delimiter || c == b'\n' || c == b'\r');
+        if !field_start {
+            at = i + 1;
+            continue;
+        }
+        let mut q = i + 1;
+        loop {
+            let Some(close) = memchr::memchr(b'"', buf.get(q..).unwrap_or(&[])).map(|c| q + c) else {
+                return Some(i);
+            };
+            if buf.get(close + 1) == Some(&b'"') {
+                q = close + 2;
+            } else {
+                at = close + 1;
+                break;
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -166,9 +299,91 @@ mod tests {
     #[test]
     fn cuts_between_records_not_inside_quotes() {
         let buf = b"a,\"x\ny\",1\nb,2\nc,\"p\nq";
-        assert_eq!(record_end(buf, Format::Csv, true), Some(9));
-        assert_eq!(record_end(buf, Format::Csv, false), Some(13));
-        assert_eq!(record_end(b"abc", Format::Csv, false), None);
+        assert_eq!(record_end(buf, Format::Csv, true, b','), Some(9));
+        assert_eq!(record_end(buf, Format::Csv, false, b','), Some(13));
+        assert_eq!(record_end(b"abc", Format::Csv, false, b','), None);
+    }
+
+    /// Hands out one byte a read, so a block of size `k` is cut within its first `k` bytes.
+    struct Trickle(Vec<u8>, usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.get(self.1), buf.first_mut()) {
+                (Some(&b), Some(slot)) => {
+                    *slot = b;
+                    self.1 += 1;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    type Records = Vec<(u64, Vec<Vec<u8>>)>;
+
+    /// The header, then every record of every block (with its block's first line).
+    fn read_in_blocks(text: &[u8], block: usize) -> (Vec<u8>, Records) {
+        let reader = Box::new(Trickle(text.to_vec(), 0));
+        let mut blocks = Blocks::with_block_size(reader, Format::Csv, "x.csv", block).expect("reads from memory");
+        let header = blocks.header().unwrap_or_default();
+        let mut out = Vec::new();
+        while let Some(b) = blocks.next_block().expect("reads from memory") {
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(b.bytes.as_slice());
+            for rec in rdr.byte_records() {
+                let rec = rec.expect("bytes are always CSV");
+                out.push((b.first_line, rec.iter().map(<[u8]>::to_vec).collect()));
+            }
+        }
+        (header, out)
+    }
+
+    /// Every cut (a block of 1, 2, … bytes) parses to the records of a one-block read.
+    fn same_at_every_boundary(text: &[u8]) {
+        let (head, whole) = read_in_blocks(text, usize::MAX / 2);
+        let records = |rs: Records| rs.into_iter().map(|(_, r)| r).collect::<Vec<_>>();
+        let whole = records(whole);
+        for k in 1..=text.len() {
+            let (h, split) = read_in_blocks(text, k);
+            assert_eq!(h, head, "header with blocks of {k}");
+            assert_eq!(
+                records(split),
+                whole,
+                "blocks of {k} bytes in {:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
+    fn item_03_parse_never_depends_on_block_boundaries() {
+        // A stray quote inside an unquoted field, then a quoted cell over two lines.
+        same_at_every_boundary(b"customer,date,kind,note\nC1,2026-01-01,theft,5\" wide\nC2,2026-01-02,theft,\"two\nlines\"\nC3,2026-01-03,theft,x\n");
+        same_at_every_boundary(b"a,b\n\"x\"\"\ny\",1\r\nq\"\"r,\"\"\n\"\",\"\"\"\n\"\n");
+        same_at_every_boundary(b"a,b\rc,\"d\re\"\rf,g\r");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        #[test]
+        fn item_03_property_any_cut_reads_like_one_block(
+            cells in proptest::collection::vec(proptest::sample::select(vec!["a", ",", "\"", "\n", "\r\n", "bc", "\"\""]), 0..40)
+        ) {
+            let text = format!("h,i\n{}", cells.concat());
+            same_at_every_boundary(text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn item_02_cr_only_line_ends_are_lines() {
+        let (head, records) = read_in_blocks(b"customer,date\rc1,2026-01-01\rc2,\"x\ry\"\r", 4);
+        assert_eq!(head, b"customer,date");
+        let firsts: Vec<u64> = records.iter().map(|(l, _)| *l).collect();
+        assert_eq!(records.len(), 2);
+        assert!(firsts.iter().all(|&l| l >= 2), "{firsts:?}");
     }
 
     #[test]

@@ -1,38 +1,112 @@
 //! Input stage: decoding one block of records into compact rows, checking
 //! every field of every row of a declared kind against the schema.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashSet;
 
 use super::block::Block;
+use super::near::near_miss;
 use super::schema::{AttrSchema, Schema};
 use super::{DataError, LoadOptions, Reject};
 use crate::date::Date;
 
+/// The fields a log may have: `customer`, `date`, `kind` and every attribute
+/// any declared kind has. Any other column or key is unknown: an error when
+/// it nearly is one of these (`Persons`), else named in the summary.
+pub struct Names {
+    set: FxHashSet<String>,
+    list: Vec<String>,
+}
+
+impl Names {
+    pub fn of(schema: &Schema) -> Names {
+        let mut list: Vec<String> = ["customer", "date", "kind"].map(String::from).to_vec();
+        for k in &schema.kinds {
+            for a in &k.attrs {
+                if !list.contains(&a.name) {
+                    list.push(a.name.clone());
+                }
+            }
+        }
+        Names {
+            set: list.iter().cloned().collect(),
+            list,
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.set.contains(name)
+    }
+
+    /// `Err(message)` when an unknown `name` is a near miss of a known one.
+    pub fn check_unknown(&self, what: &str, name: &str) -> Result<(), String> {
+        match near_miss(name, self.list.iter().map(String::as_str)) {
+            Some(known) => Err(format!(
+                "{what} `{name}` is not a field of any declared kind; did you mean `{known}`?"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Where a CSV file keeps each field the rulebook needs.
 pub struct CsvHeader {
+    /// The field separator.
+    delimiter: u8,
     width: usize,
     customer: usize,
     date: usize,
     kind: usize,
     /// Per kind, per attribute: its column.
     attrs: Vec<Vec<Option<usize>>>,
+    /// Named columns the rulebook does not use, in file order.
+    pub unknown: Vec<String>,
 }
 
 impl CsvHeader {
-    pub fn new(header: Vec<u8>, schema: &Schema, file: &str) -> Result<CsvHeader, DataError> {
+    pub fn new(
+        header: Vec<u8>,
+        delimiter: u8,
+        schema: &Schema,
+        known: &Names,
+        file: &str,
+    ) -> Result<CsvHeader, DataError> {
         let err = |message: String| DataError {
             file: file.to_string(),
             line: 1,
             message,
         };
-        let text = String::from_utf8(header).map_err(|_| err("the header is not valid UTF-8".into()))?;
+        let text = match String::from_utf8(header) {
+            Ok(text) => text,
+            Err(e) => {
+                let hint = super::encoding::gbk_hint(e.as_bytes());
+                return Err(err(format!("the header is not valid UTF-8{hint}")));
+            }
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
+            .delimiter(delimiter)
             .from_reader(text.as_bytes());
         let names: Vec<String> = match rdr.records().next() {
             Some(Ok(rec)) => rec.iter().map(str::to_string).collect(),
             _ => return Err(err("the header row cannot be read".into())),
         };
+        let mut unknown = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if let Some(first) = names.iter().take(i).position(|n| n == name && !n.is_empty()) {
+                return Err(err(format!(
+                    "column `{name}` appears twice (columns {} and {}); which one holds the data is unclear",
+                    first + 1,
+                    i + 1
+                )));
+            }
+            if name.is_empty() || known.contains(name) {
+                continue;
+            }
+            known.check_unknown("column", name).map_err(err)?;
+            unknown.push(name.clone());
+        }
         let col = |want: &str| names.iter().position(|n| n == want);
         let required = |want: &str| col(want).ok_or_else(|| err(format!("the header has no `{want}` column")));
         let attrs = schema
@@ -41,11 +115,13 @@ impl CsvHeader {
             .map(|k| k.attrs.iter().map(|a| col(&a.name)).collect())
             .collect();
         Ok(CsvHeader {
+            delimiter,
             width: names.len(),
             customer: required("customer")?,
             date: required("date")?,
             kind: required("kind")?,
             attrs,
+            unknown,
         })
     }
 }
@@ -53,6 +129,7 @@ impl CsvHeader {
 /// Shared, read-only state of a decode.
 pub struct Context<'a> {
     pub schema: &'a Schema,
+    pub known: &'a Names,
     pub header: Option<&'a CsvHeader>,
     /// Events dated on or before this are validated but not kept.
     pub horizon: Option<Date>,
@@ -76,6 +153,10 @@ pub struct Decoded {
     pub rows_used: u64,
     pub after_as_of: u64,
     pub undeclared: BTreeMap<String, u64>,
+    /// Rows with every cell empty (Excel's trailing `,,,,`).
+    pub blank: u64,
+    /// JSON keys the rulebook does not use.
+    pub unknown: BTreeSet<String>,
     pub rows_out: Vec<Row>,
     pub custs: Vec<u8>,
     pub vals: Vec<i64>,
@@ -127,7 +208,7 @@ impl Decoded {
             return Err("customer is missing".into());
         }
         let date_text = text_field("date", date)?;
-        let date = Date::parse(date_text).ok_or_else(|| format!("date \"{date_text}\" is not a valid date"))?;
+        let date = Date::parse_data(date_text).ok_or_else(|| bad_date("date", date_text))?;
         let kind_name = text_field("kind", kind)?;
         if kind_name.is_empty() {
             return Err("kind is missing".into());
@@ -141,8 +222,7 @@ impl Decoded {
                     Cell::Bytes([]) => None,
                     Cell::Json(serde_json::Value::Null) => None,
                     Cell::Bytes(b) => {
-                        let s = std::str::from_utf8(b)
-                            .map_err(|_| format!("{} \"{}\" is not valid UTF-8", a.name, String::from_utf8_lossy(b)))?;
+                        let s = std::str::from_utf8(b).map_err(|_| not_utf8(&a.name, b))?;
                         Some(
                             a.decode_text(s, &ctx.schema.texts)
                                 .map_err(|e| format!("{} \"{s}\" {e}", a.name)),
@@ -167,8 +247,15 @@ impl Decoded {
                     }
                 }
             }
-        } else if ctx.opts.strict {
-            return Err(format!("kind \"{kind_name}\" is not declared by the rulebook"));
+        } else if !self.undeclared.contains_key(kind_name) {
+            // First seen in this block: a near miss of a declared kind is a typo, not another kind.
+            let declared = ctx.schema.kinds.iter().map(|k| k.name.as_str());
+            if let Some(k) = near_miss(kind_name, declared) {
+                return Err(format!("kind `{kind_name}` is not declared; did you mean `{k}`?"));
+            }
+            if ctx.opts.strict {
+                return Err(format!("kind \"{kind_name}\" is not declared by the rulebook"));
+            }
         }
         self.rows += 1;
         let kind = match kind {
@@ -204,12 +291,37 @@ impl Decoded {
     }
 }
 
+/// `date "3/5/2026" is not a valid date`, with the accepted forms when it is not even the shape of one.
+pub fn bad_date(field: &str, text: &str) -> String {
+    let shaped = text.len() >= 8
+        && text.get(..4).is_some_and(|y| y.bytes().all(|c| c.is_ascii_digit()))
+        && matches!(text.as_bytes().get(4), Some(b'-' | b'/'));
+    if shaped || text.is_empty() {
+        format!("{field} \"{text}\" is not a valid date")
+    } else {
+        format!(
+            "{field} \"{text}\" is not a valid date; write year first: {}",
+            crate::date::DATA_FORMS
+        )
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn not_utf8(field: &str, bytes: &[u8]) -> String {
+    format!(
+        "{field} \"{}\" is not valid UTF-8{}",
+        String::from_utf8_lossy(bytes),
+        super::encoding::gbk_hint(bytes)
+    )
+}
+
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
-        Cell::Bytes(b) => {
-            std::str::from_utf8(b).map_err(|_| format!("{name} \"{}\" is not valid UTF-8", String::from_utf8_lossy(b)))
-        }
+        Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| not_utf8(name, b)),
         Cell::Json(serde_json::Value::String(s)) => Ok(s),
         Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
         Cell::Json(v) => Err(format!("{name} {v} is not text")),
@@ -225,13 +337,17 @@ pub fn block(ctx: &Context<'_>, b: &Block) -> Decoded {
 }
 
 fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
-    if memchr::memchr(b'"', &b.bytes).is_none() {
+    // Without quotes, and without a lone CR (which the CSV reader takes as a
+    // line end), a record is a line: both readings agree, whatever the block.
+    let lone_cr = || memchr::memchr_iter(b'\r', &b.bytes).any(|i| b.bytes.get(i + 1) != Some(&b'\n'));
+    if memchr::memchr(b'"', &b.bytes).is_none() && !lone_cr() {
         return plain_csv_block(ctx, h, b);
     }
     let mut out = Decoded::default();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(h.delimiter)
         .from_reader(b.bytes.as_slice());
     let mut rec = csv::ByteRecord::new();
     // Line numbers come from counting newlines up to each record's first byte.
@@ -247,12 +363,29 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         newlines += memchr::memchr_iter(b'\n', b.bytes.get(counted_to..start).unwrap_or(&[])).count() as u64;
         counted_to = start;
         let line = b.first_line + newlines;
+        // The record as it is in the file, without its line end.
+        let end = (rdr.position().byte() as usize).max(start);
+        let mut raw = b
+            .bytes
+            .get(start..end)
+            .expect("the reader's positions are within its block");
+        while let Some(r) = raw.strip_suffix(b"\n").or_else(|| raw.strip_suffix(b"\r")) {
+            raw = r;
+        }
         let ok = match read {
             Ok(false) => break,
-            Err(e) => out.bad(ctx, line, format!("cannot be read as CSV: {e}"), String::new),
+            Err(e) => out.bad(ctx, line, format!("cannot be read as CSV: {e}"), || lossy(raw)),
+            Ok(true) if b.open_quote.is_some_and(|q| start <= q && q < end) => {
+                let q = b.open_quote.expect("checked by the guard");
+                let at = b.first_line + memchr::memchr_iter(b'\n', b.bytes.get(..q).unwrap_or(&[])).count() as u64;
+                let message =
+                    format!("unterminated quoted field starting at line {at}: a `\"` opens a field that never closes");
+                out.bad(ctx, at, message, || lossy(raw));
+                break;
+            }
             Ok(true) => {
                 let fields: Vec<&[u8]> = rec.iter().collect();
-                csv_row(ctx, h, &mut out, line, &fields)
+                csv_row(ctx, h, &mut out, line, &fields, raw)
             }
         };
         if !ok {
@@ -277,12 +410,12 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
         }
         fields.clear();
         let mut at = 0;
-        for comma in memchr::memchr_iter(b',', text) {
+        for comma in memchr::memchr_iter(h.delimiter, text) {
             fields.push(text.get(at..comma).unwrap_or(&[]));
             at = comma + 1;
         }
         fields.push(text.get(at..).unwrap_or(&[]));
-        if !csv_row(ctx, h, &mut out, this, &fields) {
+        if !csv_row(ctx, h, &mut out, this, &fields, text) {
             break;
         }
     }
@@ -290,15 +423,16 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 }
 
 /// Decodes one CSV record; returns false when decoding must stop.
-fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]]) -> bool {
-    let raw = || {
-        fields
-            .iter()
-            .map(|f| String::from_utf8_lossy(f))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+/// `raw` is the record as it is in the file, for the rejects file.
+fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]], raw: &[u8]) -> bool {
+    let raw = || lossy(raw);
+    // Checked only once a row is bad, off the hot path: a blank row has no customer.
+    let blank = || fields.iter().all(|f| f.iter().all(u8::is_ascii_whitespace));
     if fields.len() != h.width {
+        if blank() {
+            out.blank += 1;
+            return true;
+        }
         let message = format!("has {} fields, the header has {}", fields.len(), h.width);
         return out.bad(ctx, line, message, raw);
     }
@@ -318,6 +452,11 @@ fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, field
     );
     match result {
         Ok(()) => true,
+        // Row errors come before anything is kept, so a blank row leaves no trace.
+        Err(_) if blank() => {
+            out.blank += 1;
+            true
+        }
         Err(message) => out.bad(ctx, line, message, raw),
     }
 }
@@ -331,10 +470,23 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
             continue;
         }
         let raw = || String::from_utf8_lossy(text).into_owned();
-        let obj = match serde_json::from_slice::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(m)) => m,
-            Ok(_) => {
+        if std::str::from_utf8(text).is_err() {
+            let message = format!("is not valid UTF-8{}", super::encoding::gbk_hint(text));
+            if !out.bad(ctx, line, message, raw) {
+                break;
+            }
+            continue;
+        }
+        let obj = match serde_json::from_slice::<Object>(text) {
+            Ok(Object::Map(m)) => m,
+            Ok(Object::Other) => {
                 if !out.bad(ctx, line, "is not a JSON object".into(), raw) {
+                    break;
+                }
+                continue;
+            }
+            Ok(Object::Duplicate(key)) => {
+                if !out.bad(ctx, line, format!("key `{key}` appears twice"), raw) {
                     break;
                 }
                 continue;
@@ -346,6 +498,23 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
                 continue;
             }
         };
+        let mut near = Ok(());
+        for key in obj.keys() {
+            if ctx.known.contains(key) || out.unknown.contains(key) {
+                continue;
+            }
+            near = ctx.known.check_unknown("key", key);
+            if near.is_err() {
+                break;
+            }
+            out.unknown.insert(key.clone());
+        }
+        if let Err(message) = near {
+            if !out.bad(ctx, line, message, raw) {
+                break;
+            }
+            continue;
+        }
         let cell = |k: &str| obj.get(k).map_or(Cell::Absent, Cell::Json);
         let result = out.row(ctx, line, cell("customer"), cell("date"), cell("kind"), |_, _, a| {
             cell(&a.name)
@@ -357,4 +526,154 @@ fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
         }
     }
     out
+}
+
+/// One line of JSON Lines: an object whose keys are all different, or why not.
+enum Object {
+    Map(serde_json::Map<String, serde_json::Value>),
+    /// Valid JSON, but not an object.
+    Other,
+    /// An object that gives this key twice.
+    Duplicate(String),
+}
+
+impl<'de> serde::Deserialize<'de> for Object {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Object, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Object;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+                let mut m = serde_json::Map::new();
+                let mut duplicate = None;
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    // How serde_json's `arbitrary_precision` hands over a bare number.
+                    if k.starts_with("$serde_json::private") {
+                        return Ok(Object::Other);
+                    }
+                    if m.contains_key(&k) {
+                        duplicate.get_or_insert(k);
+                    } else {
+                        m.insert(k, v);
+                    }
+                }
+                Ok(duplicate.map_or(Object::Map(m), Object::Duplicate))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Object, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Object::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Object, E> {
+                Ok(Object::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::block::Blocks;
+    use crate::input::{Format, LoadOptions};
+
+    /// Every row a decode keeps or rejects: (line, customer or reason).
+    fn decode_in_blocks(schema: &Schema, text: &[u8], size: usize) -> Vec<(u64, String)> {
+        let known = Names::of(schema);
+        // One byte a read, so that a block of `size` is cut within its first `size` bytes.
+        struct Trickle(Vec<u8>, usize);
+        impl std::io::Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                match (self.0.get(self.1), buf.first_mut()) {
+                    (Some(&b), Some(slot)) => {
+                        *slot = b;
+                        self.1 += 1;
+                        Ok(1)
+                    }
+                    _ => Ok(0),
+                }
+            }
+        }
+        let reader = Box::new(Trickle(text.to_vec(), 0));
+        let mut blocks = Blocks::with_block_size(reader, Format::Csv, "x.csv", size).expect("reads from memory");
+        let delimiter = blocks.delimiter();
+        let head = blocks.header().expect("a header");
+        let Ok(h) = CsvHeader::new(head, delimiter, schema, &known, "x.csv") else {
+            return vec![];
+        };
+        let ctx = Context {
+            schema,
+            known: &known,
+            header: Some(&h),
+            horizon: None,
+            name: "x.csv",
+            opts: LoadOptions {
+                as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
+                strict: false,
+                keep_going: true,
+            },
+        };
+        let (mut out, mut blank) = (Vec::new(), 0);
+        loop {
+            let batch = blocks.next_batch(1).expect("reads from memory");
+            let Some(b) = batch.first() else { break };
+            let d = block(&ctx, b);
+            for r in &d.rows_out {
+                let id = d.custs.get(r.cust.0 as usize..r.cust.1 as usize).unwrap_or(&[]);
+                out.push((u64::from(r.line), String::from_utf8_lossy(id).into_owned()));
+            }
+            out.extend(d.rejects.iter().map(|r| (r.line, format!("{}: {}", r.reason, r.row))));
+            blank += d.blank;
+        }
+        out.push((0, format!("blank {blank}")));
+        out.sort();
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn item_03_decoding_never_depends_on_block_boundaries(
+            rows in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "C1,2026-01-10,theft,x",
+                    "C2,2026-01-10,theft,5\" wide",
+                    "\"C3\",2026-01-10,theft,\"two\nlines\"",
+                    "C4,2026-01-10,theft,a\rb",
+                    ",,,",
+                    "C5,2026-13-01,theft,",
+                    "\"C,6\",2026-01-10,theft,\"q\"\"q\"",
+                ]),
+                0..12,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let checked = crate::load("standard \"t\" period 12 months\nevent theft\nrules legal { L1 deduct 10 per theft }\nclass power { dimension legal max 30 uses legal }\ngrades { A >= 20, D }\n")
+                .unwrap_or_else(|_| panic!("the rulebook checks"));
+            let end = if crlf { "\r\n" } else { "\n" };
+            let text = format!("customer,date,kind,note{end}{}", rows.iter().map(|r| format!("{r}{end}")).collect::<String>());
+            let whole = decode_in_blocks(&checked.program.schema, text.as_bytes(), usize::MAX / 2);
+            for k in 1..text.len() {
+                let split = decode_in_blocks(&checked.program.schema, text.as_bytes(), k);
+                proptest::prop_assert_eq!(&split, &whole, "blocks of {} in {:?}", k, text);
+            }
+        }
+    }
 }

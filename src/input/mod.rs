@@ -5,10 +5,12 @@
 
 mod block;
 mod decode;
+pub mod encoding;
+mod near;
 pub mod roster;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 
@@ -26,10 +28,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a file name implies: `.csv`, `.jsonl`, `.ndjson`.
+    /// The format a file name implies: `.csv` (also `.tsv` and `.txt`, as
+    /// Excel saves tab-separated text), `.jsonl`, `.ndjson`.
     pub fn from_name(name: &str) -> Option<Format> {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
+        if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt") {
             Some(Format::Csv)
         } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
             Some(Format::Jsonl)
@@ -96,10 +99,14 @@ pub struct EventLog {
 impl EventLog {
     pub fn events_of(&self, customer: usize) -> &[Event] {
         let (a, b) = (
-            self.starts.get(customer).copied().unwrap_or(0),
-            self.starts.get(customer + 1).copied().unwrap_or(0),
+            self.starts.get(customer).copied(),
+            self.starts.get(customer + 1).copied(),
         );
-        self.events.get(a..b).unwrap_or(&[])
+        match (a, b) {
+            (Some(a), Some(b)) => self.events.get(a..b).expect("starts are offsets into the events"),
+            // The default log (no customers) has no starts.
+            _ => &[],
+        }
     }
 
     pub fn find(&self, id: &str) -> Option<usize> {
@@ -118,25 +125,45 @@ pub struct Summary {
     pub after_as_of: u64,
     /// Rows of kinds the rulebook does not declare, per kind.
     pub undeclared: BTreeMap<String, u64>,
+    /// Rows with every cell empty (Excel's trailing `,,,,`), not counted in `rows`.
+    pub blank: u64,
     pub rejected: u64,
+    /// Columns (CSV) and keys (JSON Lines) that no declared kind has, each named once.
+    pub unused_fields: BTreeSet<String>,
+}
+
+impl Summary {
+    /// Every row read: scored + after the as-of date + skipped + blank + rejected.
+    pub fn rows_read(&self) -> u64 {
+        self.rows + self.blank + self.rejected
+    }
+
+    /// Rows of undeclared kinds.
+    pub fn skipped(&self) -> u64 {
+        self.undeclared.values().sum()
+    }
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let skipped: u64 = self.undeclared.values().sum();
         write!(
             f,
             "{} rows read: {} scored, {} dated after the as-of date (ignored), {} skipped",
-            self.rows + self.rejected,
+            self.rows_read(),
             self.used,
             self.after_as_of,
-            skipped
+            self.skipped()
         )?;
         if !self.undeclared.is_empty() {
             let kinds: Vec<String> = self.undeclared.iter().map(|(k, n)| format!("{k} {n}")).collect();
             write!(f, " as undeclared kinds ({})", kinds.join(", "))?;
         }
-        write!(f, ", {} rejected", self.rejected)
+        write!(f, ", {} blank, {} rejected", self.blank, self.rejected)?;
+        if !self.unused_fields.is_empty() {
+            let names: Vec<String> = self.unused_fields.iter().map(|n| format!("`{n}`")).collect();
+            write!(f, "; fields no declared kind has (not read): {}", names.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -207,6 +234,7 @@ pub fn load_within(
     // Reserved address space costs no memory until it is written.
     // (A hint too large to reserve is simply ignored.)
     let _ = merger.events.try_reserve(within.rows.min(1 << 27));
+    let known = decode::Names::of(schema);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
         let file = u16::try_from(file_index).map_err(|_| DataError {
@@ -217,11 +245,24 @@ pub fn load_within(
         files.push(source.name.clone());
         let mut blocks = block::Blocks::new(source.reader, source.format, &source.name)?;
         let header = match source.format {
-            Format::Csv => Some(decode::CsvHeader::new(blocks.header()?, schema, &source.name)?),
+            Format::Csv => {
+                let delimiter = blocks.delimiter();
+                Some(decode::CsvHeader::new(
+                    blocks.header()?,
+                    delimiter,
+                    schema,
+                    &known,
+                    &source.name,
+                )?)
+            }
             Format::Jsonl => None,
         };
+        if let Some(h) = &header {
+            merger.summary.unused_fields.extend(h.unknown.iter().cloned());
+        }
         let ctx = decode::Context {
             schema,
+            known: &known,
             header: header.as_ref(),
             name: &source.name,
             opts,
@@ -273,8 +314,12 @@ fn hash_id(id: &str) -> u64 {
 
 impl Merger {
     fn name(&self, i: u32) -> &str {
-        let (a, b) = self.spans.get(i as usize).copied().unwrap_or((0, 0));
-        self.arena.get(a..b).unwrap_or("")
+        let (a, b) = self
+            .spans
+            .get(i as usize)
+            .copied()
+            .expect("every customer number has a span");
+        self.arena.get(a..b).expect("a span is a range of the arena")
     }
 
     fn customer(&mut self, id: &str) -> u32 {
@@ -311,6 +356,8 @@ impl Merger {
             s.rows += d.rows;
             s.used += d.rows_used;
             s.after_as_of += d.after_as_of;
+            s.blank += d.blank;
+            s.unused_fields.extend(d.unknown);
             s.rejected += d.rejects.len() as u64;
             for (kind, n) in d.undeclared {
                 *s.undeclared.entry(kind).or_default() += n;
@@ -328,7 +375,7 @@ impl Merger {
             let id = custs
                 .get(r.cust.0 as usize..r.cust.1 as usize)
                 .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or("");
+                .expect("the decoder stores each customer id as UTF-8, within its block");
             let cust = self.customer(id);
             if let Some(kind) = r.kind {
                 if let Some(n) = self.counts.get_mut(cust as usize) {
@@ -373,13 +420,17 @@ impl Merger {
         let mut at = 0usize;
         for &old in &order {
             starts.push(at);
-            at += self.counts.get(old as usize).copied().unwrap_or(0) as usize;
+            at += self
+                .counts
+                .get(old as usize)
+                .copied()
+                .expect("every customer has a count") as usize;
         }
         starts.push(at);
         let mut events = std::mem::take(&mut self.events);
         events
             .par_iter_mut()
-            .for_each(|e| e.cust = rank.get(e.cust as usize).copied().unwrap_or(0));
+            .for_each(|e| e.cust = rank.get(e.cust as usize).copied().expect("every customer has a rank"));
         events.par_sort_unstable_by_key(|e| (e.cust, e.file, e.line));
         EventLog {
             files,

@@ -81,16 +81,46 @@ impl Roster {
         let mut reader = reader;
         reader
             .read_to_end(&mut bytes)
-            .map_err(|e| err(0, format!("cannot read: {e}")))?;
+            .map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
+                // A decoding error already says where.
+                Some(inner) => inner.clone(),
+                None => err(0, format!("cannot read: {e}")),
+            })?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let first_line = body.split(|&c| c == b'\n' || c == b'\r').next().unwrap_or(body);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
+            .delimiter(super::block::sniff_delimiter(first_line))
             .from_reader(body);
         let header = rdr
             .headers()
-            .map_err(|e| err(1, format!("the header cannot be read: {e}")))?
+            .map_err(|e| match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => err(
+                    1,
+                    format!("the header is not valid UTF-8{}", super::encoding::gbk_hint(body)),
+                ),
+                _ => err(1, format!("the header cannot be read: {e}")),
+            })?
             .clone();
+        // `Since` or `since ` would silently be no history at all: near misses are errors.
+        for (i, h) in header.iter().enumerate() {
+            if let Some(first) = header.iter().take(i).position(|x| x == h && !x.is_empty()) {
+                return Err(err(
+                    1,
+                    format!("column `{h}` appears twice (columns {} and {})", first + 1, i + 1),
+                ));
+            }
+            if h.is_empty() || ["customer", "class", "since"].contains(&h) {
+                continue;
+            }
+            if let Some(known) = super::near::near_miss(h, ["customer", "class", "since"]) {
+                return Err(err(
+                    1,
+                    format!("column `{h}` is not a roster column; did you mean `{known}`?"),
+                ));
+            }
+        }
         let col = |want: &str| header.iter().position(|h| h == want);
         let customer = col("customer").ok_or_else(|| err(1, "the header has no `customer` column".into()))?;
         // A rulebook without classes (an index only) needs no `class` column;
@@ -116,20 +146,28 @@ impl Roster {
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     let message = match e.kind() {
-                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                        csv::ErrorKind::Utf8 { err: bad, .. } => format!(
+                            "{} is not valid UTF-8{}",
+                            header.get(bad.field()).unwrap_or("a field"),
+                            super::encoding::gbk_hint(body)
+                        ),
                         _ => format!("cannot be read as CSV: {e}"),
                     };
                     return Err(err(line, message));
                 }
             }
             let line = rec.position().map_or(0, |p| p.line());
+            // Excel's trailing empty rows (`,,`): no customer, nothing to read.
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
             if rec.len() != header.len() {
                 return Err(err(
                     line,
                     format!("has {} fields, the header has {}", rec.len(), header.len()),
                 ));
             }
-            let id = rec.get(customer).unwrap_or("");
+            let id = rec.get(customer).expect("the record has the header's width");
             if id.is_empty() {
                 return Err(err(line, "customer is missing".into()));
             }
@@ -147,7 +185,7 @@ impl Roster {
             };
             let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
                 "" => None,
-                s => Some(Date::parse(s).ok_or_else(|| err(line, format!("since \"{s}\" is not a valid date")))?),
+                s => Some(Date::parse_data(s).ok_or_else(|| err(line, super::decode::bad_date("since", s)))?),
             };
             if let Some(first) = roster.entries.get(id) {
                 return Err(err(

@@ -281,7 +281,7 @@ impl std::fmt::Display for CellError {
             CellError::NotInt => f.write_str("is not a whole number"),
             CellError::NotDecimal(e) => write!(f, "{e}"),
             CellError::NotBool => f.write_str("is not `true` or `false`"),
-            CellError::NotDate => f.write_str("is not a valid date (YYYY-MM-DD)"),
+            CellError::NotDate => write!(f, "is not a valid date (write year first: {})", crate::date::DATA_FORMS),
             CellError::NotText => f.write_str("is not text"),
             CellError::BelowMin(m) => write!(f, "is below the minimum {m}"),
             CellError::AboveMax(m) => write!(f, "is above the maximum {m}"),
@@ -299,12 +299,13 @@ impl AttrSchema {
         let v = match self.ty {
             Type::Int => parse_int(cell.trim_matches(' '))?,
             Type::Decimal => Num::parse(cell.trim_matches(' ')).map_err(CellError::NotDecimal)?.raw(),
+            // Excel writes TRUE and FALSE.
             Type::Bool => match cell.trim_matches(' ') {
-                "true" => 1,
-                "false" => 0,
+                "true" | "TRUE" | "True" => 1,
+                "false" | "FALSE" | "False" => 0,
                 _ => return Err(CellError::NotBool),
             },
-            Type::Date => i64::from(Date::parse(cell).ok_or(CellError::NotDate)?.days()),
+            Type::Date => i64::from(Date::parse_data(cell).ok_or(CellError::NotDate)?.days()),
             Type::Text => return self.check_text(cell, texts),
         };
         self.check_min(v)
@@ -320,7 +321,7 @@ impl AttrSchema {
             (Type::Decimal, _) => return Err(CellError::NotDecimal(NumError::Syntax)),
             (Type::Bool, J::Bool(b)) => i64::from(*b),
             (Type::Bool, _) => return Err(CellError::NotBool),
-            (Type::Date, J::String(s)) => i64::from(Date::parse(s).ok_or(CellError::NotDate)?.days()),
+            (Type::Date, J::String(s)) => i64::from(Date::parse_data(s).ok_or(CellError::NotDate)?.days()),
             (Type::Date, _) => return Err(CellError::NotDate),
             (Type::Text, J::String(s)) => return self.check_text(s, texts),
             (Type::Text, _) => return Err(CellError::NotText),

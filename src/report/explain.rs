@@ -38,7 +38,12 @@ pub fn event_line(s: &Scored<'_>, e: &Event) -> String {
     if let Some(k) = schema.kind_of(e.kind) {
         out.push_str(&k.name);
         for (i, a) in k.attrs.iter().enumerate() {
-            let v = s.log.vals.get(e.vals as usize + i).copied().unwrap_or(0);
+            let v = s
+                .log
+                .vals
+                .get(e.vals as usize + i)
+                .copied()
+                .expect("an event's values are in the log's arena");
             out.push_str(&format!(" {}={}", a.name, schema.show(a.ty, v)));
         }
     }

@@ -29,18 +29,30 @@ pub struct Scored<'a> {
 
 impl Scored<'_> {
     pub fn id(&self) -> &str {
-        self.log.customers.get(self.customer).map_or("", |c| &c.id)
+        &self
+            .log
+            .customers
+            .get(self.customer)
+            .expect("a scored customer is in the log")
+            .id
     }
 
     pub fn class_name(&self) -> &str {
-        self.prog
+        &self
+            .prog
             .classes
             .get(usize::from(self.outcome.class))
-            .map_or("", |c| &c.name)
+            .expect("an outcome's class is a class of the program")
+            .name
     }
 
     pub fn grade(&self) -> &str {
-        self.prog.bands.get(self.outcome.grade).map_or("", |b| &b.grade)
+        &self
+            .prog
+            .bands
+            .get(self.outcome.grade)
+            .expect("a grade is a band of the program")
+            .grade
     }
 
     /// The measures of the customer's grade, as the rulebook writes them.

@@ -48,7 +48,8 @@ fn words(line: &str, base: usize) -> Result<Vec<Word>, Diagnostic> {
         let mut text = String::new();
         let mut end = start;
         while let Some(&(i, c)) = chars.peek() {
-            if c.is_whitespace() {
+            // Everything after `#` is a comment, even straight after a word (`months=1#one`).
+            if c.is_whitespace() || c == '#' {
                 break;
             }
             chars.next();

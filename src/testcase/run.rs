@@ -124,7 +124,13 @@ pub fn run_case(prog: &Program, file: &str, case: &Case, index: usize) -> CaseRu
         run.error = Some(format!("{file}:{}: the case's customer was not read", case.line));
         return run;
     };
-    let outcome = Evaluator::new(prog, case.as_of).evaluate(customer, run.log.events_of(0), &run.log.vals, true);
+    let outcome = match Evaluator::new(prog, case.as_of).evaluate(customer, run.log.events_of(0), &run.log.vals, true) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            run.error = Some(format!("{file}:{}: {e}", case.line));
+            return run;
+        }
+    };
     run.hits = coverage::hits(prog, &outcome);
     run.checks = checks(prog, case, &outcome, &run.hits);
     run.outcome = Some(outcome);

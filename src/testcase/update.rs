@@ -205,6 +205,15 @@ fn move_clauses<'a>(
                 moved.join(" ")
             ));
         }
+        // An end-of-line comment stays, with the space before it.
+        if let Some(hash) = line.find('#') {
+            let code = line.get(..hash).unwrap_or("");
+            let comment = line.get(code.trim_end().len()..).unwrap_or("");
+            match new.first_mut() {
+                Some(first) => first.push_str(comment),
+                None => new.push(format!("{pad}{}", comment.trim_start())),
+            }
+        }
         out.push((spec.line, new));
     }
     out
