@@ -1,7 +1,8 @@
-//! Benchmark (issue 3, item 7): scores a large synthetic log with the
-//! hard-coded reference scorer in-process and with the real
-//! `rulebook score` binary, and reports wall time, events per second, peak
-//! memory and bytes per event, then checks that both agree.
+//! Benchmark (issues 3 and 10): scores a large synthetic log with the
+//! hand-written scorer `handscore` (the speed to beat), the hard-coded
+//! reference scorer in-process and the real `rulebook score` binary on one
+//! and on two threads, and reports wall time, events per second, peak
+//! memory and bytes per event, then checks that they agree.
 //!
 //! ```text
 //! cargo bench --bench score -- [--customers N] [--seed S] [--threads N] [--no-check] [--reference-only]
@@ -9,7 +10,9 @@
 //!
 //! `BENCH_CUSTOMERS` also sets the size (default 1,000,000 customers,
 //! ≈ 10M rows); `BENCH_DIR` the directory the log is cached in;
-//! `RULEBOOK_BIN` another binary to measure. See `benches/README.md`.
+//! `RULEBOOK_BIN` another binary to measure; `HANDSCORE` the hand-written
+//! scorer (default `../shared/perf/handscore` from the crate root; skipped
+//! with a note when absent). See `benches/README.md`.
 
 mod support;
 
@@ -136,24 +139,48 @@ fn run() -> Result<bool, String> {
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    // 2. The real binary, first: a child's peak RSS as `wait4` reports it
+    // 2. The real binaries, first: a child's peak RSS as `wait4` reports it
     //    starts from its parent's at fork, so the bench process must still
-    //    be small here, before the reference fills it.
+    //    be small here, before the reference fills it. rulebook runs on one
+    //    thread, on two, and on every core when there are more.
     let binary = rulebook_binary()?;
     let mut ok = true;
-    let measured = if args.reference_only {
-        None
+    let mut measured: Vec<(usize, Measure)> = Vec::new();
+    if args.reference_only {
     } else if !has_score(&binary) {
         eprintln!("`{} score` is missing: reporting the reference only", binary.display());
-        None
     } else {
-        let stderr = dir.join("rulebook.stderr");
-        match run_rulebook(&binary, &events, &roster, Path::new("/dev/null"), &stderr)? {
-            Ok(m) => Some(m),
-            Err(status) => {
-                eprintln!("`rulebook score` failed ({status}); its stderr:\n{}", tail(&stderr, 20));
-                ok = false;
-                None
+        let mut counts = vec![1, 2, cores];
+        counts.dedup();
+        counts.sort_unstable();
+        counts.dedup();
+        for threads in counts {
+            let stderr = dir.join(format!("rulebook-{threads}.stderr"));
+            match run_rulebook(&binary, &events, &roster, Path::new("/dev/null"), &stderr, Some(threads))? {
+                Ok(m) => measured.push((threads, m)),
+                Err(status) => {
+                    eprintln!("`rulebook score` failed ({status}); its stderr:\n{}", tail(&stderr, 20));
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    let hand = handscore_binary();
+    let handscore = match &hand {
+        _ if args.reference_only => None,
+        Err(note) => {
+            eprintln!("{note}");
+            None
+        }
+        Ok(hand) => {
+            let stderr = dir.join("handscore.stderr");
+            match run_handscore(hand, &events, &roster, Path::new("/dev/null"), &stderr)? {
+                Ok(m) => Some(m),
+                Err(status) => {
+                    eprintln!("`handscore` failed ({status}); its stderr:\n{}", tail(&stderr, 20));
+                    None
+                }
             }
         }
     };
@@ -227,18 +254,44 @@ fn run() -> Result<bool, String> {
             m.rss as f64 / rows.max(1) as f64
         );
     };
+    match &handscore {
+        Some(m) => line("handscore", m),
+        None => println!("  {:<16} (not measured: {})", "handscore", hand.as_ref().err().map_or("it failed", |e| e.as_str())),
+    }
     line("reference", &reference);
-    match &measured {
-        Some(m) => {
-            line("rulebook score", m);
-            println!();
+    for (threads, m) in &measured {
+        line(&format!("rulebook {threads} thr"), m);
+    }
+    if measured.is_empty() {
+        println!("  {:<16} (not measured)", "rulebook score");
+    }
+    // The headline: rulebook on every core against the others on every core.
+    if let Some((threads, m)) = measured.last() {
+        let ratio = |base: &Measure| {
+            (
+                base.wall.as_secs_f64() / m.wall.as_secs_f64().max(1e-9),
+                base.cpu.as_secs_f64() / m.cpu.as_secs_f64().max(1e-9),
+            )
+        };
+        println!();
+        if let Some(h) = &handscore {
+            let (wall, cpu) = ratio(h);
             println!(
-                "  throughput rulebook/reference: {:.2}x by wall time, {:.2}x by CPU time",
-                reference.wall.as_secs_f64() / m.wall.as_secs_f64().max(1e-9),
-                reference.cpu.as_secs_f64() / m.cpu.as_secs_f64().max(1e-9)
+                "  throughput rulebook ({threads} thr)/handscore: {wall:.2}x by wall time, {cpu:.2}x by CPU time; \
+                 peak memory {:.1} MB vs {:.1} MB ({:.2}x)",
+                m.rss as f64 / 1e6,
+                h.rss as f64 / 1e6,
+                m.rss as f64 / h.rss.max(1) as f64
             );
         }
-        None => println!("  {:<16} (not measured)", "rulebook score"),
+        let (wall, cpu) = ratio(&reference);
+        println!("  throughput rulebook ({threads} thr)/reference: {wall:.2}x by wall time, {cpu:.2}x by CPU time");
+        if let (Some((1, one)), true) = (measured.first(), measured.len() > 1) {
+            println!(
+                "  rulebook scaling 1 → {threads} threads: {:.2}x by wall time",
+                one.wall.as_secs_f64() / m.wall.as_secs_f64().max(1e-9)
+            );
+        }
     }
     println!(
         "  reference phases: read+fold+score {:.2} s, jsonl {:.2} s; its RSS is the whole bench process",
@@ -247,14 +300,22 @@ fn run() -> Result<bool, String> {
     );
 
     // 5. Do they agree?
-    if args.check && measured.is_some() {
+    if args.check && !measured.is_empty() {
         let out = dir.join("rulebook.jsonl");
         let stderr = dir.join("rulebook-check.stderr");
-        match run_rulebook(&binary, &events, &roster, &out, &stderr)? {
+        match run_rulebook(&binary, &events, &roster, &out, &stderr, None)? {
             Ok(_) => ok &= check(&out, &batch),
             Err(status) => {
                 eprintln!("the check run failed ({status}):\n{}", tail(&stderr, 20));
                 ok = false;
+            }
+        }
+        if let (Ok(hand), Some(_)) = (&hand, &handscore) {
+            let theirs = dir.join("handscore.jsonl");
+            let stderr = dir.join("handscore-check.stderr");
+            match run_handscore(hand, &events, &roster, &theirs, &stderr)? {
+                Ok(_) => ok &= check_handscore(&out, &theirs),
+                Err(status) => eprintln!("the handscore check run failed ({status}):\n{}", tail(&stderr, 20)),
             }
         }
     }
@@ -306,6 +367,52 @@ fn check(out: &Path, batch: &Batch) -> bool {
         );
         return false;
     }
+    mismatches == 0
+}
+
+/// Compares every customer of rulebook's jsonl with handscore's: the same
+/// customers in the same order, with the same class, total, grade and
+/// dimensions.
+fn check_handscore(ours: &Path, theirs: &Path) -> bool {
+    let (Ok(a), Ok(b)) = (File::open(ours), File::open(theirs)) else {
+        println!("  handscore check: an output is missing");
+        return false;
+    };
+    let (mut a, mut b) = (BufReader::new(a).lines(), BufReader::new(b).lines());
+    let (mut compared, mut mismatches) = (0u64, 0u64);
+    loop {
+        let (x, y) = match (a.next(), b.next()) {
+            (None, None) => break,
+            (Some(Ok(x)), Some(Ok(y))) => (x, y),
+            _ => {
+                println!("  handscore check: a different number of customers after {compared}");
+                return false;
+            }
+        };
+        compared += 1;
+        let same = match (parse_line(&x), parse_line(&y)) {
+            (Ok(p), Ok(q)) => {
+                let dims = |l: &Line| {
+                    let mut d = l.dims.clone();
+                    d.sort();
+                    d
+                };
+                p.customer == q.customer && p.class == q.class && p.total == q.total && p.grade == q.grade
+                    && dims(&p) == dims(&q)
+            }
+            _ => false,
+        };
+        if !same {
+            mismatches += 1;
+            if mismatches <= 5 {
+                println!("  handscore mismatch\n      rulebook:  {x}\n      handscore: {y}");
+            }
+        }
+    }
+    println!(
+        "  handscore check: all {} customers compared, {mismatches} mismatches",
+        group(compared)
+    );
     mismatches == 0
 }
 
@@ -416,6 +523,31 @@ fn rulebook_binary() -> Result<PathBuf, String> {
     Ok(binary)
 }
 
+/// `HANDSCORE`, or `../shared/perf/handscore` from the crate root; a note
+/// when it is not there.
+fn handscore_binary() -> Result<PathBuf, String> {
+    let path = std::env::var_os("HANDSCORE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/perf/handscore"),
+        PathBuf::from,
+    );
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "no handscore at {} (set HANDSCORE): the hand-written scorer is skipped",
+            path.display()
+        ))
+    }
+}
+
+/// Whether the binary's `score` takes `--threads`.
+fn has_threads(binary: &Path) -> bool {
+    Command::new(binary)
+        .args(["score", "--help"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--threads"))
+}
+
 fn has_score(binary: &Path) -> bool {
     Command::new(binary)
         .args(["score", "--help"])
@@ -432,9 +564,9 @@ fn run_rulebook(
     roster: &Path,
     output: &Path,
     stderr: &Path,
+    threads: Option<usize>,
 ) -> Result<Result<Measure, String>, String> {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join("credit.rules");
-    let err = File::create(stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
     let mut cmd = Command::new(binary);
     cmd.arg("score")
         .arg(&rules)
@@ -444,7 +576,47 @@ fn run_rulebook(
         .arg(roster);
     cmd.args(["--as-of", AS_OF, "--format", "jsonl", "--output"])
         .arg(output);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
+    if let Some(n) = threads {
+        // `--threads` where the binary has it; rayon's own variable otherwise.
+        if has_threads(binary) {
+            cmd.arg("--threads").arg(n.to_string());
+        }
+        cmd.env("RAYON_NUM_THREADS", n.to_string());
+    }
+    measure(cmd, binary, None, stderr)
+}
+
+/// Runs handscore once, its output to `output`.
+fn run_handscore(
+    binary: &Path,
+    events: &Path,
+    roster: &Path,
+    output: &Path,
+    stderr: &Path,
+) -> Result<Result<Measure, String>, String> {
+    let mut cmd = Command::new(binary);
+    cmd.arg("--events")
+        .arg(events)
+        .arg("--customers")
+        .arg(roster)
+        .args(["--as-of", AS_OF]);
+    measure(cmd, binary, Some(output), stderr)
+}
+
+/// Spawns `cmd` (stdout to `output` or nowhere, stderr to `stderr`) and
+/// measures it; `Ok(Err(status))` when it exits non-zero.
+fn measure(
+    mut cmd: Command,
+    binary: &Path,
+    output: Option<&Path>,
+    stderr: &Path,
+) -> Result<Result<Measure, String>, String> {
+    let err = File::create(stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
+    let out = match output {
+        Some(o) => Stdio::from(File::create(o).map_err(|e| format!("{}: {e}", o.display()))?),
+        None => Stdio::null(),
+    };
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err);
     let t = Instant::now();
     let child = cmd.spawn().map_err(|e| format!("{}: {e}", binary.display()))?;
     let (status, cpu, rss) = wait_with_usage(child)?;
