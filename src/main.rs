@@ -37,6 +37,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    match &args.command {
+        Command::Score(a) => a.data.start_threads(),
+        Command::Explain(a) => a.data.start_threads(),
+        Command::Diff(a) => a.data.start_threads(),
+        Command::Report(a) => a.data.start_threads(),
+        Command::Index(a) => a.data.start_threads(),
+        Command::Check(_) | Command::Test(_) | Command::Fmt(_) => {}
+    }
     let result = match args.command {
         Command::Check(a) => cli::check::run(a),
         Command::Score(a) => cli::score::run(a),

@@ -799,3 +799,34 @@ fn revision_2027_explain_names_the_replacing_rule_and_the_measures() {
         insta::assert_snapshot!(format!("revision_2027_explain_{customer}"), ok(run));
     }
 }
+
+#[test]
+fn threads_do_not_change_results() {
+    // One worker or several: the same bytes, the same summary (issue 10).
+    let all = score_examples(&["--format", "jsonl"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    for n in ["1", "2", "3"] {
+        let run = score_examples(&["--format", "jsonl", "--threads", n]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout, all.stdout, "--threads {n}");
+        assert_eq!(run.stderr, all.stderr, "--threads {n}");
+    }
+    let explained = explain_example("P026");
+    let mut args = vec!["explain", "rules/credit.rules", "--customer", "P026"];
+    args.extend([
+        "--events",
+        "examples/events.csv",
+        "--customers",
+        "examples/customers.csv",
+    ]);
+    args.extend(["--as-of", AS_OF, "--threads", "1"]);
+    let one = rulebook(&args, None);
+    assert_eq!((one.code, one.stdout), (explained.code, explained.stdout));
+}
+
+#[test]
+fn threads_zero_is_a_usage_error() {
+    let run = score_examples(&["--threads", "0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--threads"), "{}", run.stderr);
+}

@@ -41,6 +41,9 @@ pub struct DataArgs {
     /// Where `--keep-going` writes rejected rows
     #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
     pub rejects: PathBuf,
+    /// Worker threads for reading and scoring (default: one per core)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
@@ -61,6 +64,18 @@ pub fn today() -> Date {
 }
 
 impl DataArgs {
+    /// Sizes the worker pool by `--threads`; without it rayon takes one
+    /// thread per core (or `RAYON_NUM_THREADS`). Called once, before any
+    /// parallel work.
+    pub fn start_threads(&self) {
+        if let Some(n) = self.threads {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(usize::from(n))
+                .build_global()
+                .expect("the pool is built once, before any parallel work");
+        }
+    }
+
     pub fn as_of(&self) -> Date {
         self.as_of.unwrap_or_else(today)
     }
