@@ -87,26 +87,47 @@ pub struct EventLog {
     pub files: Vec<String>,
     /// Sorted by id (byte order).
     pub customers: Vec<Customer>,
-    /// Sorted by customer, then file, then line.
-    pub events: Vec<Event>,
-    /// `events[starts[i]..starts[i + 1]]` belong to customer `i`.
-    starts: Vec<usize>,
+    /// The events, in one store per partition of the customers (as they
+    /// were gathered, never copied into one), each sorted by customer, then
+    /// file, then line.
+    stores: Vec<Vec<Event>>,
+    /// Where each customer's events are in the stores.
+    places: Vec<Place>,
     pub vals: Vec<i64>,
     pub summary: Summary,
     pub rejects: Vec<Reject>,
 }
 
+/// `stores[store][start..start + len]` are one customer's events.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    store: u32,
+    len: u32,
+    start: usize,
+}
+
 impl EventLog {
+    /// A customer's events in log order (file, then line); none for a
+    /// number that is not a customer.
     pub fn events_of(&self, customer: usize) -> &[Event] {
-        let (a, b) = (
-            self.starts.get(customer).copied(),
-            self.starts.get(customer + 1).copied(),
-        );
-        match (a, b) {
-            (Some(a), Some(b)) => self.events.get(a..b).expect("starts are offsets into the events"),
-            // The default log (no customers) has no starts.
-            _ => &[],
+        match self.places.get(customer) {
+            Some(p) => self
+                .stores
+                .get(p.store as usize)
+                .and_then(|s| s.get(p.start..p.start + p.len as usize))
+                .expect("a place is a range of its store"),
+            None => &[],
         }
+    }
+
+    /// Every event, customer by customer within each store.
+    pub fn events_mut(&mut self) -> impl Iterator<Item = &mut Event> {
+        self.stores.iter_mut().flatten()
+    }
+
+    /// How many events are kept.
+    pub fn event_count(&self) -> usize {
+        self.stores.iter().map(Vec::len).sum()
     }
 
     pub fn find(&self, id: &str) -> Option<usize> {
@@ -222,18 +243,9 @@ pub fn load_within(
     within: Within,
 ) -> Result<EventLog, DataError> {
     let horizon = within.horizon;
-    let mut merger = Merger::default();
+    let mut merger = Merger::new(roster.len() + within.rows / 8, within.rows);
     // Roster customers first, with their class and history.
-    merger.table.reserve(roster.len() + within.rows / 8, |_| 0);
-    for (id, entry) in roster.entries() {
-        let i = merger.customer(id) as usize;
-        if let Some(slot) = merger.entries.get_mut(i) {
-            *slot = Some(*entry);
-        }
-    }
-    // Reserved address space costs no memory until it is written.
-    // (A hint too large to reserve is simply ignored.)
-    let _ = merger.events.try_reserve(within.rows.min(1 << 27));
+    merger.add_roster(roster);
     let known = decode::Names::of(schema);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
@@ -288,23 +300,42 @@ pub fn load_within(
     Ok(merger.finish(files))
 }
 
-/// Interns customers and gathers events from decoded blocks, in log order.
-/// Customer ids live once, in one arena; events go into one store that is
-/// sorted in place by customer at the end, so memory stays near 20 bytes an
-/// event plus its values.
-#[derive(Default)]
+/// Interns customers and gathers events from decoded blocks. Customers are
+/// split by the hash of their id into `PARTS` partitions, each with its own
+/// table, id arena and events, so every partition interns its share of a
+/// batch on its own core: there is no sequential interning stage. Events go
+/// into per-partition stores that are gathered and sorted by customer at the
+/// end, so memory stays near 20 bytes an event plus its values.
 struct Merger {
+    parts: Vec<Part>,
+    vals: Vec<i64>,
+    summary: Summary,
+    rejects: Vec<Reject>,
+}
+
+/// Partitions of the customer table: enough for every core of a big machine
+/// to have several, few enough that a block's rows split into useful runs.
+const PARTS: usize = 64;
+
+/// The partition of an id's hash: bits that neither the table's bucket index
+/// (low bits) nor its control bytes (top 7 bits) use.
+fn part_of(hash: u64) -> usize {
+    (hash >> 40) as usize % PARTS
+}
+
+/// One partition of the customers: their ids, roster entries, event counts
+/// and events (`Event::cust` is the number within the partition until
+/// `Merger::finish`).
+#[derive(Default)]
+struct Part {
     table: hashbrown::HashTable<u32>,
     arena: String,
     /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
     spans: Vec<(usize, usize)>,
-    events: Vec<Event>,
     counts: Vec<u32>,
     /// The roster entry of each customer, if any.
     entries: Vec<Option<roster::Entry>>,
-    vals: Vec<i64>,
-    summary: Summary,
-    rejects: Vec<Reject>,
+    events: Vec<Event>,
 }
 
 fn hash_id(id: &str) -> u64 {
@@ -312,7 +343,7 @@ fn hash_id(id: &str) -> u64 {
     BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
 }
 
-impl Merger {
+impl Part {
     fn name(&self, i: u32) -> &str {
         let (a, b) = self
             .spans
@@ -322,8 +353,7 @@ impl Merger {
         self.arena.get(a..b).expect("a span is a range of the arena")
     }
 
-    fn customer(&mut self, id: &str) -> u32 {
-        let hash = hash_id(id);
+    fn customer(&mut self, id: &str, hash: u64) -> u32 {
         let (arena, spans) = (&self.arena, &self.spans);
         let eq = |&i: &u32| spans.get(i as usize).and_then(|&(a, b)| arena.get(a..b)) == Some(id);
         if let Some(&i) = self.table.find(hash, eq) {
@@ -345,9 +375,69 @@ impl Merger {
         self.table.insert_unique(hash, i, rehash);
         i
     }
+}
 
-    /// Merges decoded blocks in order; the first bad row ends the load.
+/// A row's customer id, as the decoder stored it in its block.
+fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a str {
+    custs
+        .get(r.cust.0 as usize..r.cust.1 as usize)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .expect("the decoder stores each customer id as UTF-8, within its block")
+}
+
+/// The rows of one decoded block that fall in each partition: (row index,
+/// hash of its customer id), in row order.
+type Split = Vec<Vec<(u32, u64)>>;
+
+impl Merger {
+    /// Room for about `customers` customers and `rows` events, spread over
+    /// the partitions. Reserved address space costs no memory until it is
+    /// written (a hint too large to reserve is simply ignored).
+    fn new(customers: usize, rows: usize) -> Merger {
+        let parts = (0..PARTS)
+            .map(|_| {
+                let mut p = Part::default();
+                p.table.reserve(customers / PARTS + 1, |_| 0);
+                let _ = p.events.try_reserve((rows.min(1 << 27) / PARTS) * 9 / 8);
+                p
+            })
+            .collect();
+        Merger {
+            parts,
+            vals: Vec::new(),
+            summary: Summary::default(),
+            rejects: Vec::new(),
+        }
+    }
+
+    fn add_roster(&mut self, roster: &Roster) {
+        let entries: Vec<(&str, &roster::Entry)> = roster.entries().collect();
+        let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id)).collect();
+        let mut split: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
+        for (i, &h) in hashes.iter().enumerate() {
+            split
+                .get_mut(part_of(h))
+                .expect("part_of is below PARTS")
+                .push(i as u32);
+        }
+        self.parts.par_iter_mut().zip(split).for_each(|(part, mine)| {
+            for i in mine {
+                let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
+                let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
+                let c = part.customer(id, hash) as usize;
+                if let Some(slot) = part.entries.get_mut(c) {
+                    *slot = Some(*entry);
+                }
+            }
+        });
+    }
+
+    /// Merges decoded blocks; the first bad row ends the load. The
+    /// summaries, rejects and values are gathered in order; the rows are
+    /// split by partition on every core, then each partition interns its
+    /// rows on its own.
     fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16) -> Result<(), DataError> {
+        let mut blocks = Vec::with_capacity(decoded.len());
         for d in decoded {
             if let Some(err) = d.error {
                 return Err(err);
@@ -363,80 +453,115 @@ impl Merger {
                 *s.undeclared.entry(kind).or_default() += n;
             }
             self.rejects.extend(d.rejects);
-            self.absorb(&d.custs, d.rows_out, d.vals, file);
+            let base = self.vals.len() as u32;
+            self.vals.extend(d.vals);
+            blocks.push((d.custs, d.rows_out, base));
         }
+        let splits: Vec<Split> = blocks
+            .par_iter()
+            .map(|(custs, rows, _)| {
+                let mut split: Split = vec![Vec::new(); PARTS];
+                for (i, r) in rows.iter().enumerate() {
+                    let h = hash_id(row_id(custs, r));
+                    split
+                        .get_mut(part_of(h))
+                        .expect("part_of is below PARTS")
+                        .push((i as u32, h));
+                }
+                split
+            })
+            .collect();
+        self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
+            for ((custs, rows, base), split) in blocks.iter().zip(&splits) {
+                for &(i, hash) in split.get(p).expect("a split has every partition") {
+                    let r = rows.get(i as usize).expect("a split indexes its block's rows");
+                    let cust = part.customer(row_id(custs, r), hash);
+                    if let Some(kind) = r.kind {
+                        if let Some(n) = part.counts.get_mut(cust as usize) {
+                            *n += 1;
+                        }
+                        part.events.push(Event {
+                            cust,
+                            date: r.date,
+                            line: r.line,
+                            kind,
+                            file,
+                            vals: base + r.vals,
+                        });
+                    }
+                }
+            }
+        });
         Ok(())
     }
 
-    fn absorb(&mut self, custs: &[u8], rows: Vec<decode::Row>, vals: Vec<i64>, file: u16) {
-        let base = self.vals.len() as u32;
-        self.vals.extend(vals);
-        for r in rows {
-            let id = custs
-                .get(r.cust.0 as usize..r.cust.1 as usize)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .expect("the decoder stores each customer id as UTF-8, within its block");
-            let cust = self.customer(id);
-            if let Some(kind) = r.kind {
-                if let Some(n) = self.counts.get_mut(cust as usize) {
-                    *n += 1;
-                }
-                self.events.push(Event {
-                    cust,
-                    date: r.date,
-                    line: r.line,
-                    kind,
-                    file,
-                    vals: base + r.vals,
-                });
-            }
-        }
-    }
-
     fn finish(mut self, files: Vec<String>) -> EventLog {
-        self.table = hashbrown::HashTable::new();
-        // Customers sorted by id; `rank[old]` is the new number.
-        let mut order: Vec<u32> = (0..self.spans.len() as u32).collect();
-        order.par_sort_unstable_by(|&a, &b| self.name(a).cmp(self.name(b)));
-        let mut rank = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            if let Some(r) = rank.get_mut(old as usize) {
+        self.parts
+            .par_iter_mut()
+            .for_each(|p| p.table = hashbrown::HashTable::new());
+        let parts = &self.parts;
+        let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
+        // Customers sorted by id; `rank[p][old]` is the new number.
+        let mut order: Vec<(u32, u32)> = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, part)| (0..part.spans.len() as u32).map(move |i| (p as u32, i)))
+            .collect();
+        order.par_sort_unstable_by(|a, b| name(a).cmp(name(b)));
+        let mut rank: Vec<Vec<u32>> = parts.iter().map(|p| vec![0u32; p.spans.len()]).collect();
+        for (new, &(p, old)) in order.iter().enumerate() {
+            if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
                 *r = new as u32;
             }
         }
         let customers: Vec<Customer> = order
             .par_iter()
-            .map(|&old| {
-                let entry = self.entries.get(old as usize).copied().flatten();
+            .map(|key @ &(p, old)| {
+                let entry = parts
+                    .get(p as usize)
+                    .and_then(|part| part.entries.get(old as usize))
+                    .copied()
+                    .flatten();
                 Customer {
                     class: entry.and_then(|e| e.class),
                     since: entry.and_then(|e| e.since),
-                    id: self.name(old).into(),
+                    id: name(key).into(),
                 }
             })
             .collect();
-        // In place, on every core: by customer, then log order (file, line).
-        let mut starts = Vec::with_capacity(customers.len() + 1);
-        let mut at = 0usize;
-        for &old in &order {
-            starts.push(at);
-            at += self
-                .counts
-                .get(old as usize)
-                .copied()
-                .expect("every customer has a count") as usize;
-        }
-        starts.push(at);
-        let mut events = std::mem::take(&mut self.events);
-        events
-            .par_iter_mut()
-            .for_each(|e| e.cust = rank.get(e.cust as usize).copied().expect("every customer has a rank"));
-        events.par_sort_unstable_by_key(|e| (e.cust, e.file, e.line));
+        // A partition's customers are in the same order in its sorted store
+        // as in `order`, so each run starts where the previous one ended.
+        let mut next = vec![0usize; PARTS];
+        let places: Vec<Place> = order
+            .iter()
+            .map(|&(p, old)| {
+                let len = parts
+                    .get(p as usize)
+                    .and_then(|part| part.counts.get(old as usize))
+                    .copied()
+                    .expect("every customer has a count");
+                let at = next.get_mut(p as usize).expect("a partition number");
+                let start = *at;
+                *at += len as usize;
+                Place { store: p, len, start }
+            })
+            .collect();
+        drop(order);
+        // Renumbered and sorted in place, one store per core at a time: by
+        // customer, then log order (file, line). Each customer's events are
+        // then one run of its partition's store.
+        let mut stores: Vec<Vec<Event>> = self.parts.iter_mut().map(|p| std::mem::take(&mut p.events)).collect();
+        stores.par_iter_mut().zip(&rank).for_each(|(events, rank)| {
+            for e in events.iter_mut() {
+                e.cust = rank.get(e.cust as usize).copied().expect("every customer has a rank");
+            }
+            events.sort_unstable_by_key(|e| (e.cust, e.file, e.line));
+        });
         EventLog {
             files,
             customers,
-            events,
-            starts,
+            stores,
+            places,
             vals: self.vals,
             summary: self.summary,
             rejects: self.rejects,

@@ -216,7 +216,7 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
         keep_going: false,
     };
     let mut log = input::load(vec![source], schema, &roster, opts).map_err(|e| at(to_test_line(e.line), e.message))?;
-    for e in &mut log.events {
+    for e in log.events_mut() {
         e.line = u32::try_from(to_test_line(u64::from(e.line))).unwrap_or(u32::MAX);
     }
     Ok(log)
