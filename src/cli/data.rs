@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use rulebook::date::Date;
 use rulebook::input::{self, EventLog, Format, LoadOptions, Roster, Schema, Source};
 
+use super::progress::Progress;
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum EventsFormat {
     Csv,
@@ -41,6 +43,10 @@ pub struct DataArgs {
     /// Where `--keep-going` writes rejected rows
     #[arg(long, value_name = "FILE", default_value = "rejects.csv")]
     pub rejects: PathBuf,
+    /// No progress line on stderr while the logs are read (there is none
+    /// when stderr is not a terminal either)
+    #[arg(long)]
+    pub quiet: bool,
     /// Worker threads for reading and scoring (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
@@ -80,7 +86,7 @@ impl DataArgs {
         self.as_of.unwrap_or_else(today)
     }
 
-    fn sources(&self) -> Result<Vec<Source>, String> {
+    fn sources(&self, progress: &Progress) -> Result<Vec<Source>, String> {
         let mut stdin_used = false;
         self.events
             .iter()
@@ -109,6 +115,7 @@ impl DataArgs {
                 } else {
                     Box::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?)
                 };
+                let reader = progress.count(reader);
                 let name = if name == "-" { "<stdin>".into() } else { name };
                 let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
                 Ok(Source { name, format, reader })
@@ -172,7 +179,10 @@ impl DataArgs {
             horizon,
             rows: usize::try_from(bytes / 24).unwrap_or(0),
         };
-        let log = input::load_within(self.sources()?, schema, roster, opts, within).map_err(|e| e.to_string())?;
+        let progress = Progress::start(bytes, !self.quiet);
+        let log = input::load_within(self.sources(&progress)?, schema, roster, opts, within);
+        progress.finish();
+        let log = log.map_err(|e| e.to_string())?;
         if self.keep_going {
             self.write_rejects(&log)?;
         }

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod fmt;
 pub mod index;
 pub mod output;
+pub mod progress;
 pub mod report;
 pub mod score;
 pub mod test;
