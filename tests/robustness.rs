@@ -220,7 +220,7 @@ fn read_and_score(data: &[u8], format: Format) -> Result<(), TestCaseError> {
             strict,
             keep_going,
         };
-        let within = input::Within { horizon, rows: 0 };
+        let within = input::Within::new(horizon, 0);
         input::load_within(vec![source], &prog.schema, &Roster::default(), opts, within)
     };
     let horizon = Some(prog.horizon(as_of()));
@@ -267,5 +267,54 @@ proptest! {
                 prop_assert!(roster.get(id).is_some());
             }
         }
+    }
+}
+
+/// A targeted load (`explain`'s) keeps exactly the customer asked for, with
+/// the same events, values and roster entry as a full load, and the same
+/// summary: every row is still read and counted (issue 10).
+#[test]
+fn a_targeted_load_keeps_one_customer_as_a_full_load_has_it() {
+    let checked = credit();
+    let prog = &checked.program;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let events = std::fs::read(root.join("events.csv")).expect("the example log");
+    let roster_text = std::fs::read(root.join("customers.csv")).expect("the example roster");
+    let load = |within: input::Within| {
+        let roster = Roster::read(Cursor::new(roster_text.clone()), "customers.csv", &prog.class_names())
+            .expect("the example roster reads");
+        let source = Source {
+            name: "events.csv".into(),
+            format: Format::Csv,
+            reader: Box::new(Cursor::new(events.clone())),
+        };
+        let opts = LoadOptions {
+            as_of: as_of(),
+            strict: false,
+            keep_going: false,
+        };
+        input::load_within(vec![source], &prog.schema, &roster, opts, within).expect("the example log loads")
+    };
+    let horizon = Some(prog.horizon(as_of()));
+    let full = load(input::Within::new(horizon, 0));
+    assert!(full.customers.len() > 10);
+    for (i, c) in full.customers.iter().enumerate() {
+        let one = load(input::Within::new(horizon, 0).only(&c.id));
+        let j = one.find(&c.id).expect("the customer asked for is kept");
+        assert!(one.customers.len() < full.customers.len(), "{}", c.id);
+        assert_eq!(one.summary, full.summary);
+        let found = &one.customers[j];
+        assert_eq!((found.class, found.since), (c.class, c.since), "{}", c.id);
+        let values = |log: &input::EventLog, k: usize| -> Vec<(Event, Vec<i64>)> {
+            log.events_of(k)
+                .iter()
+                .map(|e| {
+                    let n = prog.schema.kinds[e.kind as usize].attrs.len();
+                    let at = e.vals as usize;
+                    (Event { cust: 0, vals: 0, ..*e }, log.vals[at..at + n].to_vec())
+                })
+                .collect()
+        };
+        assert_eq!(values(&one, j), values(&full, i), "{}", c.id);
     }
 }

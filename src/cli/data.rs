@@ -163,6 +163,30 @@ impl DataArgs {
         schema: &Schema,
         horizon: Option<Date>,
     ) -> Result<EventLog, String> {
+        self.load_targeted(roster, schema, horizon, None)
+    }
+
+    /// `load_within` keeping only customer `id` (and any other customer
+    /// whose id shares its hash): every row is read and checked all the
+    /// same, for `explain`.
+    pub fn load_one(
+        &self,
+        schema: &Schema,
+        class_names: &[&str],
+        horizon: Option<Date>,
+        id: &str,
+    ) -> Result<EventLog, String> {
+        let roster = self.roster(class_names)?;
+        self.load_targeted(&roster, schema, horizon, Some(id))
+    }
+
+    fn load_targeted(
+        &self,
+        roster: &Roster,
+        schema: &Schema,
+        horizon: Option<Date>,
+        only: Option<&str>,
+    ) -> Result<EventLog, String> {
         let opts = LoadOptions {
             as_of: self.as_of(),
             strict: self.strict,
@@ -175,10 +199,10 @@ impl DataArgs {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum();
-        let within = input::Within {
-            horizon,
-            rows: usize::try_from(bytes / 24).unwrap_or(0),
-        };
+        let mut within = input::Within::new(horizon, usize::try_from(bytes / 24).unwrap_or(0));
+        if let Some(id) = only {
+            within = within.only(id);
+        }
         let progress = Progress::start(bytes, !self.quiet);
         let log = input::load_within(self.sources(&progress)?, schema, roster, opts, within);
         progress.finish();

@@ -37,9 +37,13 @@ pub fn run(args: Args) -> CliResult {
     let src = read_text(&args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
-    let log = args
-        .data
-        .load_within(&prog.schema, &prog.class_names(), Some(prog.horizon(as_of)))?;
+    // A targeted load: every row is read and checked, only this customer kept.
+    let log = args.data.load_one(
+        &prog.schema,
+        &prog.class_names(),
+        Some(prog.horizon(as_of)),
+        &args.customer,
+    )?;
     let Some(i) = log.find(&args.customer) else {
         return Err(format!(
             "customer `{}` is in neither the event logs nor the roster",

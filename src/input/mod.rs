@@ -232,6 +232,29 @@ pub struct Within {
     /// About how many rows the sources hold (from their sizes), so that the
     /// event store is reserved once instead of growing by doubling.
     pub rows: usize,
+    /// Keep only the customers whose id hashes to this (see `Within::only`):
+    /// every row is still read, validated and counted, but no other
+    /// customer is interned, stored or sorted.
+    only: Option<u64>,
+}
+
+impl Within {
+    pub fn new(horizon: Option<Date>, rows: usize) -> Within {
+        Within {
+            horizon,
+            rows,
+            only: None,
+        }
+    }
+
+    /// A targeted load, for explaining one customer: the log keeps `id` (and
+    /// at most a few other customers whose ids share its hash), not everyone.
+    pub fn only(self, id: &str) -> Within {
+        Within {
+            only: Some(hash_id(id)),
+            ..self
+        }
+    }
 }
 
 /// Like `load`, with hints (see `Within`).
@@ -243,7 +266,11 @@ pub fn load_within(
     within: Within,
 ) -> Result<EventLog, DataError> {
     let horizon = within.horizon;
-    let mut merger = Merger::new(roster.len() + within.rows / 8, within.rows);
+    let mut merger = match within.only {
+        Some(_) => Merger::new(1, 1),
+        None => Merger::new(roster.len() + within.rows / 8, within.rows),
+    };
+    merger.only = within.only;
     // Roster customers first, with their class and history.
     merger.add_roster(roster);
     let known = decode::Names::of(schema);
@@ -308,6 +335,8 @@ pub fn load_within(
 /// end, so memory stays near 20 bytes an event plus its values.
 struct Merger {
     parts: Vec<Part>,
+    /// `Within::only`.
+    only: Option<u64>,
     vals: Vec<i64>,
     summary: Summary,
     rejects: Vec<Reject>,
@@ -404,6 +433,7 @@ impl Merger {
             .collect();
         Merger {
             parts,
+            only: None,
             vals: Vec::new(),
             summary: Summary::default(),
             rejects: Vec::new(),
@@ -415,10 +445,12 @@ impl Merger {
         let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id)).collect();
         let mut split: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
         for (i, &h) in hashes.iter().enumerate() {
-            split
-                .get_mut(part_of(h))
-                .expect("part_of is below PARTS")
-                .push(i as u32);
+            if self.only.is_none_or(|only| only == h) {
+                split
+                    .get_mut(part_of(h))
+                    .expect("part_of is below PARTS")
+                    .push(i as u32);
+            }
         }
         self.parts.par_iter_mut().zip(split).for_each(|(part, mine)| {
             for i in mine {
@@ -457,16 +489,19 @@ impl Merger {
             self.vals.extend(d.vals);
             blocks.push((d.custs, d.rows_out, base));
         }
+        let only = self.only;
         let splits: Vec<Split> = blocks
             .par_iter()
             .map(|(custs, rows, _)| {
                 let mut split: Split = vec![Vec::new(); PARTS];
                 for (i, r) in rows.iter().enumerate() {
                     let h = hash_id(row_id(custs, r));
-                    split
-                        .get_mut(part_of(h))
-                        .expect("part_of is below PARTS")
-                        .push((i as u32, h));
+                    if only.is_none_or(|only| only == h) {
+                        split
+                            .get_mut(part_of(h))
+                            .expect("part_of is below PARTS")
+                            .push((i as u32, h));
+                    }
                 }
                 split
             })
