@@ -799,3 +799,59 @@ fn revision_2027_explain_names_the_replacing_rule_and_the_measures() {
         insta::assert_snapshot!(format!("revision_2027_explain_{customer}"), ok(run));
     }
 }
+
+#[test]
+fn explain_json_ledger_lines_carry_status_and_typed_events() {
+    let run = rulebook(
+        &[
+            "explain",
+            "rules/credit-2027.rules",
+            "--events",
+            "examples/revision-2027.csv",
+            "--customers",
+            "examples/revision-2027-customers.csv",
+            "--as-of",
+            AS_OF,
+            "--customer",
+            "W1",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let text = ok(run);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("explain --format json is JSON");
+    let ledger = &v["ledger"];
+    let payment = &ledger["dimensions"]["payment"]["lines"];
+    // P1-P3 replaced by R2, with no points.
+    assert_eq!(payment[0]["clause"], "P1-P3");
+    assert_eq!(payment[0]["status"], "replaced");
+    assert_eq!(payment[0]["note"], "R2");
+    // P4's event as a typed object: months is a number, not text.
+    let event = &payment[1]["events"][0];
+    assert_eq!(event["file"], "examples/revision-2027.csv");
+    assert_eq!(event["line"], 2);
+    assert_eq!(event["date"], "2026-01-10");
+    assert_eq!(event["kind"], "arrears");
+    assert_eq!(event["attributes"]["months"], 1);
+    // P7 withheld by the three arrears.
+    let p7 = payment
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["clause"] == "P7"))
+        .expect("a P7 line");
+    assert_eq!(p7["status"], "withheld");
+    assert_eq!(p7["events"].as_array().map(Vec::len), Some(3));
+    // The rules on the total: R2 took 40 from 100.
+    assert_eq!(ledger["total"]["sum"], 100);
+    assert_eq!(ledger["total"]["adjust"], -40);
+    assert_eq!(ledger["total"]["total"], 60);
+    assert_eq!(ledger["total"]["lines"][0]["clause"], "R2");
+    assert_eq!(ledger["grade_by"]["band"], "C");
+    assert_eq!(ledger["measures"], "预付电费");
+    // Dimensions in the class's order, not the alphabet's.
+    let at = |key: &str| {
+        text.find(&format!("\"{key}\":{{\"max\""))
+            .expect("a dimension of the ledger")
+    };
+    assert!(at("payment") < at("safety") && at("safety") < at("cooperation"));
+}
