@@ -868,12 +868,12 @@ fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
 
 #[cfg(test)]
 mod tests {
-    use super::code_len;
+    use super::super::scan::code_end;
 
     #[test]
     fn spans_end_at_the_last_token() {
-        assert_eq!(code_len("a == 0 # note\n# more\n  "), 6);
-        assert_eq!(code_len("label \"x # y\" # note"), 13);
-        assert_eq!(code_len("plain"), 5);
+        assert_eq!(code_end("a == 0 # note\n# more\n  "), 6);
+        assert_eq!(code_end("label \"x # y\" # note"), 13);
+        assert_eq!(code_end("plain"), 5);
     }
 }
