@@ -31,6 +31,15 @@ fn total_rule<'a>(prog: &'a Program, line: &Line) -> Option<&'a RuleProg> {
     line.rule.and_then(|i| prog.total_rules.get(i))
 }
 
+/// Attribute `i` of an event, as stored in the log's value arena.
+fn value(s: &Scored<'_>, e: &Event, i: usize) -> i64 {
+    s.log
+        .vals
+        .get(e.vals as usize + i)
+        .copied()
+        .expect("an event's values are in the log's arena")
+}
+
 /// `events.csv:17 2026-03-05 arrears months=2`
 pub fn event_line(s: &Scored<'_>, e: &Event) -> String {
     let file = s.log.files.get(usize::from(e.file)).map_or("?", String::as_str);
@@ -39,12 +48,7 @@ pub fn event_line(s: &Scored<'_>, e: &Event) -> String {
     if let Some(k) = schema.kind_of(e.kind) {
         out.push_str(&k.name);
         for (i, a) in k.attrs.iter().enumerate() {
-            let v = s
-                .log
-                .vals
-                .get(e.vals as usize + i)
-                .copied()
-                .expect("an event's values are in the log's arena");
+            let v = value(s, e, i);
             out.push_str(&format!(" {}={}", a.name, schema.show(a.ty, v)));
         }
     }
@@ -398,12 +402,7 @@ fn event_json<'a>(s: &'a Scored<'a>, e: &Event) -> EventJson<'a> {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let v = s
-                    .log
-                    .vals
-                    .get(e.vals as usize + i)
-                    .copied()
-                    .expect("an event's values are in the log's arena");
+                let v = value(s, e, i);
                 let value = match a.ty {
                     Type::Int | Type::Decimal => Value::Number(Num::from_raw(v)),
                     Type::Bool => Value::Bool(v != 0),
