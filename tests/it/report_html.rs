@@ -239,3 +239,59 @@ fn chromium_renders_the_page() {
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 10_000, "no screenshot: {}", String::from_utf8_lossy(&run.stderr));
 }
+
+#[test]
+fn an_index_rulebook_gets_the_index_page() {
+    // `report` of a rulebook holding only the satisfaction index: the index
+    // per office with its interval, block scores and priority, the same
+    // numbers `rulebook index` gives.
+    let path = temp("csi.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .current_dir(ROOT)
+        .args(["report", "rules/csi.rules", "--events", "examples/survey.csv"])
+        .args(["--customers", "examples/survey-customers.csv", "--by", "branch"])
+        .args(["--as-of", "2026-06-30", "--output"])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(&path).unwrap_or_default();
+    self_contained(&page);
+    let index = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .current_dir(ROOT)
+        .args(["index", "rules/csi.rules", "--events", "examples/survey.csv"])
+        .args(["--customers", "examples/survey-customers.csv", "--by", "branch"])
+        .args(["--as-of", "2026-06-30", "--format", "jsonl"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
+    let overall: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&index.stdout)
+            .lines()
+            .next()
+            .expect("an overall line"),
+    )
+    .expect("jsonl");
+    let shown = |v: &serde_json::Value| format!("{:.2}", v.as_f64().expect("a number"));
+    assert!(
+        page.contains(&format!("<b>{}</b>", shown(&overall["index"]))),
+        "the overall index"
+    );
+    assert!(page.contains(&format!(
+        "{} – {}",
+        shown(&overall["ci95"][0]),
+        shown(&overall["ci95"][1])
+    )));
+    for heading in ["各组指数", "分组统计", "改进优先级", "指标与权重"] {
+        assert!(page.contains(&format!("<h2>{heading}</h2>")), "{heading}");
+    }
+    assert!(page.contains("branch: 东城供电所"));
+    assert!(page.contains("供电质量"));
+}
+
+#[test]
+fn an_index_rulebook_cannot_be_a_revision_report() {
+    let (code, stderr, _, _) = report(&["rules/csi.rules", "examples/csi-revised.rules"], "csi-rev.html");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("only an index"), "{stderr}");
+}
