@@ -116,9 +116,12 @@ pub fn render(p: &IndexPage<'_>) -> String {
     out
 }
 
+/// A group's name, its index and its interval, in hundredths.
+type Bar = (String, i128, Option<(i128, i128)>);
+
 /// Each group's index as a horizontal bar on a 0–100 axis, its interval as a whisker.
 fn groups_chart(p: &IndexPage<'_>, out: &mut String) {
-    let rows: Vec<(String, i128, Option<(i128, i128)>)> = p
+    let rows: Vec<Bar> = p
         .result
         .groups
         .iter()
