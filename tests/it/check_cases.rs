@@ -83,6 +83,7 @@ fn diagnostics_are_sorted_errors_first() {
 
 const CREDIT: &str = include_str!("../../rules/credit.rules");
 const CSI: &str = include_str!("../../rules/csi.rules");
+const REVISION: &str = include_str!("../../rules/credit-2027.rules");
 
 /// Characters worth inserting: the language's punctuation, digits, keyword
 /// letters, and multibyte characters that break byte/char assumptions.
@@ -150,6 +151,15 @@ proptest! {
         let src = mutate(CREDIT, &edits);
         let diags = diagnostics(&src);
         let _ = render(&diags, "credit.rules", &src, Style::PLAIN);
+    }
+
+    #[test]
+    fn mangled_revision_never_panics(edits in proptest::collection::vec(edit(), 1..8)) {
+        // The 2027 revision: rules on the total, `instead of`, `like`,
+        // `allow over-deduction`, `at least`, measures.
+        let src = mutate(REVISION, &edits);
+        let diags = diagnostics(&src);
+        let _ = render(&diags, "credit-2027.rules", &src, Style::PLAIN);
     }
 
     #[test]
