@@ -752,3 +752,57 @@ fn item_13_a_broken_invariant_is_a_crash_not_a_default() {
     };
     let _ = Evaluator::new(prog, as_of).evaluate(&customer, &[event], &[], false);
 }
+
+// ── Found by an independent check: quiet traps beyond the list ──────
+
+#[test]
+fn the_same_events_file_twice_is_refused() {
+    // Two arrears read twice would be four: R2 of the 2027 revision, or
+    // extra P4 bonuses here. However the path is spelled, refuse before reading.
+    let log = b"customer,date,kind,months\nE2,2026-01-10,arrears,1\nE2,2026-03-10,arrears,1\n";
+    let dir = folder("twice", &[("e2.csv", log)]);
+    let run = score(&dir, "e2.csv", &["--events", "./e2.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("are the same file"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn a_kind_written_as_its_label_is_an_error() {
+    // `窃电` is the label of `theft`: skipping it would grade a thief AAA.
+    let dir = folder(
+        "label",
+        &[("e.csv", "customer,date,kind\nX,2026-05-01,窃电\n".as_bytes())],
+    );
+    let run = score(&dir, "e.csv", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("kind `窃电` is the label of the kind `theft`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn roster_and_log_ids_that_differ_in_spaces_case_or_zeros_are_warned() {
+    let dir = folder(
+        "ids",
+        &[
+            (
+                "e.csv",
+                b"customer,date,kind,months\nX,2026-05-01,arrears,1\n123,2026-05-01,theft,\n",
+            ),
+            ("r.csv", b"customer,class,since\nX ,lighting,\n00123,power,\nY,power,\n"),
+        ],
+    );
+    let run = score(&dir, "e.csv", &["--customers", "r.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("roster customer `X ` and log customer `X` differ only"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("roster customer `00123` and log customer `123`"));
+    assert!(!run.stderr.contains("`Y`"));
+}
