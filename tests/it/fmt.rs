@@ -118,6 +118,11 @@ fn the_published_standard_round_trips() {
 }
 
 #[test]
+fn the_2027_revision_round_trips() {
+    assert_canonical_round_trip("rules/credit-2027.rules", &read(&repo("rules/credit-2027.rules")));
+}
+
+#[test]
 fn the_satisfaction_index_round_trips() {
     assert_canonical_round_trip("rules/csi.rules", &read(&repo("rules/csi.rules")));
 }
@@ -166,6 +171,8 @@ fn a_comment_between_any_two_tokens_survives() {
         ("messy", MESSY.to_string()),
         ("credit", read(&repo("rules/credit.rules"))),
         ("csi", read(&repo("rules/csi.rules"))),
+        ("credit-2027", read(&repo("rules/credit-2027.rules"))),
+        ("revision forms", read(&repo("tests/cases/ok/revision_forms.rules"))),
     ] {
         let book = parse(&src).unwrap_or_else(|d| panic!("{name}: {}", d.message));
         let gaps = token_gaps(&src);
