@@ -156,7 +156,14 @@ fn run() -> Result<bool, String> {
         counts.dedup();
         for threads in counts {
             let stderr = dir.join(format!("rulebook-{threads}.stderr"));
-            match run_rulebook(&binary, &events, &roster, Path::new("/dev/null"), &stderr, Some(threads))? {
+            match run_rulebook(
+                &binary,
+                &events,
+                &roster,
+                Path::new("/dev/null"),
+                &stderr,
+                Some(threads),
+            )? {
                 Ok(m) => measured.push((threads, m)),
                 Err(status) => {
                     eprintln!("`rulebook score` failed ({status}); its stderr:\n{}", tail(&stderr, 20));
@@ -256,7 +263,11 @@ fn run() -> Result<bool, String> {
     };
     match &handscore {
         Some(m) => line("handscore", m),
-        None => println!("  {:<16} (not measured: {})", "handscore", hand.as_ref().err().map_or("it failed", |e| e.as_str())),
+        None => println!(
+            "  {:<16} (not measured: {})",
+            "handscore",
+            hand.as_ref().err().map_or("it failed", |e| e.as_str())
+        ),
     }
     line("reference", &reference);
     for (threads, m) in &measured {
@@ -397,7 +408,10 @@ fn check_handscore(ours: &Path, theirs: &Path) -> bool {
                     d.sort();
                     d
                 };
-                p.customer == q.customer && p.class == q.class && p.total == q.total && p.grade == q.grade
+                p.customer == q.customer
+                    && p.class == q.class
+                    && p.total == q.total
+                    && p.grade == q.grade
                     && dims(&p) == dims(&q)
             }
             _ => false,

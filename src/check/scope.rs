@@ -122,7 +122,7 @@ pub(super) fn vars(e: &Expr) -> Vec<(&str, Span)> {
 
 /// How deeply conditions may nest. Passes that recurse skip deeper ones,
 /// which the `nesting` pass reports.
-pub(super) const MAX_DEPTH: usize = 256;
+pub(super) const MAX_DEPTH: usize = crate::syntax::MAX_NESTING;
 
 /// The nesting depth of an expression (a name or value alone is 1),
 /// computed without recursion.

@@ -210,6 +210,7 @@ impl DataArgs {
         if self.keep_going {
             self.write_rejects(&log)?;
         }
+        warn_split_ids(&log, roster);
         Ok(log)
     }
 
@@ -224,6 +225,8 @@ impl DataArgs {
             outputs.push(("--rejects", &self.rejects));
         }
         super::output::refuse_overwrites(&inputs, &outputs);
+        let events: Vec<&Path> = self.events.iter().map(PathBuf::as_path).collect();
+        super::output::refuse_repeats(&events);
     }
 
     fn write_rejects(&self, log: &EventLog) -> Result<(), String> {
@@ -272,6 +275,57 @@ pub fn check_by(roster: &Roster, by: &[String]) {
 }
 
 /// The run summary for stderr.
+/// An id as spreadsheets bend it: surrounding spaces, case and the leading
+/// zeros Excel drops do not count.
+fn loose(id: &str) -> impl Iterator<Item = char> + '_ {
+    id.trim().trim_start_matches('0').chars().flat_map(char::to_lowercase)
+}
+
+fn loose_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::hash::BuildHasherDefault::<rustc_hash::FxHasher>::default().build_hasher();
+    for c in loose(id) {
+        h.write_u32(u32::from(c));
+    }
+    h.finish()
+}
+
+/// Warns about ids that name one customer in two spellings — the roster's
+/// `X ` or `00123` beside the log's `X` or `123`: ids are matched exactly, so
+/// the two are scored as two customers, one of them without its roster class
+/// or history, the other without its events.
+fn warn_split_ids(log: &EventLog, roster: &Roster) {
+    use rayon::prelude::*;
+    if roster.is_empty() {
+        return;
+    }
+    let listed: rustc_hash::FxHashMap<u64, Vec<&str>> = roster.ids().fold(Default::default(), |mut m, id| {
+        m.entry(loose_hash(id)).or_default().push(id);
+        m
+    });
+    let mut pairs: Vec<(&str, &str)> = log
+        .customers
+        .par_iter()
+        .filter(|c| roster.get(&c.id).is_none())
+        .filter_map(|c| {
+            let twin = listed
+                .get(&loose_hash(&c.id))?
+                .iter()
+                .find(|r| loose(r).eq(loose(&c.id)))?;
+            Some((*twin, &*c.id))
+        })
+        .collect();
+    pairs.sort_unstable();
+    for (listed, logged) in pairs.iter().take(5) {
+        eprintln!(
+            "warning: roster customer `{listed}` and log customer `{logged}` differ only in spaces, case or leading zeros; ids are matched exactly, so they are scored as two customers"
+        );
+    }
+    if pairs.len() > 5 {
+        eprintln!("warning: {} more such pairs", pairs.len() - 5);
+    }
+}
+
 pub fn summary(log: &EventLog, as_of: Date) -> String {
     format!(
         "as of {as_of}: {} customers scored; {}",

@@ -103,18 +103,17 @@ fn old_roster(path: &Path, classes: &Classes, data: &DataArgs) -> Result<Roster,
 /// Checks both rulebooks, reads the log once against their merged schema and
 /// hands `f` the pair; prints the run summary after.
 pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, String>) -> Result<T, String> {
-    let (old, new) = (load_rulebook(inp.old)?, load_rulebook(inp.new)?);
-    let (old_src, new_src) = (read_text(inp.old)?, read_text(inp.new)?);
-    let (old_path, new_path) = (inp.old.display().to_string(), inp.new.display().to_string());
-    let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
-        format!(
-            "the two rulebooks declare their events incompatibly: {}",
-            c.describe(&[&old_path, &new_path])
-        )
-    })?;
-    let schema = Arc::new(schema);
-    let old_prog = compile(&old, &old_src, inp.old, &schema)?;
-    let new_prog = compile(&new, &new_src, inp.new, &schema)?;
+    let Loaded {
+        old,
+        new,
+        old_src,
+        new_src,
+        old_path,
+        new_path,
+        schema,
+        old_prog,
+        new_prog,
+    } = load_pair(inp.old, inp.new)?;
     if old_prog.classes.is_empty() || new_prog.classes.is_empty() {
         return Err(format!(
             "`{old_path}` and `{new_path}` cannot be compared customer by customer: one of them holds only an index"
@@ -309,12 +308,23 @@ fn index_only(path: &Path) -> Result<bool, String> {
     Ok(rulebook::load(&src).is_ok_and(|c| c.book.classes.is_empty()))
 }
 
-/// `diff` of rulebooks of which one holds only an index: both compiled against
-/// their merged schema, then compared group by group.
-fn index_run(args: &Args) -> CliResult {
-    let (old, new) = (load_rulebook(&args.old)?, load_rulebook(&args.new)?);
-    let (old_src, new_src) = (read_text(&args.old)?, read_text(&args.new)?);
-    let (old_path, new_path) = (args.old.display().to_string(), args.new.display().to_string());
+/// Two rulebooks checked and compiled once against their merged schema.
+struct Loaded {
+    old: rulebook::Checked,
+    new: rulebook::Checked,
+    old_src: String,
+    new_src: String,
+    old_path: String,
+    new_path: String,
+    schema: Arc<Schema>,
+    old_prog: Program,
+    new_prog: Program,
+}
+
+fn load_pair(old_file: &Path, new_file: &Path) -> Result<Loaded, String> {
+    let (old, new) = (load_rulebook(old_file)?, load_rulebook(new_file)?);
+    let (old_src, new_src) = (read_text(old_file)?, read_text(new_file)?);
+    let (old_path, new_path) = (old_file.display().to_string(), new_file.display().to_string());
     let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
         format!(
             "the two rulebooks declare their events incompatibly: {}",
@@ -322,9 +332,26 @@ fn index_run(args: &Args) -> CliResult {
         )
     })?;
     let schema = Arc::new(schema);
-    let old_prog = compile(&old, &old_src, &args.old, &schema)?;
-    let new_prog = compile(&new, &new_src, &args.new, &schema)?;
-    index_diff(args, (&old_path, &old_prog), (&new_path, &new_prog), &schema)
+    let old_prog = compile(&old, &old_src, old_file, &schema)?;
+    let new_prog = compile(&new, &new_src, new_file, &schema)?;
+    Ok(Loaded {
+        old,
+        new,
+        old_src,
+        new_src,
+        old_path,
+        new_path,
+        schema,
+        old_prog,
+        new_prog,
+    })
+}
+
+/// `diff` of rulebooks of which one holds only an index: both compiled against
+/// their merged schema, then compared group by group.
+fn index_run(args: &Args) -> CliResult {
+    let l = load_pair(&args.old, &args.new)?;
+    index_diff(args, (&l.old_path, &l.old_prog), (&l.new_path, &l.new_prog), &l.schema)
 }
 
 /// Two rulebooks holding only an index: how each group's index and priority move.

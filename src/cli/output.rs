@@ -76,6 +76,28 @@ pub fn refuse_overwrites(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) {
     }
 }
 
+/// Refuses (exit 2, before anything is read) an events file given twice,
+/// however spelled: its rows would count twice and could change a grade
+/// (four arrears instead of two) without any error.
+pub fn refuse_repeats(events: &[&Path]) {
+    let file = |p: &Path| {
+        if p.as_os_str() == "-" || is_special(p) {
+            return None;
+        }
+        std::fs::metadata(p).ok().and_then(|m| file_identity(p, &m))
+    };
+    for (i, p) in events.iter().enumerate() {
+        let Some(id) = file(p) else { continue };
+        if let Some(q) = events.iter().take(i).find(|q| file(q).as_ref() == Some(&id)) {
+            usage_error(format!(
+                "--events `{}` and `{}` are the same file: its rows would be read and counted twice; give each file once",
+                q.display(),
+                p.display()
+            ));
+        }
+    }
+}
+
 /// Replaces `path`'s contents with `bytes` through a temporary file beside
 /// it: a failed write leaves the old file whole (`fmt`, `test --update`).
 pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {

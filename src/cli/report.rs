@@ -114,10 +114,13 @@ pub fn run(args: Args) -> CliResult {
     }
 }
 
-/// One rulebook: its scores.
+/// One rulebook: its scores, or its satisfaction index when it holds only one.
 fn one(args: &Args) -> CliResult {
     let checked = load_rulebook(&args.rulebook)?;
     let prog = &checked.program;
+    if prog.classes.is_empty() {
+        return index(args, prog);
+    }
     let as_of = args.data.as_of();
     let roster = args.data.roster(&prog.class_names())?;
     data::check_by(&roster, &args.by);
@@ -147,6 +150,40 @@ fn one(args: &Args) -> CliResult {
         dims: &dims,
         summary: &summary,
         revision: None,
+    });
+    write_page(&args.output, &page)?;
+    eprintln!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A rulebook holding only a satisfaction index: the index overall and per
+/// `--by` group, with intervals, block scores and priorities.
+fn index(args: &Args, prog: &Program) -> CliResult {
+    let Some(ix) = &prog.index else {
+        return Err(format!(
+            "`{}` declares neither a class of customer nor an index: nothing to report",
+            args.rulebook.display()
+        ));
+    };
+    let as_of = args.data.as_of();
+    let classes = prog.class_names();
+    let roster = super::index::grouping_roster(&args.data, &args.by, &classes)?;
+    let log = args
+        .data
+        .load_within(&prog.schema, &classes, Some(ix.window(as_of).after))?;
+    let result = rulebook::index::group::run(ix, &log, &roster, &args.by, as_of).map_err(|e| e.to_string())?;
+    let summary = format!(
+        "as of {as_of}: {} customers surveyed in the period; {}",
+        result.surveyed, log.summary
+    );
+    let path = args.rulebook.display().to_string();
+    let page = rulebook::report::index_html::render(&rulebook::report::index_html::IndexPage {
+        prog,
+        index: ix,
+        result: &result,
+        path: &path,
+        as_of,
+        summary: &summary,
     });
     write_page(&args.output, &page)?;
     eprintln!("{summary}");

@@ -15,7 +15,11 @@ use crate::syntax::ast::{self, Effect, RuleKind, Severity, Source, Type};
 /// Who a ledger line is about: the rule's clause, label and source span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Meta {
+    /// The clause as written (`P1-P3`), for people.
     pub clause: Option<String>,
+    /// The clause IDs it names (`P1`, `P2`, `P3`), as values: nothing parses
+    /// `clause` again.
+    pub ids: Vec<String>,
     pub label: Option<String>,
     pub span: Span,
     /// The rule as written, whitespace folded (for `diff`).
@@ -227,6 +231,7 @@ impl Program {
 fn meta(src: &str, clause: &Option<ast::Clause>, label: &Option<crate::span::Spanned<String>>, span: Span) -> Meta {
     Meta {
         clause: clause.as_ref().map(|c| c.to_string()),
+        ids: clause.as_ref().map(ast::Clause::ids).unwrap_or_default(),
         label: label.as_ref().map(|l| l.node.clone()),
         span,
         text: span.text(src).split_whitespace().collect::<Vec<_>>().join(" "),

@@ -3,6 +3,7 @@
 //! the source text, and the display width of a line.
 
 use crate::span::Span;
+use crate::syntax::scan::{scan, Piece};
 
 /// A `#` comment in the source.
 #[derive(Clone, Copy, Debug)]
@@ -15,97 +16,36 @@ pub(super) struct Comment<'s> {
     pub own_line: bool,
 }
 
-/// Whitespace as the grammar reads it (`WHITESPACE`).
-pub(super) fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{3000}' | '\u{FEFF}')
-}
+pub(super) use crate::syntax::scan::is_space;
 
-/// Every comment in `src`, in order: each `#` outside a string literal.
+/// Every comment in `src`, in order.
 pub(super) fn comments(src: &str) -> Vec<Comment<'_>> {
-    let mut out = Vec::new();
-    let mut chars = src.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => skip_string(&mut chars),
-            '#' => {
-                let rest = src.get(i..).unwrap_or("");
-                let len = rest.find(['\n', '\r']).unwrap_or(rest.len());
-                let text = rest.get(..len).unwrap_or(rest).trim_end();
-                let line_start = src.get(..i).and_then(|b| b.rfind('\n')).map_or(0, |n| n + 1);
-                let own_line = src.get(line_start..i).is_some_and(|b| b.chars().all(is_space));
-                out.push(Comment { pos: i, text, own_line });
-                // Resume after the comment's last character.
-                for _ in text.chars().skip(1) {
-                    chars.next();
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Advances past a string literal whose opening quote was just read: `\`
-/// escapes any character; an unescaped line break ends an unterminated one.
-fn skip_string(chars: &mut std::str::CharIndices<'_>) {
-    while let Some((_, c)) = chars.next() {
-        match c {
-            '\\' => {
-                chars.next();
-            }
-            '"' | '\n' | '\r' => return,
-            _ => {}
-        }
-    }
+    scan(src, 0)
+        .filter(|(piece, _)| *piece == Piece::Comment)
+        .map(|(_, range)| {
+            let i = range.start;
+            let text = src.get(range).unwrap_or("").trim_end();
+            let line_start = src.get(..i).and_then(|b| b.rfind('\n')).map_or(0, |n| n + 1);
+            let own_line = src.get(line_start..i).is_some_and(|b| b.chars().all(is_space));
+            Comment { pos: i, text, own_line }
+        })
+        .collect()
 }
 
 /// The first `want` at or after `from` outside strings and comments.
 pub(super) fn find(src: &str, from: usize, want: char) -> Option<usize> {
-    let rest = src.get(from..)?;
-    let mut chars = rest.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            c if c == want => return Some(from + i),
-            '"' => skip_string(&mut chars),
-            '#' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    scan(src, from)
+        .filter(|(piece, _)| *piece == Piece::Code)
+        .find_map(|(_, range)| Some(range.start + src.get(range)?.find(want)?))
 }
 
 /// Where the last token of `span` ends. A pest pair whose rule ends in an
 /// optional part also covers the spaces and comments after its last token.
 pub(super) fn code_end(src: &str, span: Span) -> usize {
-    let (start, mut end) = (span.start as usize, span.start as usize);
-    let Some(text) = src.get(start..span.end as usize) else {
-        return span.end as usize;
-    };
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => {
-                skip_string(&mut chars);
-                end = start + chars.offset();
-            }
-            '#' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            c if is_space(c) => {}
-            c => end = start + i + c.len_utf8(),
-        }
+    match src.get(span.start as usize..span.end as usize) {
+        Some(text) => span.start as usize + crate::syntax::scan::code_end(text),
+        None => span.end as usize,
     }
-    end
 }
 
 /// Whether an empty line separates `pos` from the text before it.

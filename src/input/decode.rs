@@ -253,6 +253,18 @@ impl Decoded {
             if let Some(k) = near_miss(kind_name, declared) {
                 return Err(format!("kind `{kind_name}` is not declared; did you mean `{k}`?"));
             }
+            // A spreadsheet that names the kind by its Chinese label (`窃电`).
+            if let Some(k) = ctx
+                .schema
+                .kinds
+                .iter()
+                .find(|k| k.label.as_deref() == Some(kind_name.trim()))
+            {
+                return Err(format!(
+                    "kind `{kind_name}` is the label of the kind `{}`; the log must name the kind: write `{}`",
+                    k.name, k.name
+                ));
+            }
             if ctx.opts.strict {
                 return Err(format!("kind \"{kind_name}\" is not declared by the rulebook"));
             }

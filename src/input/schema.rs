@@ -56,6 +56,9 @@ pub struct Schema {
 #[derive(Debug, Clone)]
 pub struct KindSchema {
     pub name: String,
+    /// The kind's label as the rulebook writes it (`窃电`): a log that names
+    /// the kind by its label is refused with the name to write instead.
+    pub label: Option<String>,
     pub attrs: Vec<AttrSchema>,
 }
 
@@ -94,6 +97,7 @@ impl Schema {
             by_name.insert(ev.name.node.clone(), kinds.len() as u16);
             kinds.push(KindSchema {
                 name: ev.name.node.clone(),
+                label: ev.label.as_ref().map(|l| l.node.clone()),
                 attrs,
             });
         }
@@ -127,6 +131,7 @@ impl Schema {
                         by_name.insert(ev.name.node.clone(), kinds.len() as u16);
                         kinds.push(KindSchema {
                             name: ev.name.node.clone(),
+                            label: ev.label.as_ref().map(|l| l.node.clone()),
                             attrs: vec![],
                         });
                         origin.push(vec![]);

@@ -2,11 +2,12 @@
 //! `explain` and as JSON for `--explain` — each line pointing back at the
 //! rule that produced it and the events it used.
 
-use super::{json_str, Scored};
+use super::Scored;
 use crate::eval::compile::{DimProg, DimSource, Meta, RuleProg};
 use crate::eval::{Line, Program, Status};
 use crate::input::Event;
 use crate::num::Num;
+use crate::syntax::ast::Type;
 
 /// The rule behind a ledger line.
 fn meta<'a>(d: &'a DimProg, line: &Line) -> Option<&'a Meta> {
@@ -30,6 +31,15 @@ fn total_rule<'a>(prog: &'a Program, line: &Line) -> Option<&'a RuleProg> {
     line.rule.and_then(|i| prog.total_rules.get(i))
 }
 
+/// Attribute `i` of an event, as stored in the log's value arena.
+fn value(s: &Scored<'_>, e: &Event, i: usize) -> i64 {
+    s.log
+        .vals
+        .get(e.vals as usize + i)
+        .copied()
+        .expect("an event's values are in the log's arena")
+}
+
 /// `events.csv:17 2026-03-05 arrears months=2`
 pub fn event_line(s: &Scored<'_>, e: &Event) -> String {
     let file = s.log.files.get(usize::from(e.file)).map_or("?", String::as_str);
@@ -38,12 +48,7 @@ pub fn event_line(s: &Scored<'_>, e: &Event) -> String {
     if let Some(k) = schema.kind_of(e.kind) {
         out.push_str(&k.name);
         for (i, a) in k.attrs.iter().enumerate() {
-            let v = s
-                .log
-                .vals
-                .get(e.vals as usize + i)
-                .copied()
-                .expect("an event's values are in the log's arena");
+            let v = value(s, e, i);
             out.push_str(&format!(" {}={}", a.name, schema.show(a.ty, v)));
         }
     }
@@ -231,59 +236,187 @@ fn ledger_sum(lines: &[Line]) -> String {
         .collect()
 }
 
-/// The ledger as a JSON object keyed by dimension.
+/// The ledger as a JSON object: each dimension's lines (their rule, points,
+/// status, note and events as typed objects), the rules on the total, and
+/// what decided the grade.
 pub fn ledger_json(s: &Scored<'_>) -> String {
-    let Some(class) = s.prog.classes.get(usize::from(s.outcome.class)) else {
-        return "{}".into();
+    serde_json::to_string(&ledger(s)).expect("a ledger of numbers and texts serializes")
+}
+
+/// A map whose keys keep the order they are given in (JSON objects here
+/// follow the rulebook's order, not the alphabet's).
+struct Ordered<K, V>(Vec<(K, V)>);
+
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for Ordered<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[derive(serde::Serialize)]
+struct LedgerJson<'a> {
+    dimensions: Ordered<&'a str, DimJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<TotalJson<'a>>,
+    grade_by: GradeBy<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    measures: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct DimJson<'a> {
+    max: Num,
+    raw: Num,
+    score: Num,
+    lines: Vec<LineJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct TotalJson<'a> {
+    /// The sum of the dimension scores.
+    sum: Num,
+    /// The signed points of the rules on the total.
+    adjust: Num,
+    total: Num,
+    lines: Vec<LineJson<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct LineJson<'a> {
+    clause: Option<String>,
+    label: Option<&'a str>,
+    points: Num,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    note: &'a str,
+    events: Vec<EventJson<'a>>,
+}
+
+/// One event of the log, as typed values: `{"file":"events.csv","line":17,
+/// "date":"2026-03-05","kind":"arrears","attributes":{"months":2}}`.
+#[derive(serde::Serialize)]
+struct EventJson<'a> {
+    file: &'a str,
+    line: u32,
+    date: String,
+    kind: &'a str,
+    attributes: Ordered<&'a str, Value>,
+}
+
+/// An attribute's value in its own JSON type.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Value {
+    Number(Num),
+    Bool(bool),
+    Text(String),
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum GradeBy<'a> {
+    Override(Option<&'a str>),
+    Band(&'a str),
+}
+
+fn ledger<'a>(s: &'a Scored<'a>) -> LedgerJson<'a> {
+    let prog = s.prog;
+    let class = prog
+        .classes
+        .get(usize::from(s.outcome.class))
+        .expect("an outcome's class is a class of its program");
+    let line = |l: &'a Line, clause: Option<String>, label: Option<&'a str>| LineJson {
+        clause,
+        label,
+        points: l.points,
+        status: match l.status {
+            Status::Applied => None,
+            Status::Withheld => Some("withheld"),
+            Status::Replaced => Some("replaced"),
+        },
+        note: &l.note,
+        events: l
+            .events
+            .iter()
+            .filter_map(|&i| s.events().get(i))
+            .map(|e| event_json(s, e))
+            .collect(),
     };
-    let events = s.events();
-    let dims: Vec<String> = class
+    let dimensions = class
         .dims
         .iter()
         .zip(&s.outcome.dims)
         .map(|(d, r)| {
-            let lines: Vec<String> = r
+            let lines = r
                 .ledger
                 .iter()
-                .map(|l| {
-                    let m = meta(d, l);
-                    let clause = line_clause(s.prog, d, l).as_deref().map_or("null".into(), json_str);
-                    let label = m.and_then(|m| m.label.as_deref()).map_or("null".into(), json_str);
-                    let evs: Vec<String> = l
-                        .events
-                        .iter()
-                        .filter_map(|&i| events.get(i))
-                        .map(|e| json_str(&event_line(s, e)))
-                        .collect();
-                    let status = match l.status {
-                        Status::Applied => String::new(),
-                        Status::Withheld => ",\"status\":\"withheld\"".into(),
-                        Status::Replaced => ",\"status\":\"replaced\"".into(),
-                    };
-                    format!(
-                        "{{\"clause\":{clause},\"label\":{label},\"points\":{}{status},\"note\":{},\"events\":[{}]}}",
-                        l.points,
-                        json_str(&l.note),
-                        evs.join(",")
-                    )
-                })
+                .map(|l| line(l, line_clause(prog, d, l), meta(d, l).and_then(|m| m.label.as_deref())))
                 .collect();
-            format!(
-                "{}:{{\"max\":{},\"raw\":{},\"score\":{},\"lines\":[{}]}}",
-                json_str(&d.name),
-                d.max,
-                r.raw,
-                r.score,
-                lines.join(",")
+            (
+                d.name.as_str(),
+                DimJson {
+                    max: d.max,
+                    raw: r.raw,
+                    score: r.score,
+                    lines,
+                },
             )
         })
         .collect();
-    let decided = match s.outcome.by_override.and_then(|i| class.overrides.get(i)) {
-        Some(o) => format!(
-            "{{\"override\":{}}}",
-            o.meta.clause.as_deref().map_or("null".into(), json_str)
-        ),
-        None => format!("{{\"band\":{}}}", json_str(s.grade())),
+    let total = (!prog.total_rules.is_empty()).then(|| TotalJson {
+        sum: s.outcome.dims.iter().map(|d| d.score).sum(),
+        adjust: s.outcome.adjust,
+        total: s.outcome.total,
+        lines: s
+            .outcome
+            .total_ledger
+            .iter()
+            .map(|l| {
+                let r = total_rule(prog, l);
+                line(
+                    l,
+                    r.and_then(|r| prog.line_clause(r, l.tier)),
+                    r.and_then(|r| r.meta.label.as_deref()),
+                )
+            })
+            .collect(),
+    });
+    let grade_by = match s.outcome.by_override.and_then(|i| class.overrides.get(i)) {
+        Some(o) => GradeBy::Override(o.meta.clause.as_deref()),
+        None => GradeBy::Band(s.grade()),
     };
-    format!("{{\"dimensions\":{{{}}},\"grade_by\":{decided}}}", dims.join(","))
+    LedgerJson {
+        dimensions: Ordered(dimensions),
+        total,
+        grade_by,
+        measures: s.measures(),
+    }
+}
+
+/// An event of the log as a typed JSON object.
+fn event_json<'a>(s: &'a Scored<'a>, e: &Event) -> EventJson<'a> {
+    let schema = &s.prog.schema;
+    let kind = schema.kind_of(e.kind);
+    let attributes = kind.map_or(vec![], |k| {
+        k.attrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let v = value(s, e, i);
+                let value = match a.ty {
+                    Type::Int | Type::Decimal => Value::Number(Num::from_raw(v)),
+                    Type::Bool => Value::Bool(v != 0),
+                    Type::Date | Type::Text => Value::Text(schema.show(a.ty, v)),
+                };
+                (a.name.as_str(), value)
+            })
+            .collect()
+    });
+    EventJson {
+        file: s.log.files.get(usize::from(e.file)).map_or("?", String::as_str),
+        line: e.line,
+        date: e.date.to_string(),
+        kind: kind.map_or("?", |k| k.name.as_str()),
+        attributes: Ordered(attributes),
+    }
 }

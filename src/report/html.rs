@@ -48,7 +48,8 @@ pub struct Page<'a> {
     pub revision: Option<&'a Report<'a>>,
 }
 
-const CSS: &str = r#"
+/// The page's style sheet (the index page shares it).
+pub const CSS: &str = r#"
 :root { --fg:#1d2733; --muted:#5b6675; --line:#d5dbe3; --head:#eef3f9; --up:#2e7d32; --down:#c62828; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","Hiragino Sans GB",sans-serif;

@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod explain;
 pub mod html;
+pub mod index_html;
 pub mod summary;
 pub mod svg;
 pub mod table;

@@ -21,37 +21,7 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 /// consumed after its last token.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.start() + code_len(s.as_str()))
-}
-
-/// The length of `text` up to the end of its last token.
-fn code_len(text: &str) -> usize {
-    let mut end = text.trim_end().len();
-    loop {
-        let head = text.get(..end).unwrap_or("");
-        let line_start = head.rfind('\n').map_or(0, |i| i + 1);
-        let line = head.get(line_start..).unwrap_or("");
-        match comment_start(line) {
-            Some(c) => end = head.get(..line_start + c).unwrap_or("").trim_end().len(),
-            None => return end,
-        }
-    }
-}
-
-/// Where a `#` comment starts on a line, outside quoted text.
-fn comment_start(line: &str) -> Option<usize> {
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_string => escaped = true,
-            '"' => in_string = !in_string,
-            '#' if !in_string => return Some(i),
-            _ => {}
-        }
-    }
-    None
+    Span::new(s.start(), s.start() + super::scan::code_end(s.as_str()))
 }
 
 /// The children of one pair, taken in order.
@@ -898,12 +868,12 @@ fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
 
 #[cfg(test)]
 mod tests {
-    use super::code_len;
+    use super::super::scan::code_end;
 
     #[test]
     fn spans_end_at_the_last_token() {
-        assert_eq!(code_len("a == 0 # note\n# more\n  "), 6);
-        assert_eq!(code_len("label \"x # y\" # note"), 13);
-        assert_eq!(code_len("plain"), 5);
+        assert_eq!(code_end("a == 0 # note\n# more\n  "), 6);
+        assert_eq!(code_end("label \"x # y\" # note"), 13);
+        assert_eq!(code_end("plain"), 5);
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod ast;
 mod lower;
+pub mod scan;
 
 use pest::Parser;
 
@@ -26,17 +27,15 @@ pub fn parse(src: &str) -> Result<ast::Rulebook, Diagnostic> {
 
 /// How deep parentheses and `not`s may nest, and how many `and`/`or` a file may
 /// hold. Real rulebooks stay far below; the limits keep the recursive parser,
-/// checker and evaluator off the stack's edge for any input.
-const MAX_NESTING: usize = 256;
+/// checker and evaluator off the stack's edge for any input. The checker's
+/// nesting pass reads the same limit.
+pub const MAX_NESTING: usize = 256;
 const MAX_CONNECTIVES: usize = 10_000;
 
 /// Rejects, before parsing, a file whose conditions nest beyond the limits.
+/// Only code counts: texts and comments are skipped by the one scanner.
 fn limits(src: &str) -> Result<(), Diagnostic> {
     let (mut depth, mut nots, mut connectives) = (0usize, 0usize, 0usize);
-    let mut word_start: Option<usize> = None;
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
     let too_deep = |at: usize, what: &str| {
         Diagnostic::error(
             format!("{what} nest more than {MAX_NESTING} deep"),
@@ -45,59 +44,49 @@ fn limits(src: &str) -> Result<(), Diagnostic> {
         )
         .with_help("split the condition into simpler rules")
     };
-    for (i, c) in src.char_indices().chain(std::iter::once((src.len(), ' '))) {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
-        }
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
+    for (_, range) in scan::scan(src, 0).filter(|(piece, _)| *piece == scan::Piece::Code) {
+        let code = src.get(range.clone()).unwrap_or("");
+        let mut word_start: Option<usize> = None;
+        for (i, c) in code.char_indices().chain(std::iter::once((code.len(), ' '))) {
+            let is_word = c.is_alphanumeric() || c == '_';
+            match (word_start, is_word) {
+                (None, true) => word_start = Some(i),
+                (Some(start), false) => {
+                    word_start = None;
+                    let at = range.start + start;
+                    match code.get(start..i) {
+                        Some("not") => {
+                            nots += 1;
+                            if nots > MAX_NESTING {
+                                return Err(too_deep(at, "`not`s"));
+                            }
+                        }
+                        Some("and" | "or") => {
+                            nots = 0;
+                            connectives += 1;
+                            if connectives > MAX_CONNECTIVES {
+                                return Err(Diagnostic::error(
+                                    format!("more than {MAX_CONNECTIVES} `and`/`or` in one rulebook"),
+                                    Span::new(at, range.start + i),
+                                    "one too many",
+                                ));
+                            }
+                        }
+                        _ => nots = 0,
+                    }
+                }
                 _ => {}
             }
-            continue;
-        }
-        let is_word = c.is_alphanumeric() || c == '_';
-        match (word_start, is_word) {
-            (None, true) => word_start = Some(i),
-            (Some(start), false) => {
-                word_start = None;
-                match src.get(start..i) {
-                    Some("not") => {
-                        nots += 1;
-                        if nots > MAX_NESTING {
-                            return Err(too_deep(start, "`not`s"));
-                        }
+            match c {
+                '(' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(too_deep(range.start + i, "parentheses"));
                     }
-                    Some("and" | "or") => {
-                        nots = 0;
-                        connectives += 1;
-                        if connectives > MAX_CONNECTIVES {
-                            return Err(Diagnostic::error(
-                                format!("more than {MAX_CONNECTIVES} `and`/`or` in one rulebook"),
-                                Span::new(start, i),
-                                "one too many",
-                            ));
-                        }
-                    }
-                    _ => nots = 0,
                 }
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
             }
-            _ => {}
-        }
-        match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
-            '(' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(too_deep(i, "parentheses"));
-                }
-            }
-            ')' => depth = depth.saturating_sub(1),
-            _ => {}
         }
     }
     Ok(())

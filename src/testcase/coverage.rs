@@ -41,26 +41,6 @@ pub struct Hit {
     pub points: Num,
 }
 
-/// The clause IDs a clause names: `P1-P3` → P1, P2, P3.
-pub fn expand(clause: &str) -> Vec<String> {
-    let Some((a, b)) = clause.split_once('-') else {
-        return vec![clause.to_string()];
-    };
-    fn split(s: &str) -> (&str, Option<u32>) {
-        let at = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
-        (
-            s.get(..at).unwrap_or(""),
-            s.get(at..).and_then(|n| n.parse::<u32>().ok()),
-        )
-    }
-    match (split(a), split(b)) {
-        ((p1, Some(x)), (p2, Some(y))) if p1 == p2 && x <= y && y - x < 100 => {
-            (x..=y).map(|n| format!("{p1}{n}")).collect()
-        }
-        _ => vec![a.to_string(), b.to_string()],
-    }
-}
-
 fn tiers(r: &RuleProg) -> Option<&[TierProg]> {
     Some(r.form.tiers()).filter(|t| !t.is_empty())
 }
@@ -83,7 +63,7 @@ fn tier_ids(prog: &Program, r: &RuleProg) -> Option<Vec<String>> {
     {
         return Some(own);
     }
-    let ids = expand(r.meta.clause.as_deref()?);
+    let ids = r.meta.ids.clone();
     (ids.len() > 1 && tiers(r).is_some_and(|t| t.len() == ids.len())).then_some(ids)
 }
 
@@ -93,15 +73,7 @@ fn rule_items(prog: &Program, r: &RuleProg, index: usize) -> Vec<(String, Vec<St
     match tier_ids(prog, r) {
         Some(ids) => ids.into_iter().map(|id| (id, vec![name.clone()])).collect(),
         None => {
-            let aliases = r
-                .meta
-                .clause
-                .as_deref()
-                .map(expand)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|a| *a != name)
-                .collect();
+            let aliases = r.meta.ids.iter().filter(|a| **a != name).cloned().collect();
             vec![(name, aliases)]
         }
     }
@@ -307,16 +279,4 @@ pub fn place(prog: &Program, item: &Item) -> (String, String) {
         None => "grade".into(),
     };
     (class_name, dim)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expands_clause_ranges() {
-        assert_eq!(expand("P1-P3"), ["P1", "P2", "P3"]);
-        assert_eq!(expand("S7"), ["S7"]);
-        assert_eq!(expand("A1-B2"), ["A1", "B2"]);
-    }
 }

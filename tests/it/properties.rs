@@ -1,0 +1,353 @@
+//! Properties of scoring over generated logs (proptest), through the library:
+//! every dimension lies in [0, full marks], the total is the sum of the
+//! dimensions and decides the grade, the order of rows and the cutting of a
+//! log into files change nothing, and a theft or any deduction-only event
+//! never raises a score.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use proptest::prelude::*;
+use rulebook::date::Date;
+use rulebook::eval::Evaluator;
+use rulebook::input::{self, Format, LoadOptions, Roster, Source};
+use rulebook::num::Num;
+use rulebook::report::{self, Scored};
+use serde_json::Value;
+
+const CREDIT: &str = include_str!("../../rules/credit.rules");
+const HEADER: &str = "customer,date,kind,months,verified,reach,persons,dimension,score";
+
+/// One generated event.
+#[derive(Clone, Debug)]
+struct Ev {
+    customer: u8,
+    date: Date,
+    kind: &'static str,
+    months: Option<u8>,
+    verified: Option<bool>,
+    reach: Option<&'static str>,
+    persons: Option<u8>,
+    dimension: Option<&'static str>,
+    score: Option<&'static str>,
+}
+
+impl Ev {
+    fn id(&self) -> String {
+        format!("C{}", self.customer)
+    }
+
+    fn csv(&self) -> String {
+        let o = |v: Option<String>| v.unwrap_or_default();
+        format!(
+            "{},{},{},{},{},{},{},{},{}",
+            self.id(),
+            self.date,
+            self.kind,
+            o(self.months.map(|m| m.to_string())),
+            o(self.verified.map(|b| b.to_string())),
+            o(self.reach.map(str::to_string)),
+            o(self.persons.map(|p| p.to_string())),
+            o(self.dimension.map(str::to_string)),
+            o(self.score.map(str::to_string)),
+        )
+    }
+
+    fn jsonl(&self) -> String {
+        let mut fields = vec![
+            format!("\"customer\":\"{}\"", self.id()),
+            format!("\"date\":\"{}\"", self.date),
+            format!("\"kind\":\"{}\"", self.kind),
+        ];
+        fields.extend(self.months.map(|m| format!("\"months\":{m}")));
+        fields.extend(self.verified.map(|b| format!("\"verified\":{b}")));
+        fields.extend(self.reach.map(|r| format!("\"reach\":\"{r}\"")));
+        fields.extend(self.persons.map(|p| format!("\"persons\":{p}")));
+        fields.extend(self.dimension.map(|d| format!("\"dimension\":\"{d}\"")));
+        fields.extend(self.score.map(|s| format!("\"score\":{s}")));
+        format!("{{{}}}", fields.join(","))
+    }
+}
+
+/// Kinds that only ever take points away.
+const DEDUCTIONS: [&str; 15] = [
+    "wrong_account",
+    "safety_accident",
+    "cascade_trip",
+    "concealed_accident",
+    "unqualified_electrician",
+    "management_deficiency",
+    "theft",
+    "breach",
+    "obstruction",
+    "facility_damage",
+    "contract_bad_faith",
+    "test_noncooperation",
+    "inspection_refusal",
+    "rectification_overdue",
+    "dispatch_violation",
+];
+
+const OTHERS: [&str; 5] = [
+    "arrears",
+    "defaulter_tip",
+    "police_cooperation",
+    "assessment",
+    "meter_reading",
+];
+
+const AS_OFS: [&str; 4] = ["2026-06-30", "2026-03-31", "2024-02-29", "2025-12-15"];
+
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap_or_else(|| panic!("bad date {s}"))
+}
+
+/// An event of `kind` with valid attributes, about 40 months before to 10 days after `as_of`.
+fn event_of(kinds: Vec<&'static str>, as_of: Date) -> impl Strategy<Value = Ev> {
+    (
+        0u8..4,
+        -1230i32..10,
+        prop::sample::select(kinds),
+        1u8..5,
+        any::<bool>(),
+        prop::option::of(1u8..4),
+        0usize..3,
+        0usize..6,
+    )
+        .prop_map(move |(customer, offset, kind, months, flag, persons, dim, score)| Ev {
+            customer,
+            date: Date::from_days(as_of.days() + offset),
+            kind,
+            months: (kind == "arrears").then_some(months),
+            verified: (kind == "defaulter_tip").then_some(flag),
+            reach: (kind == "cascade_trip").then_some(if flag { "branch" } else { "substation" }),
+            persons: if kind == "unqualified_electrician" {
+                persons
+            } else {
+                None
+            },
+            dimension: (kind == "assessment").then_some(["operations", "development", "finance"][dim]),
+            score: (kind == "assessment").then_some(["-1", "0", "2.5", "3.75", "5", "6"][score]),
+        })
+}
+
+fn any_event(as_of: Date) -> impl Strategy<Value = Ev> {
+    let all: Vec<&'static str> = DEDUCTIONS.iter().chain(&OTHERS).copied().collect();
+    event_of(all, as_of)
+}
+
+/// Drops assessments that tie on customer, dimension and date with an earlier
+/// one: their order is meaningful (the later row wins), so they would make
+/// shuffling change the result by design.
+fn without_ties(events: Vec<Ev>) -> Vec<Ev> {
+    let mut seen = std::collections::HashSet::new();
+    events
+        .into_iter()
+        .filter(|e| e.kind != "assessment" || seen.insert((e.customer, e.dimension, e.date)))
+        .collect()
+}
+
+/// A roster line per customer: power, lighting or empty class; some `since`.
+fn roster() -> impl Strategy<Value = String> {
+    prop::collection::vec((0usize..4, prop::option::of(0usize..4)), 4).prop_map(|entries| {
+        let mut lines = vec!["customer,class,since".to_string()];
+        for (i, (class, since)) in entries.into_iter().enumerate() {
+            if class == 3 {
+                continue; // not on the roster
+            }
+            let since = since.map_or("", |s| ["2015-01-01", "2023-07-01", "2025-03-01", "2026-01-01"][s]);
+            lines.push(format!("C{i},{},{since}", ["power", "lighting", ""][class]));
+        }
+        lines.join("\n") + "\n"
+    })
+}
+
+/// A log, its roster and as-of date.
+#[derive(Clone, Debug)]
+struct Case {
+    as_of: Date,
+    roster: String,
+    events: Vec<Ev>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    prop::sample::select(AS_OFS.to_vec()).prop_flat_map(|a| {
+        let as_of = date(a);
+        (roster(), prop::collection::vec(any_event(as_of), 0..40)).prop_map(move |(roster, events)| Case {
+            as_of,
+            roster,
+            events: without_ties(events),
+        })
+    })
+}
+
+fn csv_file(events: &[Ev]) -> String {
+    let rows: Vec<String> = events.iter().map(Ev::csv).collect();
+    format!(
+        "{HEADER}\n{}",
+        rows.iter().map(|r| format!("{r}\n")).collect::<String>()
+    )
+}
+
+fn jsonl_file(events: &[Ev]) -> String {
+    events.iter().map(|e| format!("{}\n", e.jsonl())).collect()
+}
+
+/// Scores files (name, format, text) through the library, as `rulebook score
+/// --format jsonl` would: customer id → its JSON object.
+fn run(files: Vec<(&str, Format, String)>, roster: &str, as_of: Date) -> BTreeMap<String, Value> {
+    let checked = rulebook::load(CREDIT).unwrap_or_else(|d| panic!("rules/credit.rules does not load: {d:?}"));
+    let prog = &checked.program;
+    let roster =
+        Roster::read(roster.as_bytes(), "customers.csv", &prog.class_names()).unwrap_or_else(|e| panic!("{e}"));
+    let sources = files
+        .into_iter()
+        .map(|(name, format, text)| Source {
+            name: name.to_string(),
+            format,
+            reader: Box::new(Cursor::new(text.into_bytes())),
+        })
+        .collect();
+    let opts = LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
+    };
+    let log = input::load(sources, &prog.schema, &roster, opts).unwrap_or_else(|e| panic!("{e}"));
+    let eval = Evaluator::new(prog, as_of);
+    (0..log.customers.len())
+        .map(|i| {
+            let outcome = eval
+                .evaluate_in(&log, i, false)
+                .expect("every index is a customer")
+                .expect("no overflow");
+            let s = Scored {
+                prog,
+                log: &log,
+                customer: i,
+                outcome: &outcome,
+                as_of,
+            };
+            let v: Value = serde_json::from_str(&report::json_object(&s, false)).unwrap_or_else(|e| panic!("{e}"));
+            (s.id().to_string(), v)
+        })
+        .collect()
+}
+
+fn run_csv(events: &[Ev], c: &Case) -> BTreeMap<String, Value> {
+    run(vec![("events.csv", Format::Csv, csv_file(events))], &c.roster, c.as_of)
+}
+
+fn n(v: &Value) -> Num {
+    Num::parse(&v.to_string()).unwrap_or_else(|e| panic!("{v} is not a plain number: {e}"))
+}
+
+fn full_marks(class: &str, dim: &str) -> Option<Num> {
+    let m = match (class, dim) {
+        ("power", "payment" | "legal") => 30,
+        ("power", "safety") => 20,
+        ("power", "cooperation") => 10,
+        ("power", "operations" | "development") => 5,
+        ("lighting", "payment" | "legal") => 50,
+        _ => return None,
+    };
+    Some(Num::from_int(m))
+}
+
+/// The rank of a grade, AAA highest.
+fn rank(v: &Value) -> usize {
+    let g = v["grade"].as_str().unwrap_or("");
+    ["D", "C", "B", "A", "AA", "AAA"]
+        .iter()
+        .position(|x| *x == g)
+        .unwrap_or_else(|| panic!("unknown grade {g}"))
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn dimensions_lie_within_full_marks_and_the_total_is_their_sum(c in case()) {
+        for (id, v) in run_csv(&c.events, &c) {
+            let class = v["class"].as_str().unwrap_or("").to_string();
+            let dims = v["dimensions"].as_object().cloned().unwrap_or_default();
+            let want: Vec<&str> = if class == "power" { vec!["cooperation", "development", "legal", "operations", "payment", "safety"] } else { vec!["legal", "payment"] };
+            prop_assert_eq!(dims.keys().map(String::as_str).collect::<Vec<_>>(), want, "{}", id);
+            let mut sum = Num::ZERO;
+            for (name, score) in &dims {
+                let max = full_marks(&class, name).unwrap_or_else(|| panic!("{class} has no {name}"));
+                let score = n(score);
+                prop_assert!(Num::ZERO <= score && score <= max, "{id}: {name} = {score} outside [0, {max}]");
+                sum += score;
+            }
+            let total = n(&v["total"]);
+            prop_assert_eq!(total, sum, "{}: total", id);
+            // The grade: D when payment or legal is 0, else the band of the total.
+            let zero = [&dims["payment"], &dims["legal"]].iter().any(|d| n(d) == Num::ZERO);
+            let band = [90, 80, 70, 60, 50].iter().position(|&m| total >= Num::from_int(m)).map_or(0, |i| 5 - i);
+            prop_assert_eq!(rank(&v), if zero { 0 } else { band }, "{}: grade of {}", id, v);
+        }
+    }
+
+    #[test]
+    fn shuffling_the_rows_changes_nothing(
+        (c, shuffled) in case().prop_flat_map(|c| { let ev = c.events.clone(); (Just(c), Just(ev).prop_shuffle()) })
+    ) {
+        prop_assert_eq!(run_csv(&shuffled, &c), run_csv(&c.events, &c));
+    }
+
+    #[test]
+    fn splitting_the_log_into_two_files_changes_nothing(
+        (c, cut, jsonl) in case().prop_flat_map(|c| { let len = c.events.len(); (Just(c), 0..=len, any::<bool>()) })
+    ) {
+        let (a, b) = c.events.split_at(cut);
+        let second = if jsonl { ("part2.jsonl", Format::Jsonl, jsonl_file(b)) } else { ("part2.csv", Format::Csv, csv_file(b)) };
+        let split = run(vec![("part1.csv", Format::Csv, csv_file(a)), second], &c.roster, c.as_of);
+        prop_assert_eq!(split, run_csv(&c.events, &c));
+    }
+
+    #[test]
+    fn adding_a_theft_never_raises_a_score(
+        (c, theft) in case().prop_flat_map(|c| { let a = c.as_of; (Just(c), event_of(vec!["theft"], a)) })
+    ) {
+        let before = run_csv(&c.events, &c);
+        let mut events = c.events.clone();
+        events.push(theft.clone());
+        let after = run_csv(&events, &c);
+        for (id, old) in &before {
+            let new = &after[id];
+            prop_assert!(n(&new["total"]) <= n(&old["total"]), "{id}: total {} → {}", old["total"], new["total"]);
+            prop_assert!(n(&new["dimensions"]["legal"]) <= n(&old["dimensions"]["legal"]), "{id}: legal");
+            prop_assert!(rank(new) <= rank(old), "{id}: grade {} → {}", old["grade"], new["grade"]);
+            if *id != theft.id() {
+                prop_assert_eq!(new, old);
+            }
+        }
+    }
+
+    #[test]
+    fn adding_a_deduction_only_event_never_raises_the_total(
+        (c, extra) in case().prop_flat_map(|c| { let a = c.as_of; (Just(c), event_of(DEDUCTIONS.to_vec(), a)) })
+    ) {
+        let before = run_csv(&c.events, &c);
+        let mut events = c.events.clone();
+        events.push(extra.clone());
+        let after = run_csv(&events, &c);
+        for (id, old) in &before {
+            let new = &after[id];
+            prop_assert!(n(&new["total"]) <= n(&old["total"]), "{id}: {} total {} → {}", extra.kind, old["total"], new["total"]);
+            for (name, score) in old["dimensions"].as_object().into_iter().flatten() {
+                prop_assert!(n(&new["dimensions"][name]) <= n(score), "{id}: {} raised {name}", extra.kind);
+            }
+            prop_assert!(rank(new) <= rank(old), "{id}: grade {} → {}", old["grade"], new["grade"]);
+        }
+    }
+}
