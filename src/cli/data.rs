@@ -201,7 +201,8 @@ impl DataArgs {
             .sum();
         let mut within = input::Within::new(horizon, usize::try_from(bytes / 24).unwrap_or(0));
         if let Some(id) = only {
-            within = within.only(id);
+            // Loosely: the log's `X` comes along with the roster's `X `.
+            within = within.only(id, loose_hash);
         }
         let progress = Progress::start(bytes, !self.quiet);
         let log = input::load_within(self.sources(&progress)?, schema, roster, opts, within);

@@ -232,10 +232,23 @@ pub struct Within {
     /// About how many rows the sources hold (from their sizes), so that the
     /// event store is reserved once instead of growing by doubling.
     pub rows: usize,
-    /// Keep only the customers whose id hashes to this (see `Within::only`):
+    /// Keep only the customers whose id has this key (see `Within::only`):
     /// every row is still read, validated and counted, but no other
     /// customer is interned, stored or sorted.
-    only: Option<u64>,
+    only: Option<Only>,
+}
+
+/// A key of ids, and the key to keep.
+#[derive(Clone, Copy, Debug)]
+struct Only {
+    key: fn(&str) -> u64,
+    want: u64,
+}
+
+impl Only {
+    fn keeps(&self, id: &str) -> bool {
+        (self.key)(id) == self.want
+    }
 }
 
 impl Within {
@@ -247,11 +260,14 @@ impl Within {
         }
     }
 
-    /// A targeted load, for explaining one customer: the log keeps `id` (and
-    /// at most a few other customers whose ids share its hash), not everyone.
-    pub fn only(self, id: &str) -> Within {
+    /// A targeted load, for explaining one customer: the log keeps the
+    /// customers whose ids have `id`'s `key` — `id` itself, and the few
+    /// others the key does not tell apart (a loose key keeps `X ` beside `X`,
+    /// so a warning about the two spellings can still be given) — not
+    /// everyone.
+    pub fn only(self, id: &str, key: fn(&str) -> u64) -> Within {
         Within {
-            only: Some(hash_id(id)),
+            only: Some(Only { key, want: key(id) }),
             ..self
         }
     }
@@ -336,7 +352,7 @@ pub fn load_within(
 struct Merger {
     parts: Vec<Part>,
     /// `Within::only`.
-    only: Option<u64>,
+    only: Option<Only>,
     vals: Vec<i64>,
     summary: Summary,
     rejects: Vec<Reject>,
@@ -444,8 +460,8 @@ impl Merger {
         let entries: Vec<(&str, &roster::Entry)> = roster.entries().collect();
         let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id)).collect();
         let mut split: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
-        for (i, &h) in hashes.iter().enumerate() {
-            if self.only.is_none_or(|only| only == h) {
+        for (i, (&h, (id, _))) in hashes.iter().zip(&entries).enumerate() {
+            if self.only.is_none_or(|only| only.keeps(id)) {
                 split
                     .get_mut(part_of(h))
                     .expect("part_of is below PARTS")
@@ -495,8 +511,9 @@ impl Merger {
             .map(|(custs, rows, _)| {
                 let mut split: Split = vec![Vec::new(); PARTS];
                 for (i, r) in rows.iter().enumerate() {
-                    let h = hash_id(row_id(custs, r));
-                    if only.is_none_or(|only| only == h) {
+                    let id = row_id(custs, r);
+                    if only.is_none_or(|only| only.keeps(id)) {
+                        let h = hash_id(id);
                         split
                             .get_mut(part_of(h))
                             .expect("part_of is below PARTS")

@@ -806,3 +806,34 @@ fn roster_and_log_ids_that_differ_in_spaces_case_or_zeros_are_warned() {
     assert!(run.stderr.contains("roster customer `00123` and log customer `123`"));
     assert!(!run.stderr.contains("`Y`"));
 }
+
+/// `explain`'s targeted load keeps the other spellings of the customer
+/// asked for, so the warning still speaks when it matters most: explaining
+/// the roster's `X ` while the log's events are under `X` (issue 10).
+#[test]
+fn explain_of_a_split_id_is_warned_too() {
+    let dir = folder(
+        "ids-explain",
+        &[
+            (
+                "e.csv",
+                b"customer,date,kind,months\nX,2026-05-01,arrears,1\n123,2026-05-01,theft,\n",
+            ),
+            ("r.csv", b"customer,class,since\nX ,lighting,\n00123,power,\nY,power,\n"),
+        ],
+    );
+    let args = ["explain", "credit.rules", "--events", "e.csv", "--customers", "r.csv"];
+    let run = rulebook(
+        &dir,
+        &[&args[..], &["--as-of", AS_OF, "--customer", "X "]].concat(),
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("roster customer `X ` and log customer `X` differ only"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("`00123`"), "{}", run.stderr);
+}
