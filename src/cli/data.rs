@@ -300,22 +300,34 @@ fn warn_split_ids(log: &EventLog, roster: &Roster) {
     if roster.is_empty() {
         return;
     }
-    let listed: rustc_hash::FxHashMap<u64, Vec<&str>> = roster.ids().fold(Default::default(), |mut m, id| {
-        m.entry(loose_hash(id)).or_default().push(id);
-        m
-    });
-    let mut pairs: Vec<(&str, &str)> = log
+    // Only a log customer the roster lacks can be a second spelling: there
+    // are usually few, so they are the ones keyed (not the whole roster,
+    // which on a million customers cost ~100 MB and a third of a second).
+    let unlisted: Vec<&str> = log
         .customers
         .par_iter()
         .filter(|c| roster.get(&c.id).is_none())
-        .filter_map(|c| {
-            let twin = listed
-                .get(&loose_hash(&c.id))?
-                .iter()
-                .find(|r| loose(r).eq(loose(&c.id)))?;
-            Some((*twin, &*c.id))
-        })
+        .map(|c| &*c.id)
         .collect();
+    if unlisted.is_empty() {
+        return;
+    }
+    let by_key: rustc_hash::FxHashMap<u64, Vec<&str>> = unlisted.iter().fold(Default::default(), |mut m, &id| {
+        m.entry(loose_hash(id)).or_default().push(id);
+        m
+    });
+    // Each log spelling with its roster twin (the first in byte order when
+    // there are several).
+    let mut twins: rustc_hash::FxHashMap<&str, &str> = Default::default();
+    for listed in roster.ids() {
+        for &logged in by_key.get(&loose_hash(listed)).into_iter().flatten() {
+            if loose(listed).eq(loose(logged)) {
+                let twin = twins.entry(logged).or_insert(listed);
+                *twin = (*twin).min(listed);
+            }
+        }
+    }
+    let mut pairs: Vec<(&str, &str)> = twins.into_iter().map(|(logged, listed)| (listed, logged)).collect();
     pairs.sort_unstable();
     for (listed, logged) in pairs.iter().take(5) {
         eprintln!(
