@@ -125,11 +125,6 @@ impl EventLog {
         self.stores.iter_mut().flatten()
     }
 
-    /// How many events are kept.
-    pub fn event_count(&self) -> usize {
-        self.stores.iter().map(Vec::len).sum()
-    }
-
     pub fn find(&self, id: &str) -> Option<usize> {
         self.customers.binary_search_by(|c| (*c.id).cmp(id)).ok()
     }
