@@ -248,26 +248,13 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let changes = diff::rule_changes(c.old, c.new);
-    let impact = diff::impact(pair, args.top);
-    let movers: Vec<CustomerDiff> = impact
-        .movers
-        .par_iter()
-        .map(|m| CustomerDiff::of(pair, m.customer))
-        .collect();
-    let gate = args.fail_if_grade_changes.map(|g| (g, g.fails(&impact)));
-    let gates = gates(pair, &impact, args.fail_if_downgrades, args.fail_if_into.as_deref());
-    let report = Report {
-        old: c.old,
-        new: c.new,
-        as_of,
-        pair,
-        changes: &changes,
-        impact: &impact,
-        movers: &movers,
-        gate,
-        gates: &gates,
+    let gates = Gates {
+        grade_changes: args.fail_if_grade_changes,
+        downgrades: args.fail_if_downgrades,
+        into: args.fail_if_into.as_deref(),
     };
+    let analysis = Analysis::of(c, args.top, &gates);
+    let report = analysis.report(c);
     let text = match args.format {
         DiffFormat::Table => diff::table::render(&report),
         DiffFormat::Json => diff::json::render(&report),
@@ -275,20 +262,79 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
     };
     out.write_all(text.as_bytes()).map_err(io)?;
     out.finish()?;
-    let mut failed = false;
-    if let Some((g, true)) = gate {
-        eprintln!("error: {}", diff::table::gate_line(&report, g, true));
-        failed = true;
+    Ok(analysis.verdict(&report))
+}
+
+/// The gates a run asks for.
+pub struct Gates<'a> {
+    pub grade_changes: Option<Gate>,
+    pub downgrades: Option<Gate>,
+    pub into: Option<&'a str>,
+}
+
+/// What `diff` and `report` compute from a comparison: the rule changes, the
+/// impact, the largest movers' two ledgers, and the gates' verdicts.
+pub struct Analysis {
+    changes: Vec<diff::Change>,
+    impact: diff::Impact,
+    movers: Vec<CustomerDiff>,
+    gate: Option<(Gate, bool)>,
+    gates: Vec<committee::Verdict>,
+}
+
+impl Analysis {
+    pub fn of(c: &Compared<'_>, top: usize, asked: &Gates<'_>) -> Analysis {
+        let pair = c.pair;
+        let impact = diff::impact(pair, top);
+        let movers = impact
+            .movers
+            .par_iter()
+            .map(|m| CustomerDiff::of(pair, m.customer))
+            .collect();
+        Analysis {
+            changes: diff::rule_changes(c.old, c.new),
+            gate: asked.grade_changes.map(|g| (g, g.fails(&impact))),
+            gates: gates(pair, &impact, asked.downgrades, asked.into),
+            impact,
+            movers,
+        }
     }
-    for v in gates.iter().filter(|v| v.fails) {
-        eprintln!("error: {}", v.line);
-        failed = true;
+
+    pub fn report<'a>(&'a self, c: &'a Compared<'a>) -> Report<'a> {
+        Report {
+            old: c.old,
+            new: c.new,
+            as_of: c.as_of,
+            pair: c.pair,
+            changes: &self.changes,
+            impact: &self.impact,
+            movers: &self.movers,
+            gate: self.gate,
+            gates: &self.gates,
+        }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+
+    /// Exit code 1 when a gate fails, each failure said on stderr.
+    pub fn verdict(&self, report: &Report<'_>) -> ExitCode {
+        let mut failed = false;
+        if let Some((g, true)) = self.gate {
+            eprintln!("error: {}", diff::table::gate_line(report, g, true));
+            failed = true;
+        }
+        for v in self.gates.iter().filter(|v| v.fails) {
+            eprintln!("error: {}", v.line);
+            failed = true;
+        }
+        if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 /// The committee's gates asked for, with their verdicts.
-pub fn gates(
+fn gates(
     pair: &Pair<'_>,
     impact: &diff::Impact,
     downgrades: Option<Gate>,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use rulebook::diff::{self, CustomerDiff, Gate, Report};
+use rulebook::diff::Gate;
 use rulebook::eval::{Evaluator, Outcome, Program};
 use rulebook::input::{EventLog, Roster};
 use rulebook::report::html::{self, Page};
@@ -16,7 +16,7 @@ use rulebook::report::summary::{DimStats, Distribution};
 use rulebook::report::Scored;
 
 use super::data::{self, DataArgs};
-use super::diff::{check_into, compare, gates, Inputs};
+use super::diff::{check_into, compare, Analysis, Gates, Inputs};
 use super::{load_rulebook, open_output, CliResult};
 
 #[derive(clap::Args, Debug)]
@@ -196,26 +196,13 @@ fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
     if let Some(g) = &args.fail_if_into {
         check_into(g, c.new.prog);
     }
-    let changes = diff::rule_changes(c.old, c.new);
-    let impact = diff::impact(pair, args.top);
-    let movers: Vec<CustomerDiff> = impact
-        .movers
-        .par_iter()
-        .map(|m| CustomerDiff::of(pair, m.customer))
-        .collect();
-    let gate = args.fail_if_grade_changes.map(|g| (g, g.fails(&impact)));
-    let gates = gates(pair, &impact, args.fail_if_downgrades, args.fail_if_into.as_deref());
-    let report = Report {
-        old: c.old,
-        new: c.new,
-        as_of: c.as_of,
-        pair,
-        changes: &changes,
-        impact: &impact,
-        movers: &movers,
-        gate,
-        gates: &gates,
+    let asked = Gates {
+        grade_changes: args.fail_if_grade_changes,
+        downgrades: args.fail_if_downgrades,
+        into: args.fail_if_into.as_deref(),
     };
+    let analysis = Analysis::of(c, args.top, &asked);
+    let report = analysis.report(c);
     let (dist, dims) = profile(c.new.prog, pair.log, c.roster, &args.by, c.as_of, |i| {
         pair.evaluate(i, false).1
     });
@@ -230,14 +217,5 @@ fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
         revision: Some(&report),
     });
     write_page(&args.output, &page)?;
-    let mut failed = false;
-    if let Some((g, true)) = gate {
-        eprintln!("error: {}", diff::table::gate_line(&report, g, true));
-        failed = true;
-    }
-    for v in gates.iter().filter(|v| v.fails) {
-        eprintln!("error: {}", v.line);
-        failed = true;
-    }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(analysis.verdict(&report))
 }

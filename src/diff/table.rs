@@ -9,7 +9,7 @@ use super::ledger::{override_key, CustomerDiff};
 use super::{band_for, percent, Cause, Key, Pair, Report, Side, TOTAL_ROW};
 use crate::eval::{Outcome, Program};
 use crate::num::Num;
-use crate::report::{display_width, pad, Scored};
+use crate::report::{grid, Scored};
 
 /// `+0.5`, `-10`, `0`.
 pub fn signed(n: Num) -> String {
@@ -35,39 +35,6 @@ fn points(n: Option<Num>, key: Option<&Key>) -> String {
         Some(n) if key.is_some_and(|k| k.cause == Cause::Assessed) => n.to_string(),
         Some(n) => signed(n),
     }
-}
-
-/// Aligned columns, two spaces apart, indented by two; `right[i]` aligns column i right.
-fn grid(rows: &[Vec<String>], right: &[bool]) -> String {
-    let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..ncols)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| display_width(c))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let w = widths.get(i).copied().unwrap_or(0);
-                if right.get(i).copied().unwrap_or(false) {
-                    format!("{}{c}", " ".repeat(w.saturating_sub(display_width(c))))
-                } else {
-                    pad(c, w)
-                }
-            })
-            .collect();
-        out.push_str("  ");
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn book_line(side: &Side<'_>) -> String {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{display_width, pad, push_json_str, Scored};
+use super::{push_json_str, Scored};
 use crate::eval::{Outcome, Program};
 use crate::input::Roster;
 use crate::num::Num;
@@ -116,7 +116,9 @@ impl Distribution {
                     .chain(self.total.iter().map(|c| count(*c)))
                     .collect(),
             );
-            out.push_str(&grid(&rows));
+            // The first column (the group) left-aligned, the counts right-aligned.
+            let right: Vec<bool> = (0..rows.first().map_or(0, Vec::len)).map(|i| i > 0).collect();
+            out.push_str(&super::grid(&rows, &right));
         }
         out
     }
@@ -253,39 +255,6 @@ fn count(n: u64) -> String {
     } else {
         n.to_string()
     }
-}
-
-/// Rows indented by two, the first column left-aligned, the others right-aligned.
-fn grid(rows: &[Vec<String>]) -> String {
-    let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..ncols)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| display_width(c))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, &w))| {
-                if i == 0 {
-                    pad(c, w)
-                } else {
-                    format!("{}{c}", " ".repeat(w.saturating_sub(display_width(c))))
-                }
-            })
-            .collect();
-        out.push_str("  ");
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
