@@ -41,7 +41,7 @@ pub fn read_and_score(data: &[u8], format: Format) {
             strict,
             keep_going,
         };
-        let within = input::Within { horizon, rows: 0 };
+        let within = input::Within::new(horizon, 0);
         if let Ok(log) = input::load_within(vec![source], &prog.schema, &Roster::default(), opts, within) {
             for (i, c) in log.customers.iter().enumerate() {
                 let _ = eval.evaluate(c, log.events_of(i), &log.vals, true);
