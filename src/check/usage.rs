@@ -92,6 +92,7 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
     let scope = super::scope::Scope::new(book);
     let mut warnings = Vec::new();
     // A `max` of 0 or less is the `numbers` pass's error.
+    let known: HashSet<String> = super::scope::rules(book).flat_map(Rule::clause_ids).collect();
     for d in book
         .classes
         .iter()
@@ -123,8 +124,8 @@ pub(super) fn check(book: &Rulebook) -> Vec<Diagnostic> {
                 });
             }
         }
-        // A clause no rule has is the `links` pass's error.
-        let known: Vec<String> = rules.iter().flat_map(Rule::clause_ids).collect();
+        // A clause no rule has is the `links` pass's error; one of another
+        // dimension's rules deducts nothing here, so it is not needed either.
         for (id, span) in allowed {
             if !needed.contains(&id) && known.contains(&id) {
                 warnings.push(UsageWarning::AllowNotNeeded {

@@ -182,6 +182,17 @@ pub fn run(args: Args) -> CliResult {
             }
         }
     }
+    // Kept only for the table and the workbook, which are written whole.
+    let rows: Vec<Scored<'_>> = table_rows
+        .iter()
+        .map(|(i, o)| Scored {
+            prog,
+            log: &log,
+            customer: *i,
+            outcome: o,
+            as_of,
+        })
+        .collect();
     match args.format {
         OutputFormat::Json => {
             let s = &log.summary;
@@ -206,30 +217,10 @@ pub fn run(args: Args) -> CliResult {
             .map_err(io)?;
         }
         OutputFormat::Xlsx => {
-            let rows: Vec<Scored<'_>> = table_rows
-                .iter()
-                .map(|(i, o)| Scored {
-                    prog,
-                    log: &log,
-                    customer: *i,
-                    outcome: o,
-                    as_of,
-                })
-                .collect();
             let bytes = report::xlsx::workbook(&layout, &rows, &dist).map_err(|e| e.to_string())?;
             out.write_all(&bytes).map_err(io)?;
         }
         OutputFormat::Table => {
-            let rows: Vec<Scored<'_>> = table_rows
-                .iter()
-                .map(|(i, o)| Scored {
-                    prog,
-                    log: &log,
-                    customer: *i,
-                    outcome: o,
-                    as_of,
-                })
-                .collect();
             writeln!(
                 out,
                 "{} {} — as of {as_of}",

@@ -316,22 +316,7 @@ pub fn render(r: &Report<'_>) -> String {
     };
     let names = |p: &crate::eval::Program| p.bands.iter().map(|b| b.grade.clone()).collect::<Vec<_>>();
     let (old_grades, new_grades) = (names(po), names(pn));
-    let cells = imp
-        .matrix
-        .iter()
-        .enumerate()
-        .flat_map(|(i, row)| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, &n)| n > 0)
-                .map(move |(j, &n)| (i, j, n))
-        })
-        .map(|(i, j, n)| Cell {
-            old: old_grades.get(i).cloned(),
-            new: new_grades.get(j).cloned(),
-            customers: n,
-        })
-        .collect();
+    let cells = matrix_cells(&imp.matrix, &old_grades, &new_grades);
     let migration = Migration {
         old_grades: old_grades.clone(),
         new_grades: new_grades.clone(),

@@ -39,17 +39,7 @@ pub fn items(ix: &IndexProg) -> Vec<String> {
 
 /// Runs one index case (`index` is its position in the file).
 pub fn run_case(prog: &Program, ix: &IndexProg, file: &str, case: &Case, index: usize) -> CaseRun {
-    let mut run = CaseRun {
-        case: index,
-        as_of: case.as_of,
-        log: EventLog::default(),
-        outcome: None,
-        error: None,
-        checks: vec![],
-        hits: vec![],
-        detail: None,
-        answered: vec![],
-    };
+    let mut run = CaseRun::new(index, case.as_of);
     let log = match read(prog, file, case) {
         Ok(log) => log,
         Err(e) => {

@@ -65,6 +65,21 @@ pub struct Check {
 }
 
 impl CaseRun {
+    /// A case that has not run yet.
+    pub fn new(case: usize, as_of: Date) -> CaseRun {
+        CaseRun {
+            case,
+            as_of,
+            log: EventLog::default(),
+            outcome: None,
+            error: None,
+            checks: vec![],
+            hits: vec![],
+            detail: None,
+            answered: vec![],
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.error.is_none() && self.checks.iter().all(|c| c.ok)
     }
@@ -102,17 +117,7 @@ pub fn run_file(prog: &Program, file: &str, tests: &TestFile) -> Vec<CaseRun> {
 
 /// Runs one case (`index` is its position in the file).
 pub fn run_case(prog: &Program, file: &str, case: &Case, index: usize) -> CaseRun {
-    let mut run = CaseRun {
-        case: index,
-        as_of: case.as_of,
-        log: EventLog::default(),
-        outcome: None,
-        error: None,
-        checks: vec![],
-        hits: vec![],
-        detail: None,
-        answered: vec![],
-    };
+    let mut run = CaseRun::new(index, case.as_of);
     match read(prog, file, case) {
         Ok(log) => run.log = log,
         Err(e) => {
