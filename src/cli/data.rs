@@ -163,7 +163,19 @@ impl DataArgs {
         schema: &Schema,
         horizon: Option<Date>,
     ) -> Result<EventLog, String> {
-        self.load_targeted(roster, schema, horizon, None)
+        self.load_targeted(roster, schema, horizon, None, None)
+    }
+
+    /// `load_roster_within`, folding every event into its customer's state
+    /// with `fold` instead of storing it (see `input::fold_within`).
+    pub fn fold_roster_within(
+        &self,
+        roster: &Roster,
+        schema: &Schema,
+        horizon: Option<Date>,
+        fold: &dyn input::Fold,
+    ) -> Result<EventLog, String> {
+        self.load_targeted(roster, schema, horizon, None, Some(fold))
     }
 
     /// `load_within` keeping only customer `id` (and any other customer
@@ -177,7 +189,7 @@ impl DataArgs {
         id: &str,
     ) -> Result<EventLog, String> {
         let roster = self.roster(class_names)?;
-        self.load_targeted(&roster, schema, horizon, Some(id))
+        self.load_targeted(&roster, schema, horizon, Some(id), None)
     }
 
     fn load_targeted(
@@ -186,6 +198,7 @@ impl DataArgs {
         schema: &Schema,
         horizon: Option<Date>,
         only: Option<&str>,
+        fold: Option<&dyn input::Fold>,
     ) -> Result<EventLog, String> {
         let opts = LoadOptions {
             as_of: self.as_of(),
@@ -205,7 +218,10 @@ impl DataArgs {
             within = within.only(id, loose_hash);
         }
         let progress = Progress::start(bytes, !self.quiet);
-        let log = input::load_within(self.sources(&progress)?, schema, roster, opts, within);
+        let log = match fold {
+            Some(fold) => input::fold_within(self.sources(&progress)?, schema, roster, opts, within, fold),
+            None => input::load_within(self.sources(&progress)?, schema, roster, opts, within),
+        };
         progress.finish();
         let log = log.map_err(|e| e.to_string())?;
         if self.keep_going {

@@ -89,11 +89,15 @@ pub fn run(args: Args) -> CliResult {
             .exit()
     }
     let by: Vec<String> = args.by.iter().filter(|b| *b != "class").cloned().collect();
-    let log = args
-        .data
-        .load_roster_within(&roster, &prog.schema, Some(prog.horizon(as_of)))?;
-    let loaded = started.elapsed();
     let eval = Evaluator::new(prog, as_of);
+    let horizon = Some(prog.horizon(as_of));
+    // Scores need only each customer's folded state; ledgers need the events.
+    let log = if !args.explain && eval.foldable() {
+        args.data.fold_roster_within(&roster, &prog.schema, horizon, &eval)?
+    } else {
+        args.data.load_roster_within(&roster, &prog.schema, horizon)?
+    };
+    let loaded = started.elapsed();
     let layout = match (args.format, args.bom || args.headers.is_some()) {
         (OutputFormat::Xlsx, _) | (_, true) => Layout::full(prog, &roster),
         _ => Layout::pinned(prog, &roster),

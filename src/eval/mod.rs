@@ -4,19 +4,30 @@
 
 pub mod compile;
 pub mod expr;
+mod fold;
 
 use crate::date::{Date, Window};
 use crate::input::{Customer, Event, EventLog};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
 pub use compile::{compile, Program};
-use compile::{ClassProg, DimSource, Form, RuleProg, TierProg};
+use compile::{DimSource, Form, RuleProg, TierProg};
 
 /// A program ready for one as-of date: every window resolved.
 pub struct Evaluator<'p> {
     pub prog: &'p Program,
     pub as_of: Date,
     windows: Vec<Window>,
+    /// Each class's state words, for evaluation as a fold.
+    layout: fold::Layout<'p>,
+}
+
+/// Where a customer's facts come from: its stored events, or the state its
+/// events were folded into (see `fold`).
+#[derive(Clone, Copy)]
+enum Facts<'a> {
+    Events(&'a [Event], &'a [i64]),
+    State(&'a [u32]),
 }
 
 /// A result too large to be held exactly: which rule of which dimension.
@@ -109,8 +120,28 @@ pub enum Status {
 
 impl<'p> Evaluator<'p> {
     pub fn new(prog: &'p Program, as_of: Date) -> Self {
-        let windows = prog.windows.iter().map(|&m| Window::months_to(as_of, m)).collect();
-        Evaluator { prog, as_of, windows }
+        let windows: Vec<Window> = prog.windows.iter().map(|&m| Window::months_to(as_of, m)).collect();
+        let layout = fold::Layout::new(prog, &windows);
+        Evaluator {
+            prog,
+            as_of,
+            windows,
+            layout,
+        }
+    }
+
+    /// Whether a log can be folded for this program (`input::fold_within`)
+    /// instead of stored: every class's state fits in a few hundred words.
+    pub fn foldable(&self) -> bool {
+        self.layout.foldable
+    }
+
+    /// The state layout of a customer with this roster class.
+    fn layout_of(&self, class: Option<u16>) -> &fold::ClassLayout<'p> {
+        self.layout
+            .classes
+            .get(usize::from(self.class_ix(class)))
+            .expect("class_ix gives a class of the program")
     }
 
     fn window(&self, i: usize) -> Window {
@@ -122,37 +153,67 @@ impl<'p> Evaluator<'p> {
 
     /// The customer's class: its roster class, else the default.
     pub fn class_of(&self, c: &Customer) -> u16 {
-        c.class
+        self.class_ix(c.class)
+    }
+
+    fn class_ix(&self, class: Option<u16>) -> u16 {
+        class
             .filter(|&k| usize::from(k) < self.prog.classes.len())
             .unwrap_or(self.prog.default_class)
     }
 
     /// Customer `i` of a log, scored; `None` if the log has no such customer.
+    /// A folded log (see `input::fold_within`) is finished from each
+    /// customer's state and has no ledger to give.
     pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Result<Outcome, Overflow>> {
         let c = log.customers.get(i)?;
-        Some(self.evaluate(c, log.events_of(i), &log.vals, ledger))
+        Some(match log.state_of(i) {
+            Some(state) => {
+                assert!(
+                    !ledger,
+                    "a ledger needs the events: explaining loads them (input::load_within)"
+                );
+                self.finish(c, state)
+            }
+            None => self.evaluate(c, log.events_of(i), &log.vals, ledger),
+        })
     }
 
     /// Scores one customer. `vals` is the log's value arena; with `ledger`,
     /// every dimension lists the rules that fired. Points that cannot be
     /// added up exactly are an error, never a clamped number.
     pub fn evaluate(&self, c: &Customer, events: &[Event], vals: &[i64], ledger: bool) -> Result<Outcome, Overflow> {
+        self.outcome(c, Facts::Events(events, vals), ledger)
+    }
+
+    /// Scores one customer from the state its events were folded into
+    /// (`input::Fold`): the same outcome as `evaluate`, without a ledger.
+    pub fn finish(&self, c: &Customer, state: &[u32]) -> Result<Outcome, Overflow> {
+        self.outcome(c, Facts::State(state), false)
+    }
+
+    fn outcome(&self, c: &Customer, facts: Facts<'_>, ledger: bool) -> Result<Outcome, Overflow> {
         let class_ix = self.class_of(c);
         let class = self
             .prog
             .classes
             .get(usize::from(class_ix))
             .expect("class_of gives a class of the program");
+        let layout = self
+            .layout
+            .classes
+            .get(usize::from(class_ix))
+            .expect("every class has a layout");
         let mut flags = Vec::new();
         let period = self.window(0);
         let replaced = if class.replacing {
-            self.replacements(class, c.since, events, vals)
+            self.replacements(layout, c.since, facts)
         } else {
             vec![]
         };
         // A rule replaced for this customer gives nothing; the ledger says by which rule.
         // `None`: points too large to hold (an `Option` stays in registers on this hot path).
-        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize| -> Option<Num> {
+        let run = |r: &RuleProg, lines: &mut Vec<Line>, i: usize, unit: usize| -> Option<Num> {
             let before = lines.len();
             let points = match replaced.iter().find(|(id, _)| r.ids.contains(id)) {
                 Some((_, by)) => {
@@ -168,7 +229,7 @@ impl<'p> Evaluator<'p> {
                     }
                     Num::ZERO
                 }
-                None => self.rule(r, c.since, events, vals, lines, ledger)?,
+                None => self.points(r, layout, unit, c.since, facts, lines, ledger)?,
             };
             for l in lines.get_mut(before..).expect("the rule's lines follow `before`") {
                 l.rule = Some(i);
@@ -180,37 +241,43 @@ impl<'p> Evaluator<'p> {
         class
             .dims
             .iter()
-            .map(|d| {
+            .zip(&layout.dim_units)
+            .map(|(d, &first_unit)| {
                 let mut lines = Vec::new();
                 let mut raw = d.max;
                 match &d.source {
                     DimSource::Rules(rules) => {
                         for (i, r) in rules.iter().enumerate() {
-                            raw = run(r, &mut lines, i)
+                            raw = run(r, &mut lines, i, first_unit + i)
                                 .and_then(|points| raw.checked_add(points))
                                 .ok_or_else(|| Overflow::at(&d.name, r, i))?;
                         }
                     }
                     DimSource::Assessed(a) => {
-                        let latest = events
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, e)| e.kind == a.kind && period.contains(e.date))
-                            .filter(|(_, e)| {
-                                a.filter
-                                    .as_ref()
-                                    .is_none_or(|f| f.holds(&|s| val(vals, e, s), &self.prog.schema.texts))
-                            })
-                            .max_by_key(|(_, e)| (e.date, e.file, e.line));
+                        let latest = match facts {
+                            Facts::Events(events, vals) => events
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, e)| e.kind == a.kind && period.contains(e.date))
+                                .filter(|(_, e)| {
+                                    a.filter
+                                        .as_ref()
+                                        .is_none_or(|f| f.holds(&|s| val(vals, e, s), &self.prog.schema.texts))
+                                })
+                                .max_by_key(|(_, e)| (e.date, e.file, e.line))
+                                .map(|(i, e)| (Num::from_raw(val(vals, e, a.value)), Some((i, e.date)))),
+                            Facts::State(state) => {
+                                Self::finish_assessed(layout.words(state, first_unit)).map(|v| (v, None))
+                            }
+                        };
                         raw = match latest {
-                            Some((i, e)) => {
-                                let v = Num::from_raw(val(vals, e, a.value));
-                                if ledger {
+                            Some((v, at)) => {
+                                if let (true, Some((i, date))) = (ledger, at) {
                                     lines.push(Line {
                                         rule: None,
                                         points: v,
                                         events: vec![i],
-                                        note: format!("assessed {v} on {}", e.date),
+                                        note: format!("assessed {v} on {date}"),
                                         tier: None,
                                         status: Status::Applied,
                                     });
@@ -247,7 +314,7 @@ impl<'p> Evaluator<'p> {
         let mut adjust = Num::ZERO;
         for (i, r) in self.prog.total_rules.iter().enumerate() {
             // The sum of scores is small (checked), so only `adjust` can be too large.
-            adjust = run(r, &mut total_ledger, i)
+            adjust = run(r, &mut total_ledger, i, layout.total_units + i)
                 .and_then(|points| adjust.checked_add(points))
                 .filter(|a| a.checked_add(sum).is_some())
                 .ok_or_else(|| Overflow::at("total", r, i))?;
@@ -288,24 +355,14 @@ impl<'p> Evaluator<'p> {
     /// that gives points replaces the rules it names.
     fn replacements(
         &self,
-        class: &ClassProg,
+        layout: &fold::ClassLayout<'_>,
         since: Option<Date>,
-        events: &[Event],
-        vals: &[i64],
+        facts: Facts<'_>,
     ) -> Vec<(u16, String)> {
-        let rules = class
-            .dims
-            .iter()
-            .flat_map(|d| match &d.source {
-                DimSource::Rules(rules) => rules.as_slice(),
-                DimSource::Assessed(_) => &[],
-            })
-            .chain(&self.prog.total_rules)
-            .filter(|r| !r.replaces.is_empty());
         let mut out = Vec::new();
-        for r in rules {
+        for &(unit, r) in &layout.replacers {
             // Points too large to hold are not zero: the rule replaces (and its overflow is reported when it runs).
-            if self.rule(r, since, events, vals, &mut Vec::new(), false) != Some(Num::ZERO) {
+            if self.points(r, layout, unit, since, facts, &mut Vec::new(), false) != Some(Num::ZERO) {
                 let by = r
                     .meta
                     .clause
@@ -316,6 +373,25 @@ impl<'p> Evaluator<'p> {
             }
         }
         out
+    }
+
+    /// The points of one rule (signed), unit `unit` of its class, from the
+    /// customer's events (with its ledger lines) or from its folded state.
+    #[allow(clippy::too_many_arguments)]
+    fn points(
+        &self,
+        r: &RuleProg,
+        layout: &fold::ClassLayout<'_>,
+        unit: usize,
+        since: Option<Date>,
+        facts: Facts<'_>,
+        lines: &mut Vec<Line>,
+        ledger: bool,
+    ) -> Option<Num> {
+        match facts {
+            Facts::Events(events, vals) => self.rule(r, since, events, vals, lines, ledger),
+            Facts::State(state) => self.finish_rule(r, layout.words(state, unit), since),
+        }
     }
 
     /// The points of one rule (signed), and its ledger lines; `None` when

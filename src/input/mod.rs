@@ -72,6 +72,19 @@ pub struct Event {
     pub vals: u32,
 }
 
+/// How a load keeps what it reads of each customer, instead of storing its
+/// events: a fixed number of state words, laid out by the program, into
+/// which every event is folded as it is read, in whatever order.
+/// The result must not depend on the order of the events.
+pub trait Fold: Sync {
+    /// Appends the initial state of a customer of this roster class (`None`:
+    /// not on the roster, or no class).
+    fn init(&self, class: Option<u16>, words: &mut Vec<u32>);
+    /// Folds one event (its values are `vals[event.vals..]`) into the state
+    /// of a customer of this roster class.
+    fn fold(&self, class: Option<u16>, state: &mut [u32], event: &Event, vals: &[i64]);
+}
+
 /// A customer to score.
 #[derive(Clone, Debug)]
 pub struct Customer {
@@ -91,7 +104,10 @@ pub struct EventLog {
     /// were gathered, never copied into one), each sorted by customer, then
     /// file, then line.
     stores: Vec<Vec<Event>>,
-    /// Where each customer's events are in the stores.
+    /// A folded load (`fold_within`): each customer's state words, in one
+    /// store per partition; no events are kept.
+    states: Option<Vec<Vec<u32>>>,
+    /// Where each customer's events (or state) are in the stores.
     places: Vec<Place>,
     pub vals: Vec<i64>,
     pub summary: Summary,
@@ -110,6 +126,10 @@ impl EventLog {
     /// A customer's events in log order (file, then line); none for a
     /// number that is not a customer.
     pub fn events_of(&self, customer: usize) -> &[Event] {
+        assert!(
+            self.states.is_none(),
+            "a folded log keeps no events: its readers ask `is_folded` first"
+        );
         match self.places.get(customer) {
             Some(p) => self
                 .stores
@@ -118,6 +138,24 @@ impl EventLog {
                 .expect("a place is a range of its store"),
             None => &[],
         }
+    }
+
+    /// Whether the log was folded (`fold_within`): it holds each customer's
+    /// state, not its events.
+    pub fn is_folded(&self) -> bool {
+        self.states.is_some()
+    }
+
+    /// A customer's folded state; `None` unless the log was folded.
+    pub fn state_of(&self, customer: usize) -> Option<&[u32]> {
+        let states = self.states.as_ref()?;
+        let p = self.places.get(customer)?;
+        Some(
+            states
+                .get(p.store as usize)
+                .and_then(|s| s.get(p.start..p.start + p.len as usize))
+                .expect("a place is a range of its store"),
+        )
     }
 
     /// Every event, customer by customer within each store.
@@ -276,10 +314,36 @@ pub fn load_within(
     opts: LoadOptions,
     within: Within,
 ) -> Result<EventLog, DataError> {
+    read(sources, schema, roster, opts, within, None)
+}
+
+/// Like `load_within`, keeping no event: each is folded into its customer's
+/// state by `fold` as it is read (see `EventLog::state_of`). Memory grows
+/// with the customers, not with the events.
+pub fn fold_within(
+    sources: Vec<Source>,
+    schema: &Schema,
+    roster: &Roster,
+    opts: LoadOptions,
+    within: Within,
+    fold: &dyn Fold,
+) -> Result<EventLog, DataError> {
+    read(sources, schema, roster, opts, within, Some(fold))
+}
+
+fn read(
+    sources: Vec<Source>,
+    schema: &Schema,
+    roster: &Roster,
+    opts: LoadOptions,
+    within: Within,
+    fold: Option<&dyn Fold>,
+) -> Result<EventLog, DataError> {
     let horizon = within.horizon;
-    let mut merger = match within.only {
-        Some(_) => Merger::new(1, 1),
-        None => Merger::new(roster.len() + within.rows / 8, within.rows),
+    let mut merger = match (within.only, fold) {
+        (Some(_), _) => Merger::new(1, 1, fold),
+        (None, Some(_)) => Merger::new(roster.len() + within.rows / 8, 0, fold),
+        (None, None) => Merger::new(roster.len() + within.rows / 8, within.rows, None),
     };
     merger.only = within.only;
     // Roster customers first, with their class and history.
@@ -344,8 +408,10 @@ pub fn load_within(
 /// batch on its own core: there is no sequential interning stage. Events go
 /// into per-partition stores that are gathered and sorted by customer at the
 /// end, so memory stays near 20 bytes an event plus its values.
-struct Merger {
+struct Merger<'f> {
     parts: Vec<Part>,
+    /// Fold events into states instead of storing them.
+    fold: Option<&'f dyn Fold>,
     /// `Within::only`.
     only: Option<Only>,
     vals: Vec<i64>,
@@ -369,22 +435,27 @@ fn part_of(hash: u64) -> usize {
 #[derive(Default)]
 struct Part {
     table: hashbrown::HashTable<u32>,
-    arena: String,
+    /// The ids, UTF-8 (the decoder and the roster check it) kept as bytes:
+    /// rows are matched to customers without validating them again.
+    arena: Vec<u8>,
     /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
     spans: Vec<(usize, usize)>,
     counts: Vec<u32>,
     /// The roster entry of each customer, if any.
     entries: Vec<Option<roster::Entry>>,
     events: Vec<Event>,
+    /// A folded load: where each customer's state starts in `words`.
+    starts: Vec<usize>,
+    words: Vec<u32>,
 }
 
-fn hash_id(id: &str) -> u64 {
+fn hash_id(id: &[u8]) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
     BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
 }
 
 impl Part {
-    fn name(&self, i: u32) -> &str {
+    fn name(&self, i: u32) -> &[u8] {
         let (a, b) = self
             .spans
             .get(i as usize)
@@ -393,7 +464,9 @@ impl Part {
         self.arena.get(a..b).expect("a span is a range of the arena")
     }
 
-    fn customer(&mut self, id: &str, hash: u64) -> u32 {
+    /// The number of customer `id`, added (with `entry`, and its initial
+    /// state when folding) if new.
+    fn customer(&mut self, id: &[u8], hash: u64, entry: Option<&roster::Entry>, fold: Option<&dyn Fold>) -> u32 {
         let (arena, spans) = (&self.arena, &self.spans);
         let eq = |&i: &u32| spans.get(i as usize).and_then(|&(a, b)| arena.get(a..b)) == Some(id);
         if let Some(&i) = self.table.find(hash, eq) {
@@ -401,10 +474,16 @@ impl Part {
         }
         let i = self.spans.len() as u32;
         let start = self.arena.len();
-        self.arena.push_str(id);
+        self.arena.extend_from_slice(id);
         self.spans.push((start, self.arena.len()));
-        self.counts.push(0);
-        self.entries.push(None);
+        match fold {
+            Some(fold) => {
+                self.starts.push(self.words.len());
+                fold.init(entry.and_then(|e| e.class), &mut self.words);
+            }
+            None => self.counts.push(0),
+        }
+        self.entries.push(entry.copied());
         let (arena, spans) = (&self.arena, &self.spans);
         let rehash = |&j: &u32| {
             spans
@@ -417,23 +496,72 @@ impl Part {
     }
 }
 
-/// A row's customer id, as the decoder stored it in its block.
-fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a str {
+impl Part {
+    /// Folds one event into its customer's state.
+    fn fold(&mut self, fold: &dyn Fold, event: &Event, vals: &[i64]) {
+        let c = event.cust as usize;
+        let start = self.starts.get(c).copied().expect("every folded customer has a state");
+        let end = self.starts.get(c + 1).copied().unwrap_or(self.words.len());
+        let class = self
+            .entries
+            .get(c)
+            .expect("every customer has an entry slot")
+            .and_then(|e| e.class);
+        let state = self.words.get_mut(start..end).expect("a state is a range of its words");
+        fold.fold(class, state, event, vals);
+    }
+
+    /// Where customer `i`'s events (or state) are in this partition's store,
+    /// given where its events start (`next`, ignored for a state).
+    fn place(&self, p: u32, i: u32, next: &mut usize) -> Place {
+        let i = i as usize;
+        match self.starts.get(i) {
+            Some(&start) => {
+                let end = self.starts.get(i + 1).copied().unwrap_or(self.words.len());
+                let len = u32::try_from(end - start).expect("a customer's state is a few words");
+                Place { store: p, len, start }
+            }
+            None => {
+                let len = self.counts.get(i).copied().expect("every customer has a count");
+                let start = *next;
+                *next += len as usize;
+                Place { store: p, len, start }
+            }
+        }
+    }
+}
+
+/// A row's customer id, as the decoder stored it (UTF-8) in its block.
+fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a [u8] {
     custs
         .get(r.cust.0 as usize..r.cust.1 as usize)
-        .and_then(|b| std::str::from_utf8(b).ok())
-        .expect("the decoder stores each customer id as UTF-8, within its block")
+        .expect("the decoder stores each customer id within its block")
+}
+
+/// The first 16 bytes of an id, zero-padded, big-endian: when two prefixes
+/// differ they order as the ids do (byte order); equal ones say nothing.
+fn prefix(id: &[u8]) -> u128 {
+    let mut bytes = [0u8; 16];
+    for (dst, src) in bytes.iter_mut().zip(id) {
+        *dst = *src;
+    }
+    u128::from_be_bytes(bytes)
+}
+
+/// An id kept as bytes, as text: the decoder and the roster checked it.
+fn id_text(id: &[u8]) -> &str {
+    std::str::from_utf8(id).expect("customer ids are checked to be UTF-8 when read")
 }
 
 /// The rows of one decoded block that fall in each partition: (row index,
 /// hash of its customer id), in row order.
 type Split = Vec<Vec<(u32, u64)>>;
 
-impl Merger {
+impl<'f> Merger<'f> {
     /// Room for about `customers` customers and `rows` events, spread over
     /// the partitions. Reserved address space costs no memory until it is
     /// written (a hint too large to reserve is simply ignored).
-    fn new(customers: usize, rows: usize) -> Merger {
+    fn new(customers: usize, rows: usize, fold: Option<&'f dyn Fold>) -> Merger<'f> {
         let parts = (0..PARTS)
             .map(|_| {
                 let mut p = Part::default();
@@ -444,6 +572,7 @@ impl Merger {
             .collect();
         Merger {
             parts,
+            fold,
             only: None,
             vals: Vec::new(),
             summary: Summary::default(),
@@ -453,7 +582,7 @@ impl Merger {
 
     fn add_roster(&mut self, roster: &Roster) {
         let entries: Vec<(&str, &roster::Entry)> = roster.entries().collect();
-        let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id)).collect();
+        let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id.as_bytes())).collect();
         let mut split: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
         for (i, (&h, (id, _))) in hashes.iter().zip(&entries).enumerate() {
             if self.only.is_none_or(|only| only.keeps(id)) {
@@ -463,14 +592,13 @@ impl Merger {
                     .push(i as u32);
             }
         }
+        let fold = self.fold;
         self.parts.par_iter_mut().zip(split).for_each(|(part, mine)| {
             for i in mine {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
-                let c = part.customer(id, hash) as usize;
-                if let Some(slot) = part.entries.get_mut(c) {
-                    *slot = Some(*entry);
-                }
+                // The roster lists each id once (checked when it is read).
+                part.customer(id.as_bytes(), hash, Some(entry), fold);
             }
         });
     }
@@ -496,18 +624,23 @@ impl Merger {
                 *s.undeclared.entry(kind).or_default() += n;
             }
             self.rejects.extend(d.rejects);
-            let base = self.vals.len() as u32;
-            self.vals.extend(d.vals);
-            blocks.push((d.custs, d.rows_out, base));
+            if self.fold.is_some() {
+                // Folded where they are: the block's values are not kept.
+                blocks.push((d.custs, d.rows_out, d.vals, 0));
+            } else {
+                let base = self.vals.len() as u32;
+                self.vals.extend(d.vals);
+                blocks.push((d.custs, d.rows_out, Vec::new(), base));
+            }
         }
         let only = self.only;
         let splits: Vec<Split> = blocks
             .par_iter()
-            .map(|(custs, rows, _)| {
+            .map(|(custs, rows, _, _)| {
                 let mut split: Split = vec![Vec::new(); PARTS];
                 for (i, r) in rows.iter().enumerate() {
                     let id = row_id(custs, r);
-                    if only.is_none_or(|only| only.keeps(id)) {
+                    if only.is_none_or(|only| only.keeps(id_text(id))) {
                         let h = hash_id(id);
                         split
                             .get_mut(part_of(h))
@@ -518,23 +651,29 @@ impl Merger {
                 split
             })
             .collect();
+        let fold = self.fold;
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
-            for ((custs, rows, base), split) in blocks.iter().zip(&splits) {
+            for ((custs, rows, vals, base), split) in blocks.iter().zip(&splits) {
                 for &(i, hash) in split.get(p).expect("a split has every partition") {
                     let r = rows.get(i as usize).expect("a split indexes its block's rows");
-                    let cust = part.customer(row_id(custs, r), hash);
-                    if let Some(kind) = r.kind {
-                        if let Some(n) = part.counts.get_mut(cust as usize) {
-                            *n += 1;
+                    let cust = part.customer(row_id(custs, r), hash, None, fold);
+                    let Some(kind) = r.kind else { continue };
+                    let event = Event {
+                        cust,
+                        date: r.date,
+                        line: r.line,
+                        kind,
+                        file,
+                        vals: base + r.vals,
+                    };
+                    match fold {
+                        Some(fold) => part.fold(fold, &event, vals),
+                        None => {
+                            if let Some(n) = part.counts.get_mut(cust as usize) {
+                                *n += 1;
+                            }
+                            part.events.push(event);
                         }
-                        part.events.push(Event {
-                            cust,
-                            date: r.date,
-                            line: r.line,
-                            kind,
-                            file,
-                            vals: base + r.vals,
-                        });
                     }
                 }
             }
@@ -548,13 +687,15 @@ impl Merger {
             .for_each(|p| p.table = hashbrown::HashTable::new());
         let parts = &self.parts;
         let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
-        // Customers sorted by id; `rank[p][old]` is the new number.
-        let mut order: Vec<(u32, u32)> = parts
-            .iter()
+        // Customers sorted by id, by a 16-byte prefix first (the full ids
+        // only where prefixes tie); `rank[p][old]` is the new number.
+        let mut keyed: Vec<(u128, (u32, u32))> = parts
+            .par_iter()
             .enumerate()
-            .flat_map(|(p, part)| (0..part.spans.len() as u32).map(move |i| (p as u32, i)))
+            .flat_map_iter(|(p, part)| (0..part.spans.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i))))
             .collect();
-        order.par_sort_unstable_by(|a, b| name(a).cmp(name(b)));
+        keyed.par_sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| name(a).cmp(name(b))));
+        let order: Vec<(u32, u32)> = keyed.into_iter().map(|(_, key)| key).collect();
         let mut rank: Vec<Vec<u32>> = parts.iter().map(|p| vec![0u32; p.spans.len()]).collect();
         for (new, &(p, old)) in order.iter().enumerate() {
             if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
@@ -572,7 +713,7 @@ impl Merger {
                 Customer {
                     class: entry.and_then(|e| e.class),
                     since: entry.and_then(|e| e.since),
-                    id: name(key).into(),
+                    id: id_text(name(key)).into(),
                 }
             })
             .collect();
@@ -582,18 +723,24 @@ impl Merger {
         let places: Vec<Place> = order
             .iter()
             .map(|&(p, old)| {
-                let len = parts
-                    .get(p as usize)
-                    .and_then(|part| part.counts.get(old as usize))
-                    .copied()
-                    .expect("every customer has a count");
-                let at = next.get_mut(p as usize).expect("a partition number");
-                let start = *at;
-                *at += len as usize;
-                Place { store: p, len, start }
+                let part = parts.get(p as usize).expect("a partition number");
+                part.place(p, old, next.get_mut(p as usize).expect("a partition number"))
             })
             .collect();
         drop(order);
+        if self.fold.is_some() {
+            let states = self.parts.iter_mut().map(|p| std::mem::take(&mut p.words)).collect();
+            return EventLog {
+                files,
+                customers,
+                stores: Vec::new(),
+                states: Some(states),
+                places,
+                vals: Vec::new(),
+                summary: self.summary,
+                rejects: self.rejects,
+            };
+        }
         // Renumbered and sorted in place, one store per core at a time: by
         // customer, then log order (file, line). Each customer's events are
         // then one run of its partition's store.
@@ -608,6 +755,7 @@ impl Merger {
             files,
             customers,
             stores,
+            states: None,
             places,
             vals: self.vals,
             summary: self.summary,
