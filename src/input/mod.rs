@@ -442,7 +442,7 @@ struct Part {
     spans: Vec<(usize, usize)>,
     counts: Vec<u32>,
     /// The roster entry of each customer, if any.
-    entries: Vec<Option<roster::Entry>>,
+    entries: Vec<Listed>,
     events: Vec<Event>,
     /// A folded load: where each customer's state starts in `words`.
     starts: Vec<usize>,
@@ -483,7 +483,10 @@ impl Part {
             }
             None => self.counts.push(0),
         }
-        self.entries.push(entry.copied());
+        self.entries.push(Listed {
+            class: entry.and_then(|e| e.class),
+            since: entry.and_then(|e| e.since),
+        });
         let (arena, spans) = (&self.arena, &self.spans);
         let rehash = |&j: &u32| {
             spans
@@ -502,11 +505,7 @@ impl Part {
         let c = event.cust as usize;
         let start = self.starts.get(c).copied().expect("every folded customer has a state");
         let end = self.starts.get(c + 1).copied().unwrap_or(self.words.len());
-        let class = self
-            .entries
-            .get(c)
-            .expect("every customer has an entry slot")
-            .and_then(|e| e.class);
+        let class = self.entries.get(c).expect("every customer has an entry slot").class;
         let state = self.words.get_mut(start..end).expect("a state is a range of its words");
         fold.fold(class, state, event, vals);
     }
@@ -529,6 +528,13 @@ impl Part {
             }
         }
     }
+}
+
+/// What the roster says of a customer (nothing, for one it does not list).
+#[derive(Clone, Copy, Debug, Default)]
+struct Listed {
+    class: Option<u16>,
+    since: Option<Date>,
 }
 
 /// A row's customer id, as the decoder stored it (UTF-8) in its block.
@@ -705,14 +711,14 @@ impl<'f> Merger<'f> {
         let customers: Vec<Customer> = order
             .par_iter()
             .map(|key @ &(p, old)| {
-                let entry = parts
+                let listed = parts
                     .get(p as usize)
                     .and_then(|part| part.entries.get(old as usize))
                     .copied()
-                    .flatten();
+                    .expect("every customer has an entry slot");
                 Customer {
-                    class: entry.and_then(|e| e.class),
-                    since: entry.and_then(|e| e.since),
+                    class: listed.class,
+                    since: listed.since,
                     id: id_text(name(key)).into(),
                 }
             })

@@ -3,8 +3,6 @@
 
 use std::io::Read;
 
-use rustc_hash::FxHashMap;
-
 use super::DataError;
 use crate::date::Date;
 
@@ -17,38 +15,79 @@ pub struct Entry {
     pub line: u64,
 }
 
-/// Roster entries by customer id.
+/// Roster entries by customer id: the ids in one arena, the rows sorted by
+/// id (about 50 bytes a customer; a national roster fits easily).
 #[derive(Debug, Default)]
 pub struct Roster {
-    entries: FxHashMap<Box<str>, Entry>,
+    ids: String,
+    /// Sorted by id.
+    rows: Vec<Row>,
     /// The header's columns beyond `customer`, `class` and `since`
     /// (`branch`, `户名`…), in the file's order.
     columns: Vec<Box<str>>,
-    /// Each customer's values of `columns`, in the same order.
-    extra: FxHashMap<Box<str>, Box<[Box<str>]>>,
+    /// Each customer's values of `columns`, in the same order, in file order
+    /// (`Row::extra` indexes it); empty when there are no such columns.
+    extra: Vec<Box<[Box<str>]>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    /// `ids[start..start + len]`.
+    start: usize,
+    len: u32,
+    /// Index into `Roster::extra`.
+    extra: u32,
+    entry: Entry,
 }
 
 impl Roster {
+    fn id(&self, r: &Row) -> &str {
+        self.ids
+            .get(r.start..r.start + r.len as usize)
+            .expect("a row's id is a range of the arena")
+    }
+
+    fn row(&self, id: &str) -> Option<&Row> {
+        let i = self.rows.binary_search_by(|r| self.id(r).cmp(id)).ok()?;
+        self.rows.get(i)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries.get(id)
+        self.row(id).map(|r| &r.entry)
     }
 
-    /// Every entry of the roster, in no particular order.
+    /// Every entry of the roster, by id.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.entries.iter().map(|(k, v)| (&**k, v))
+        self.rows.iter().map(|r| (self.id(r), &r.entry))
     }
 
-    /// Every customer of the roster, in no particular order.
+    /// Every customer of the roster, by id.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.entries.keys().map(|s| &**s)
+        self.rows.iter().map(|r| self.id(r))
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.rows.is_empty()
+    }
+
+    /// Sorts the rows read so far by id; the first id listed twice (by the
+    /// line of its second listing), if any, as (id, first line, line).
+    fn sort(&mut self) -> Option<(String, u64, u64)> {
+        let ids = &self.ids;
+        let id = |r: &Row| ids.get(r.start..r.start + r.len as usize).unwrap_or_default();
+        self.rows
+            .sort_unstable_by(|a, b| id(a).cmp(id(b)).then(a.entry.line.cmp(&b.entry.line)));
+        self.rows
+            .windows(2)
+            .filter_map(|w| match w {
+                [a, b] if id(a) == id(b) => Some((id(a).to_string(), a.entry.line, b.entry.line)),
+                _ => None,
+            })
+            .min_by_key(|&(_, _, line)| line)
     }
 
     /// The roster's own columns beyond `customer`, `class` and `since`, in the
@@ -60,7 +99,8 @@ impl Roster {
     /// A customer's values of `columns()`, in the same order; `None` for a
     /// customer not on the roster.
     pub fn extra(&self, id: &str) -> Option<&[Box<str>]> {
-        self.extra.get(id).map(|v| &**v)
+        let r = self.row(id)?;
+        self.extra.get(r.extra as usize).map(|v| &**v)
     }
 
     /// A customer's value in the roster column `column` (`None`: not on the
@@ -139,70 +179,90 @@ impl Roster {
             ..Roster::default()
         };
         let mut rec = csv::StringRecord::new();
-        loop {
-            match rdr.read_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    let message = match e.kind() {
-                        csv::ErrorKind::Utf8 { err: bad, .. } => format!(
-                            "{} is not valid UTF-8{}",
-                            header.get(bad.field()).unwrap_or("a field"),
-                            super::encoding::gbk_hint(body)
-                        ),
-                        _ => format!("cannot be read as CSV: {e}"),
-                    };
-                    return Err(err(line, message));
+        // A customer listed twice is found once the rows are sorted; a later
+        // bad row must not hide an earlier repeat (rows are checked in file order).
+        let twice = |(id, first, line): (String, u64, u64)| {
+            err(
+                line,
+                format!("customer \"{id}\" is listed twice (first on line {first})"),
+            )
+        };
+        let mut read = || -> Result<(), DataError> {
+            loop {
+                match rdr.read_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(()),
+                    Err(e) => {
+                        let line = e.position().map_or(0, |p| p.line());
+                        let message = match e.kind() {
+                            csv::ErrorKind::Utf8 { err: bad, .. } => format!(
+                                "{} is not valid UTF-8{}",
+                                header.get(bad.field()).unwrap_or("a field"),
+                                super::encoding::gbk_hint(body)
+                            ),
+                            _ => format!("cannot be read as CSV: {e}"),
+                        };
+                        return Err(err(line, message));
+                    }
                 }
-            }
-            let line = rec.position().map_or(0, |p| p.line());
-            // Excel's trailing empty rows (`,,`): no customer, nothing to read.
-            if rec.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            if rec.len() != header.len() {
-                return Err(err(
-                    line,
-                    format!("has {} fields, the header has {}", rec.len(), header.len()),
-                ));
-            }
-            let id = rec.get(customer).expect("the record has the header's width");
-            if id.is_empty() {
-                return Err(err(line, "customer is missing".into()));
-            }
-            let class = match class.and_then(|c| rec.get(c)).unwrap_or("") {
-                "" => None,
-                c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
-                    err(
+                let line = rec.position().map_or(0, |p| p.line());
+                // Excel's trailing empty rows (`,,`): no customer, nothing to read.
+                if rec.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                if rec.len() != header.len() {
+                    return Err(err(
                         line,
-                        format!(
-                            "class \"{c}\" is not a class of the rulebook (expected one of {})",
-                            classes.join(", ")
-                        ),
-                    )
-                })? as u16),
-            };
-            let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
-                "" => None,
-                s => Some(Date::parse_data(s).ok_or_else(|| err(line, super::decode::bad_date("since", s)))?),
-            };
-            if let Some(first) = roster.entries.get(id) {
-                return Err(err(
-                    line,
-                    format!("customer \"{id}\" is listed twice (first on line {})", first.line),
-                ));
+                        format!("has {} fields, the header has {}", rec.len(), header.len()),
+                    ));
+                }
+                let id = rec.get(customer).expect("the record has the header's width");
+                if id.is_empty() {
+                    return Err(err(line, "customer is missing".into()));
+                }
+                let class = match class.and_then(|c| rec.get(c)).unwrap_or("") {
+                    "" => None,
+                    c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
+                        err(
+                            line,
+                            format!(
+                                "class \"{c}\" is not a class of the rulebook (expected one of {})",
+                                classes.join(", ")
+                            ),
+                        )
+                    })? as u16),
+                };
+                let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
+                    "" => None,
+                    s => Some(Date::parse_data(s).ok_or_else(|| err(line, super::decode::bad_date("since", s)))?),
+                };
+                let extra = roster.extra.len() as u32;
+                if !kept.is_empty() {
+                    let values = kept
+                        .iter()
+                        .map(|&i| rec.get(i).expect("a record has as many fields as the header").into())
+                        .collect();
+                    roster.extra.push(values);
+                }
+                let start = roster.ids.len();
+                roster.ids.push_str(id);
+                let len = u32::try_from(id.len()).map_err(|_| err(line, "the customer id is too long".into()))?;
+                roster.rows.push(Row {
+                    start,
+                    len,
+                    extra,
+                    entry: Entry { class, since, line },
+                });
             }
-            if !kept.is_empty() {
-                let values = kept
-                    .iter()
-                    .map(|&i| rec.get(i).expect("a record has as many fields as the header").into())
-                    .collect();
-                roster.extra.insert(id.into(), values);
-            }
-            roster.entries.insert(id.into(), Entry { class, since, line });
+        };
+        let result = read();
+        let repeat = roster.sort();
+        match (result, repeat) {
+            (Err(e), Some(r)) if r.2 > e.line => Err(e),
+            (_, Some(r)) => Err(twice(r)),
+            (Err(e), None) => Err(e),
+            (Ok(()), None) => Ok(roster),
         }
-        Ok(roster)
     }
 }
 
