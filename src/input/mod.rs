@@ -342,7 +342,7 @@ fn read(
     let horizon = within.horizon;
     let mut merger = match (within.only, fold) {
         (Some(_), _) => Merger::new(1, 1, fold),
-        (None, Some(_)) => Merger::new(roster.len() + within.rows / 8, 0, fold),
+        (None, Some(_)) => Merger::new(roster.len().max(within.rows / 16), 0, fold),
         (None, None) => Merger::new(roster.len() + within.rows / 8, within.rows, None),
     };
     merger.only = within.only;
@@ -434,7 +434,7 @@ fn part_of(hash: u64) -> usize {
 /// `Merger::finish`).
 #[derive(Default)]
 struct Part {
-    table: hashbrown::HashTable<u32>,
+    table: hashbrown::HashTable<Slot>,
     /// The ids, UTF-8 (the decoder and the roster check it) kept as bytes:
     /// rows are matched to customers without validating them again.
     arena: Vec<u8>,
@@ -468,9 +468,16 @@ impl Part {
     /// state when folding) if new.
     fn customer(&mut self, id: &[u8], hash: u64, entry: Option<&roster::Entry>, fold: Option<&dyn Fold>) -> u32 {
         let (arena, spans) = (&self.arena, &self.spans);
-        let eq = |&i: &u32| spans.get(i as usize).and_then(|&(a, b)| arena.get(a..b)) == Some(id);
-        if let Some(&i) = self.table.find(hash, eq) {
-            return i;
+        let head = prefix(id);
+        let len = id.len();
+        // An id of up to 16 bytes is its head and length: no trip to the arena.
+        let eq = |s: &Slot| {
+            s.head == head
+                && s.len as usize == len
+                && (len <= 16 || spans.get(s.i as usize).and_then(|&(a, b)| arena.get(a..b)) == Some(id))
+        };
+        if let Some(s) = self.table.find(hash, eq) {
+            return s.i;
         }
         let i = self.spans.len() as u32;
         let start = self.arena.len();
@@ -488,13 +495,18 @@ impl Part {
             since: entry.and_then(|e| e.since),
         });
         let (arena, spans) = (&self.arena, &self.spans);
-        let rehash = |&j: &u32| {
+        let rehash = |s: &Slot| {
             spans
-                .get(j as usize)
+                .get(s.i as usize)
                 .and_then(|&(a, b)| arena.get(a..b))
                 .map_or(0, hash_id)
         };
-        self.table.insert_unique(hash, i, rehash);
+        let slot = Slot {
+            head,
+            len: u32::try_from(len).unwrap_or(u32::MAX),
+            i,
+        };
+        self.table.insert_unique(hash, slot, rehash);
         i
     }
 }
@@ -528,6 +540,15 @@ impl Part {
             }
         }
     }
+}
+
+/// A customer in its partition's table: the id's first 16 bytes and length
+/// (which settle most comparisons without reading the arena) and its number.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    head: u128,
+    len: u32,
+    i: u32,
 }
 
 /// What the roster says of a customer (nothing, for one it does not list).

@@ -56,12 +56,12 @@ impl Roster {
         self.row(id).map(|r| &r.entry)
     }
 
-    /// Every entry of the roster, by id.
+    /// Every entry of the roster, in id order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.rows.iter().map(|r| (self.id(r), &r.entry))
     }
 
-    /// Every customer of the roster, by id.
+    /// Every customer of the roster, in id (byte) order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.rows.iter().map(|r| self.id(r))
     }
@@ -99,6 +99,9 @@ impl Roster {
     /// A customer's values of `columns()`, in the same order; `None` for a
     /// customer not on the roster.
     pub fn extra(&self, id: &str) -> Option<&[Box<str>]> {
+        if self.extra.is_empty() {
+            return None;
+        }
         let r = self.row(id)?;
         self.extra.get(r.extra as usize).map(|v| &**v)
     }
