@@ -342,7 +342,9 @@ fn read(
     let horizon = within.horizon;
     let mut merger = match (within.only, fold) {
         (Some(_), _) => Merger::new(1, 1, fold),
-        (None, Some(_)) => Merger::new(roster.len().max(within.rows / 16), 0, fold),
+        // A folded load keeps ~150 bytes a customer: a table reserved for the
+        // most customers a log of this size could hold would outweigh them.
+        (None, Some(_)) => Merger::new(roster.len().max(within.rows / 64), 0, fold),
         (None, None) => Merger::new(roster.len() + within.rows / 8, within.rows, None),
     };
     merger.only = within.only;
