@@ -2,15 +2,14 @@
 //! and, on request, the points ledger that explains them. Evaluation is
 //! total: every rule is one pass over the customer's events.
 
-pub mod compile;
 pub mod expr;
 
+use crate::check::program::{ClassProg, DimSource, Form, RuleProg, TierProg, TOTAL};
+pub use crate::check::Program;
 use crate::date::{Date, Window};
 use crate::input::{Customer, Event, EventLog};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
-pub use compile::{compile, Program};
-use compile::{ClassProg, DimSource, Form, RuleProg, TierProg};
 
 /// A program ready for one as-of date: every window resolved.
 pub struct Evaluator<'p> {
@@ -254,7 +253,7 @@ impl<'p> Evaluator<'p> {
         }
         let total = (sum + adjust).clamp_to(Num::ZERO, class.full);
         let slot = |s: usize| {
-            if s == expr::TOTAL {
+            if s == TOTAL {
                 total.raw()
             } else {
                 dims.get(s)

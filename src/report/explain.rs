@@ -3,7 +3,7 @@
 //! rule that produced it and the events it used.
 
 use super::Scored;
-use crate::eval::compile::{DimProg, DimSource, Meta, RuleProg};
+use crate::check::program::{DimProg, DimSource, Meta, RuleProg};
 use crate::eval::{Line, Program, Status};
 use crate::input::Event;
 use crate::num::Num;
