@@ -195,23 +195,3 @@ pub fn dim_label<'p>(prog: &'p Program, name: &str) -> Option<&'p str> {
         .find(|d| d.name == name)
         .and_then(|d| d.label.as_deref())
 }
-
-/// Appends `,"roster":{"branch":"东城供电所",…}` for a roster with columns of
-/// its own; a customer not on the roster gets empty values.
-pub fn push_roster_json(out: &mut String, roster: &Roster, id: &str) {
-    let columns = roster.columns();
-    if columns.is_empty() {
-        return;
-    }
-    let values = roster.extra(id);
-    out.push_str(",\"roster\":{");
-    for (i, col) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        super::push_json_str(out, col);
-        out.push(':');
-        super::push_json_str(out, values.and_then(|v| v.get(i)).map_or("", |v| &**v));
-    }
-    out.push('}');
-}
