@@ -5,7 +5,7 @@
 use super::group::{GroupKey, GroupStats, IndexResult};
 use super::IndexProg;
 use crate::date::Date;
-use crate::report::{csv_cell, display_width, open_object, pad, to_json, Ordered};
+use crate::report::{csv_record, display_width, open_object, pad, to_json, Ordered};
 
 /// Hundredths as a JSON number: `8010` → `80.1`, `-5` → `-0.05`, `8000` → `80`.
 pub fn number(h: i128) -> String {
@@ -103,17 +103,23 @@ pub fn json(prog: &IndexProg, r: &IndexResult, standard: &str, as_of: Date) -> S
 /// `column,value,respondents,unanswered,index,ci95_low,ci95_high,<block>…,priority`;
 /// empty cells where a value is absent, the priority as block names separated by spaces.
 pub fn csv(prog: &IndexProg, r: &IndexResult) -> String {
-    let mut out = String::from("column,value,respondents,unanswered,index,ci95_low,ci95_high");
-    for b in &prog.blocks {
-        out.push(',');
-        out.push_str(&csv_cell(&b.name));
-    }
-    out.push_str(",priority\n");
+    let head = [
+        "column",
+        "value",
+        "respondents",
+        "unanswered",
+        "index",
+        "ci95_low",
+        "ci95_high",
+    ];
+    let blocks = prog.blocks.iter().map(|b| b.name.as_str());
+    let mut out = csv_record(head.into_iter().chain(blocks).chain(["priority"]));
+    out.push('\n');
     for (key, g) in &r.groups {
         let (col, val) = key.first().map_or(("", ""), |(c, v)| (c.as_str(), v.as_str()));
         let mut cells = vec![
-            csv_cell(col),
-            csv_cell(val),
+            col.to_string(),
+            val.to_string(),
             g.respondents.to_string(),
             g.unanswered.to_string(),
             g.index.as_ref().map_or(String::new(), |i| number(rounded(i))),
@@ -130,8 +136,8 @@ pub fn csv(prog: &IndexProg, r: &IndexResult) -> String {
             .iter()
             .filter_map(|&i| prog.blocks.get(i).map(|b| b.name.as_str()))
             .collect();
-        cells.push(csv_cell(&priority.join(" ")));
-        out.push_str(&cells.join(","));
+        cells.push(priority.join(" "));
+        out.push_str(&csv_record(cells));
         out.push('\n');
     }
     out

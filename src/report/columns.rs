@@ -176,14 +176,12 @@ impl<'a> Layout<'a> {
 
     /// The CSV header line (without newline).
     pub fn csv_header(&self, headers: Headers) -> String {
-        let cells: Vec<String> = self.headers(headers).iter().map(|h| super::csv_cell(h)).collect();
-        cells.join(",")
+        super::csv_record(self.headers(headers))
     }
 
     /// One customer's CSV line (without newline).
     pub fn csv_row(&self, s: &Scored<'a>) -> String {
-        let cells: Vec<String> = self.cells(s).iter().map(|c| super::csv_cell(&c.text())).collect();
-        cells.join(",")
+        super::csv_record(self.cells(s).iter().map(Cell::text))
     }
 }
 

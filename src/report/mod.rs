@@ -173,45 +173,43 @@ pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::
     w.write_all(line.as_bytes())
 }
 
-/// The CSV header: `customer,class,total,grade,<one column per dimension>`.
-pub fn csv_header(prog: &Program) -> String {
-    let mut cols = vec!["customer".to_string(), "class".into(), "total".into(), "grade".into()];
-    cols.extend(prog.dimension_names().into_iter().map(csv_cell));
-    if prog.has_measures() {
-        cols.push("measures".into());
+/// One CSV record, without its line break. csv-core quotes a cell where CSV
+/// needs it (a comma, a quote, a line break) and always where it starts or
+/// ends with a space, which CSV readers (this crate's among them) trim.
+pub fn csv_record<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let mut necessary = csv_core::Writer::new();
+    let mut always = csv_core::WriterBuilder::new()
+        .quote_style(csv_core::QuoteStyle::Always)
+        .build();
+    let mut out = Vec::new();
+    for cell in cells {
+        let cell = cell.as_ref();
+        let w = if cell.starts_with(' ') || cell.ends_with(' ') {
+            &mut always
+        } else {
+            &mut necessary
+        };
+        csv_field(w, cell.as_bytes(), &mut out);
     }
-    cols.join(",")
+    // Each cell ends with its delimiter; the record does not.
+    out.pop();
+    String::from_utf8(out).expect("csv-core writes UTF-8 cells and ASCII quotes and commas only")
 }
 
-/// One CSV row; a dimension the customer's class lacks is an empty cell.
-pub fn csv_row(s: &Scored<'_>) -> String {
-    let mut cells = vec![
-        csv_cell(s.id()),
-        csv_cell(s.class_name()),
-        s.outcome.total.to_string(),
-        csv_cell(s.grade()),
-    ];
-    let dims: Vec<(&str, Num)> = s.dimensions().collect();
-    for name in s.prog.dimension_names() {
-        cells.push(
-            dims.iter()
-                .find(|(n, _)| *n == name)
-                .map_or(String::new(), |(_, v)| v.to_string()),
-        );
+/// Writes one cell and the delimiter after it.
+fn csv_field(w: &mut csv_core::Writer, mut input: &[u8], out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4096];
+    loop {
+        let (res, nin, nout) = w.field(input, &mut buf);
+        out.extend_from_slice(buf.get(..nout).unwrap_or_default());
+        input = input.get(nin..).unwrap_or_default();
+        if res == csv_core::WriteResult::InputEmpty {
+            break;
+        }
     }
-    if s.prog.has_measures() {
-        cells.push(csv_cell(s.measures().unwrap_or("")));
-    }
-    cells.join(",")
-}
-
-/// A CSV field, quoted when it must be.
-pub fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    // Room for the closing quote and the comma: the buffer was just drained.
+    let (_, nout) = w.delimiter(&mut buf);
+    out.extend_from_slice(buf.get(..nout).unwrap_or_default());
 }
 
 /// The width of text in a terminal: CJK and full-width characters take two

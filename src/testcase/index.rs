@@ -16,7 +16,7 @@ use crate::index::{report, IndexProg};
 use crate::input::schema::ABSENT;
 use crate::input::{self, EventLog, Format, LoadOptions, Roster, Source};
 use crate::num::Num;
-use crate::report::csv_cell;
+use crate::report::csv_record;
 
 /// The keys an index case may expect, besides block names.
 const KEYS: &[&str] = &["respondents", "unanswered", "index", "ci95", "priority"];
@@ -108,11 +108,7 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
             }
         }
     }
-    let mut csv = String::from("customer,date,kind");
-    for c in &columns {
-        csv.push(',');
-        csv.push_str(&csv_cell(c));
-    }
+    let mut csv = csv_record(["customer", "date", "kind"].into_iter().chain(columns.iter().copied()));
     csv.push('\n');
     let mut lines = vec![case.line, case.line];
     for e in &case.events {
@@ -121,12 +117,11 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
             .iter()
             .find(|(n, _)| n == "customer")
             .map_or(case.name.as_str(), |(_, v)| v.as_str());
-        csv.push_str(&format!("{},{},{}", csv_cell(id), e.date, csv_cell(&e.kind)));
-        for c in &columns {
-            let value = e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str());
-            csv.push(',');
-            csv.push_str(&csv_cell(value));
-        }
+        let date = e.date.to_string();
+        let values = columns
+            .iter()
+            .map(|c| e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str()));
+        csv.push_str(&csv_record([id, &date, &e.kind].into_iter().chain(values)));
         csv.push('\n');
         lines.push(e.line);
     }

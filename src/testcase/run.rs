@@ -12,7 +12,7 @@ use crate::eval::{Evaluator, Outcome, Program};
 use crate::input::{self, EventLog, Format, LoadOptions, Roster, Source};
 use crate::num::Num;
 use crate::report::explain::{self, Origin};
-use crate::report::{csv_cell, Scored};
+use crate::report::{csv_record, Scored};
 
 /// One case's result.
 #[derive(Debug)]
@@ -178,22 +178,18 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
             }
         }
     }
-    let id = csv_cell(&case.name);
-    let mut csv = String::from("customer,date,kind");
-    for c in &columns {
-        csv.push(',');
-        csv.push_str(&csv_cell(c));
-    }
+    let mut csv = csv_record(["customer", "date", "kind"].into_iter().chain(columns.iter().copied()));
     csv.push('\n');
     // CSV line (the header is line 1) → line of the test file.
     let mut lines = vec![case.line, case.line];
     for e in &case.events {
-        csv.push_str(&format!("{id},{},{}", e.date, csv_cell(&e.kind)));
-        for c in &columns {
-            let value = e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str());
-            csv.push(',');
-            csv.push_str(&csv_cell(value));
-        }
+        let date = e.date.to_string();
+        let values = columns
+            .iter()
+            .map(|c| e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str()));
+        csv.push_str(&csv_record(
+            [case.name.as_str(), &date, &e.kind].into_iter().chain(values),
+        ));
         csv.push('\n');
         lines.push(e.line);
     }
@@ -206,7 +202,10 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
 
     let (class, class_line) = case.class.as_ref().map_or(("", case.line), |(c, l)| (c.as_str(), *l));
     let since = case.since.map_or(String::new(), |(d, _)| d.to_string());
-    let roster_csv = format!("customer,class,since\n{id},{},{since}\n", csv_cell(class));
+    let roster_csv = format!(
+        "customer,class,since\n{}\n",
+        csv_record([case.name.as_str(), class, &since])
+    );
     let roster = Roster::read(Cursor::new(roster_csv.into_bytes()), file, &prog.class_names())
         .map_err(|e| at(class_line, e.message))?;
 
