@@ -166,6 +166,13 @@ fn valid_time(t: &str) -> Option<()> {
     }
 }
 
+/// A date in JSON: its text, `"2026-03-05"`.
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();

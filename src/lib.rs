@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! source ──syntax──▶ AST ──check──▶ diagnostics
-//!                     │
-//!                     └──compile──▶ Program ──eval(events)──▶ results + ledgers ──report──▶ text/JSON/CSV
+//!                              │ (no errors)
+//!                              └──program──▶ Program ──eval(events)──▶ results + ledgers ──report──▶ text/JSON/CSV
 //!                                     │
 //!                                     └──index(events)──▶ groups: index, ci95, priority ──index::report
 //! ```
@@ -29,15 +29,15 @@ use std::sync::Arc;
 use diagnostic::Diagnostic;
 use syntax::ast::Rulebook;
 
-/// A rulebook that parsed, passed every check and compiled, with its warnings.
+/// A rulebook that parsed and passed every check, with its program and its warnings.
 #[derive(Debug)]
 pub struct Checked {
     pub book: Rulebook,
-    pub program: eval::Program,
+    pub program: check::Program,
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Source text → checked, compiled rulebook: parse, check, compile.
+/// Source text → checked rulebook and its program: parse, check, lower.
 /// `Err` holds every error (and warning) found; `Ok` keeps the warnings.
 ///
 /// ```
@@ -50,21 +50,14 @@ pub struct Checked {
 /// ```
 pub fn load(src: &str) -> Result<Checked, Vec<Diagnostic>> {
     let book = syntax::parse(src).map_err(|d| vec![d])?;
-    let mut diags = check::check(&book);
-    if diags.iter().any(Diagnostic::is_error) {
-        return Err(diags);
+    let warnings = check::check(&book);
+    if warnings.iter().any(Diagnostic::is_error) {
+        return Err(warnings);
     }
-    let schema = Arc::new(input::Schema::of(&book));
-    match eval::compile(&book, src, schema) {
-        Ok(program) => Ok(Checked {
-            book,
-            program,
-            warnings: diags,
-        }),
-        Err(errors) => {
-            diags.extend(errors);
-            diagnostic::sort(&mut diags);
-            Err(diags)
-        }
-    }
+    let program = check::program(&book, src, Arc::new(input::Schema::of(&book)));
+    Ok(Checked {
+        book,
+        program,
+        warnings,
+    })
 }

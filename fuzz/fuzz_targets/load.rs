@@ -1,4 +1,4 @@
-//! Any text → `rulebook::load` (parse, check, compile) returns, never panics.
+//! Any text → `rulebook::load` (parse, check, lower) returns, never panics.
 //! A rulebook that loads is then scored, so that what the checker lets
 //! through (a 2^31-month window, a huge tier) cannot panic the evaluator:
 //! every class, over no events and over a few valid events of every kind.

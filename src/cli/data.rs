@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rulebook::date::Date;
 use rulebook::input::{self, EventLog, Format, LoadOptions, Roster, Schema, Source};
+use rulebook::report::csv_record;
 
 use super::progress::Progress;
 
@@ -249,15 +250,10 @@ impl DataArgs {
     fn write_rejects(&self, log: &EventLog) -> Result<(), String> {
         let err = |e: std::io::Error| format!("cannot write `{}`: {e}", self.rejects.display());
         let mut w = std::io::BufWriter::new(super::output::Output::open(Some(&self.rejects))?);
-        writeln!(w, "file,line,reason,row").map_err(err)?;
+        writeln!(w, "{}", csv_record(["file", "line", "reason", "row"])).map_err(err)?;
         for r in &log.rejects {
-            let cells = [
-                rulebook::report::csv_cell(&r.file),
-                r.line.to_string(),
-                rulebook::report::csv_cell(&r.reason),
-                rulebook::report::csv_cell(&r.row),
-            ];
-            writeln!(w, "{}", cells.join(",")).map_err(err)?;
+            let line = r.line.to_string();
+            writeln!(w, "{}", csv_record([r.file.as_str(), &line, &r.reason, &r.row])).map_err(err)?;
         }
         w.into_inner().map_err(|e| err(e.into_error()))?.finish()?;
         if !log.rejects.is_empty() {

@@ -12,11 +12,11 @@ use rayon::prelude::*;
 use rulebook::date::Date;
 use rulebook::diff::committee::{self, Groups};
 use rulebook::diff::{self, Catalog, Classes, CustomerDiff, Gate, Pair, Report, Side};
-use rulebook::eval::{self, Evaluator, Program};
+use rulebook::eval::{Evaluator, Program};
 use rulebook::input::{Roster, Schema};
 
 use super::data::{self, DataArgs};
-use super::{load_rulebook, open_output, print_diagnostics, read_text, CliResult};
+use super::{load_rulebook, open_output, read_text, CliResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
@@ -62,14 +62,6 @@ pub struct Args {
     /// Write the report here instead of standard output
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-}
-
-/// Compiles a checked rulebook against the merged schema.
-fn compile(checked: &rulebook::Checked, src: &str, path: &Path, schema: &Arc<Schema>) -> Result<Program, String> {
-    eval::compile(&checked.book, src, schema.clone()).map_err(|diags| {
-        print_diagnostics(&diags, path, src);
-        format!("`{}` cannot be read together with the other rulebook", path.display())
-    })
 }
 
 /// What `diff` and `report` compare: two rulebooks on one log.
@@ -377,9 +369,20 @@ fn load_pair(old_file: &Path, new_file: &Path) -> Result<Loaded, String> {
             c.describe(&[&old_path, &new_path])
         )
     })?;
+    // One schema numbers at most 65535 kinds, as check/limits.rs keeps each rulebook's.
+    if [&old.book, &new.book]
+        .iter()
+        .flat_map(|b| &b.events)
+        .any(|e| schema.kind(&e.name.node).is_none())
+    {
+        return Err(format!(
+            "`{old_path}` and `{new_path}` declare more than {} event kinds together",
+            u16::MAX
+        ));
+    }
     let schema = Arc::new(schema);
-    let old_prog = compile(&old, &old_src, old_file, &schema)?;
-    let new_prog = compile(&new, &new_src, new_file, &schema)?;
+    let old_prog = rulebook::check::program(&old.book, &old_src, schema.clone());
+    let new_prog = rulebook::check::program(&new.book, &new_src, schema.clone());
     Ok(Loaded {
         old,
         new,

@@ -16,6 +16,29 @@ use rulebook::report::{self, Scored};
 use super::data::{self, DataArgs};
 use super::{load_rulebook, open_output, CliResult};
 
+/// The first members of `--format json`; the customers follow as they are
+/// scored, then the summary.
+#[derive(serde::Serialize)]
+struct Head<'a> {
+    standard: &'a str,
+    version: Option<&'a str>,
+    as_of: rulebook::date::Date,
+}
+
+/// The last member of `--format json`: the log's counts and the grades.
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    customers: usize,
+    rows: u64,
+    scored: u64,
+    after_as_of: u64,
+    undeclared: &'a std::collections::BTreeMap<String, u64>,
+    blank: u64,
+    rejected: u64,
+    #[serde(flatten)]
+    grades: report::summary::DistributionJson<'a>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     Table,
@@ -118,13 +141,12 @@ pub fn run(args: Args) -> CliResult {
             writeln!(out, "{}", layout.csv_header(headers)).map_err(io)?;
         }
         OutputFormat::Json => {
-            let version = prog.version.as_deref().map_or("null".into(), report::json_str);
-            write!(
-                out,
-                "{{\"standard\":{},\"version\":{version},\"as_of\":\"{as_of}\",\"customers\":[",
-                report::json_str(&prog.name)
-            )
-            .map_err(io)?;
+            let head = Head {
+                standard: &prog.name,
+                version: prog.version.as_deref(),
+                as_of,
+            };
+            write!(out, "{},\"customers\":[", report::open_object(&head)).map_err(io)?;
         }
         _ => {}
     }
@@ -200,25 +222,17 @@ pub fn run(args: Args) -> CliResult {
     match args.format {
         OutputFormat::Json => {
             let s = &log.summary;
-            let undeclared: Vec<String> = s
-                .undeclared
-                .iter()
-                .map(|(k, n)| format!("{}:{n}", report::json_str(k)))
-                .collect();
-            let mut grades = String::new();
-            dist.push_json(&mut grades);
-            writeln!(
-                out,
-                "\n],\"summary\":{{\"customers\":{},\"rows\":{},\"scored\":{},\"after_as_of\":{},\"undeclared\":{{{}}},\"blank\":{},\"rejected\":{},{grades}}}}}",
-                log.customers.len(),
-                s.rows_read(),
-                s.used,
-                s.after_as_of,
-                undeclared.join(","),
-                s.blank,
-                s.rejected
-            )
-            .map_err(io)?;
+            let summary = Summary {
+                customers: log.customers.len(),
+                rows: s.rows_read(),
+                scored: s.used,
+                after_as_of: s.after_as_of,
+                undeclared: &s.undeclared,
+                blank: s.blank,
+                rejected: s.rejected,
+                grades: dist.json(),
+            };
+            writeln!(out, "\n],\"summary\":{}}}", report::to_json(&summary)).map_err(io)?;
         }
         OutputFormat::Xlsx => {
             let bytes = report::xlsx::workbook(&layout, &rows, &dist).map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 //! full marks, event declarations, the period and the total.
 
 use super::{key_of, Side};
-use crate::eval::compile::DimSource;
+use crate::check::program::DimSource;
 use crate::eval::Program;
 use crate::syntax::ast::{Class, Dimension, Rulebook, Source};
 
@@ -335,7 +335,7 @@ struct Item {
 
 fn items(prog: &Program, src: &str) -> Vec<Item> {
     let mut out: Vec<Item> = Vec::new();
-    let mut add = |what: &'static str, meta: &crate::eval::compile::Meta, place: &str| {
+    let mut add = |what: &'static str, meta: &crate::check::program::Meta, place: &str| {
         let key = key_of(meta, None);
         let mut meta = meta.clone();
         meta.text = clean(meta.span.text(src));

@@ -10,11 +10,11 @@ use super::table::{class, grade};
 use super::Pair;
 use crate::input::Roster;
 use crate::report::columns::band_measures;
-use crate::report::csv_cell;
+use crate::report::csv_record;
 
 /// The header line.
 pub fn header(roster: &Roster) -> String {
-    let mut cols: Vec<String> = [
+    let cols = [
         "customer",
         "old_class",
         "old_total",
@@ -26,12 +26,8 @@ pub fn header(roster: &Roster) -> String {
         "move",
         "newly_facing_measures",
         "causes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    cols.extend(roster.columns().iter().map(|c| csv_cell(c)));
-    cols.join(",")
+    ];
+    csv_record(cols.into_iter().chain(roster.columns().iter().map(|c| &**c)))
 }
 
 /// Every mover's line, in customer order, the header first; each line ends
@@ -97,14 +93,14 @@ fn row(pair: &Pair<'_>, roster: &Roster, i: usize) -> Option<String> {
         .map(|k| k.key.as_str())
         .collect();
     let id = pair.id(i);
-    let mut cells = vec![csv_cell(id)];
-    cells.extend(side(po, &o).iter().map(|c| csv_cell(c)));
-    cells.extend(side(pn, &n).iter().map(|c| csv_cell(c)));
+    let mut cells = vec![id.to_string()];
+    cells.extend(side(po, &o));
+    cells.extend(side(pn, &n));
     cells.push(change);
     cells.push(mv.to_string());
-    cells.push(csv_cell(newly));
-    cells.push(csv_cell(&causes.join(" ")));
+    cells.push(newly.to_string());
+    cells.push(causes.join(" "));
     let values = roster.extra(id);
-    cells.extend((0..roster.columns().len()).map(|k| csv_cell(values.and_then(|v| v.get(k)).map_or("", |v| v))));
-    Some(cells.join(","))
+    cells.extend((0..roster.columns().len()).map(|k| values.and_then(|v| v.get(k)).map_or("", |v| v).to_string()));
+    Some(csv_record(cells))
 }

@@ -471,41 +471,51 @@ pub fn render(r: &Report<'_>) -> String {
             rejected: s.rejected,
         },
     };
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":{}}}", report::json_str(&e.to_string())))
-        + "\n"
+    serde_json::to_string_pretty(&doc).expect("texts, numbers and maps with text keys serialize") + "\n"
 }
 
 /// One customer's two results with ledgers, and the lines matched by clause.
 pub fn customer(pair: &Pair<'_>, old: &Side<'_>, new: &Side<'_>, as_of: crate::date::Date, d: &CustomerDiff) -> String {
-    let side = |prog, o: &Option<Outcome>| {
-        o.as_ref().map_or("null".to_string(), |o| {
-            report::json_object(
-                &Scored {
-                    prog,
-                    log: pair.log,
-                    customer: d.customer,
-                    outcome: o,
-                    as_of,
-                },
-                true,
-            )
-        })
-    };
-    let bands = match &d.new {
-        Some(n) => format!(
-            ",\"bands_at_new_total\":{{\"old\":{},\"new\":{}}}",
-            report::json_str(band_for(old.prog, n.total)),
-            report::json_str(band_for(new.prog, n.total))
-        ),
-        None => String::new(),
-    };
-    let lines = serde_json::to_string(&lines(pair, d, true)).unwrap_or_else(|_| "[]".into());
-    let causes = serde_json::to_string(&causes(pair, d)).unwrap_or_else(|_| "[]".into());
-    format!(
-        "{{\"customer\":{},\"as_of\":\"{}\",\"old\":{},\"new\":{},\"lines\":{lines},\"causes\":{causes}{bands}}}\n",
-        report::json_str(pair.id(d.customer)),
+    let scored = |prog, o| Scored {
+        prog,
+        log: pair.log,
+        customer: d.customer,
+        outcome: o,
         as_of,
-        side(old.prog, &d.old),
-        side(new.prog, &d.new)
-    )
+    };
+    let old_scored = d.old.as_ref().map(|o| scored(old.prog, o));
+    let new_scored = d.new.as_ref().map(|o| scored(new.prog, o));
+    let doc = CustomerJ {
+        customer: pair.id(d.customer),
+        as_of,
+        old: old_scored.as_ref().map(|s| report::CustomerJson::new(s, true)),
+        new: new_scored.as_ref().map(|s| report::CustomerJson::new(s, true)),
+        lines: lines(pair, d, true),
+        causes: causes(pair, d),
+        bands_at_new_total: d.new.as_ref().map(|n| BandsJ {
+            old: band_for(old.prog, n.total),
+            new: band_for(new.prog, n.total),
+        }),
+    };
+    report::to_json(&doc) + "\n"
+}
+
+/// `diff --customer --format json`.
+#[derive(Serialize)]
+struct CustomerJ<'a> {
+    customer: &'a str,
+    as_of: crate::date::Date,
+    old: Option<report::CustomerJson<'a>>,
+    new: Option<report::CustomerJson<'a>>,
+    lines: Vec<LineJ>,
+    causes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bands_at_new_total: Option<BandsJ<'a>>,
+}
+
+/// The grade the new total earns under each rulebook's bands.
+#[derive(Serialize)]
+struct BandsJ<'a> {
+    old: &'a str,
+    new: &'a str,
 }

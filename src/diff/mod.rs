@@ -16,8 +16,8 @@ pub mod table;
 
 use rustc_hash::FxHashMap;
 
+use crate::check::program::{DimSource, Meta};
 use crate::date::Date;
-use crate::eval::compile::{DimSource, Meta};
 use crate::eval::{self, Evaluator, Outcome, Program};
 use crate::input::{Customer, EventLog, Roster};
 use crate::num::Num;

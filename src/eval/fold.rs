@@ -16,9 +16,8 @@ use crate::input::{Event, Fold};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
 
-use super::compile::{AssessedProg, ClassProg, DimSource, Form, Program, RuleProg, TierProg};
-use super::expr::CExpr;
 use super::{tier, val, Evaluator};
+use crate::check::program::{AssessedProg, CExpr, ClassProg, DimSource, Form, Program, RuleProg, TierProg};
 
 /// A class whose state would need more words than this (a window of many
 /// years for an episode rule) is not folded: its log is stored and

@@ -2,16 +2,15 @@
 //! and, on request, the points ledger that explains them. Evaluation is
 //! total: every rule is one pass over the customer's events.
 
-pub mod compile;
 pub mod expr;
 mod fold;
 
+use crate::check::program::{DimSource, Form, RuleProg, TierProg, TOTAL};
+pub use crate::check::Program;
 use crate::date::{Date, Window};
 use crate::input::{Customer, Event, EventLog};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
-pub use compile::{compile, Program};
-use compile::{DimSource, Form, RuleProg, TierProg};
 
 /// A program ready for one as-of date: every window resolved.
 pub struct Evaluator<'p> {
@@ -321,7 +320,7 @@ impl<'p> Evaluator<'p> {
         }
         let total = (sum + adjust).clamp_to(Num::ZERO, class.full);
         let slot = |s: usize| {
-            if s == expr::TOTAL {
+            if s == TOTAL {
                 total.raw()
             } else {
                 dims.get(s)

@@ -4,15 +4,15 @@
 
 use super::big::Ratio;
 use super::group::{GroupKey, GroupStats, IndexResult};
-use super::report::number;
+use super::report::{group_json, number, Hundredths};
 use super::IndexProg;
 use crate::date::Date;
 use crate::num::Num;
-use crate::report::{display_width, json_str, pad};
+use crate::report::{display_width, open_object, pad, to_json, Ordered};
 
 /// A weight that differs: `supply` or `supply.reliability`, old and new
 /// (`None`: the block or item is not in that rulebook).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct WeightChange {
     pub name: String,
     pub old: Option<Num>,
@@ -208,56 +208,59 @@ pub fn table(s: &Sides<'_>) -> String {
     out
 }
 
-/// The same as JSON: `{"old","new","as_of","weights":[…],"groups":[…]}`.
+/// The same as JSON: `{"old","new","as_of","weights":[…],"groups":[…]}`,
+/// one group a line.
 pub fn json(s: &Sides<'_>) -> String {
-    let num = |w: Option<Num>| w.map_or("null".into(), |w| w.to_string());
-    let weights: Vec<String> = weight_changes(s.old, s.new)
-        .iter()
-        .map(|c| {
-            format!(
-                "{{\"name\":{},\"old\":{},\"new\":{}}}",
-                json_str(&c.name),
-                num(c.old),
-                num(c.new)
-            )
+    let head = Head {
+        old: s.old_path,
+        new: s.new_path,
+        as_of: s.as_of,
+        weights: weight_changes(s.old, s.new),
+    };
+    let side = |ix: &'_ IndexProg, g: Option<&'_ GroupStats>| {
+        g.map(|g| SideJson {
+            respondents: g.respondents,
+            index: rounded(g.index.as_ref()).map(Hundredths),
+            priority: names(ix, Some(g)),
         })
-        .collect();
-    let side = |ix: &IndexProg, g: Option<&GroupStats>| match g {
-        None => "null".to_string(),
-        Some(g) => {
-            let index = rounded(g.index.as_ref()).map_or("null".into(), number);
-            let priority: Vec<String> = names(ix, Some(g)).iter().map(|n| json_str(n)).collect();
-            format!(
-                "{{\"respondents\":{},\"index\":{index},\"priority\":[{}]}}",
-                g.respondents,
-                priority.join(",")
-            )
-        }
     };
     let groups: Vec<String> = pair(s.old_result, s.new_result)
         .iter()
         .map(|m| {
-            let key: Vec<String> = m
-                .key
-                .iter()
-                .map(|(c, v)| format!("{}:{}", json_str(c), json_str(v)))
-                .collect();
-            format!(
-                "{{\"group\":{{{}}},\"old\":{},\"new\":{},\"change\":{},\"priority_moved\":{}}}",
-                key.join(","),
-                side(s.old, m.old),
-                side(s.new, m.new),
-                m.change().map_or("null".into(), number),
-                m.priority_moved(s.old, s.new)
-            )
+            to_json(&GroupJson {
+                group: group_json(m.key),
+                old: side(s.old, m.old),
+                new: side(s.new, m.new),
+                change: m.change().map(Hundredths),
+                priority_moved: m.priority_moved(s.old, s.new),
+            })
         })
         .collect();
-    format!(
-        "{{\"old\":{},\"new\":{},\"as_of\":\"{}\",\"weights\":[{}],\"groups\":[\n{}\n]}}\n",
-        json_str(s.old_path),
-        json_str(s.new_path),
-        s.as_of,
-        weights.join(","),
-        groups.join(",\n")
-    )
+    format!("{},\"groups\":[\n{}\n]}}\n", open_object(&head), groups.join(",\n"))
+}
+
+/// The head of the JSON comparison; the groups follow, one a line.
+#[derive(serde::Serialize)]
+struct Head<'a> {
+    old: &'a str,
+    new: &'a str,
+    as_of: Date,
+    weights: Vec<WeightChange>,
+}
+
+#[derive(serde::Serialize)]
+struct GroupJson<'a> {
+    group: Ordered<&'a str, &'a str>,
+    old: Option<SideJson>,
+    new: Option<SideJson>,
+    change: Option<Hundredths>,
+    priority_moved: bool,
+}
+
+/// A group under one rulebook.
+#[derive(serde::Serialize)]
+struct SideJson {
+    respondents: u64,
+    index: Option<Hundredths>,
+    priority: Vec<String>,
 }

@@ -1,5 +1,5 @@
 //! Index stage: the satisfaction index of `csi.md` — a rulebook's `index`
-//! compiled against its schema (`IndexProg`), each customer's latest survey
+//! lowered against its schema (`IndexProg`), each customer's latest survey
 //! in the period turned into an exact respondent index (`eval`), respondents
 //! gathered into groups with their mean, 95% interval, block scores and
 //! improvement priority (`group`), rendered as jsonl, json, csv or a table
@@ -19,7 +19,6 @@ pub mod eval;
 pub mod group;
 pub mod report;
 
-use crate::diagnostic::Diagnostic;
 use crate::input::Schema;
 use crate::num::Num;
 use crate::syntax::ast;
@@ -78,26 +77,15 @@ fn ratios(weights: &[Num]) -> Vec<u128> {
     raw.into_iter().map(|w| w / g).collect()
 }
 
-/// Compiles a checked index; the checker has resolved every name, so an
-/// error here means the checker and the compiler disagree.
-pub fn compile(ix: &ast::Index, schema: &Schema, period: u32) -> Result<IndexProg, Diagnostic> {
-    let internal = |what: &str, span| {
-        Diagnostic::error(
-            format!("internal error: {what} was not resolved"),
-            span,
-            "please report this rulebook",
-        )
-    };
+/// Lowers a checked index against its schema (part of `check::program`);
+/// check/index.rs has settled every name it looks up.
+pub fn compile(ix: &ast::Index, schema: &Schema, period: u32) -> IndexProg {
     let kind = schema
         .kind(&ix.kind.node)
-        .ok_or_else(|| internal("the survey kind", ix.kind.span))?;
-    let attrs = &schema
-        .kind_of(kind)
-        .ok_or_else(|| internal("the survey kind", ix.kind.span))?
-        .attrs;
-    let (lo, hi) = match (ix.scale.lo.node.as_int(), ix.scale.hi.node.as_int()) {
-        (Some(lo), Some(hi)) if lo < hi => (lo, hi),
-        _ => return Err(internal("the scale", ix.scale.span)),
+        .expect("checked by check/index.rs (the survey kind is declared) and check/limits.rs (the schema holds it)");
+    let attrs = &schema.kind_of(kind).expect("a kind id comes from the schema").attrs;
+    let (Some(lo), Some(hi)) = (ix.scale.lo.node.as_int(), ix.scale.hi.node.as_int()) else {
+        unreachable!("checked by check/index.rs: the scale is two whole numbers, lowest first")
     };
     let block_ratios = ratios(&ix.blocks.iter().map(|b| b.weight.node).collect::<Vec<_>>());
     let mut blocks = Vec::new();
@@ -108,7 +96,7 @@ pub fn compile(ix: &ast::Index, schema: &Schema, period: u32) -> Result<IndexPro
             let slot = attrs
                 .iter()
                 .position(|a| a.name == i.name.node)
-                .ok_or_else(|| internal("an item", i.name.span))?;
+                .expect("checked by check/index.rs: every item is an attribute of the survey kind");
             items.push(ItemProg {
                 name: i.name.node.clone(),
                 label: i.label.as_ref().map(|l| l.node.clone()),
@@ -125,7 +113,7 @@ pub fn compile(ix: &ast::Index, schema: &Schema, period: u32) -> Result<IndexPro
             items,
         });
     }
-    Ok(IndexProg {
+    IndexProg {
         name: ix.name.node.clone(),
         label: ix.label.as_ref().map(|l| l.node.clone()),
         kind,
@@ -134,5 +122,5 @@ pub fn compile(ix: &ast::Index, schema: &Schema, period: u32) -> Result<IndexPro
         hi,
         period,
         blocks,
-    })
+    }
 }

@@ -5,7 +5,7 @@
 use super::group::{GroupKey, GroupStats, IndexResult};
 use super::IndexProg;
 use crate::date::Date;
-use crate::report::{csv_cell, display_width, json_str, pad};
+use crate::report::{csv_record, display_width, open_object, pad, to_json, Ordered};
 
 /// Hundredths as a JSON number: `8010` → `80.1`, `-5` → `-0.05`, `8000` → `80`.
 pub fn number(h: i128) -> String {
@@ -23,68 +23,103 @@ fn rounded(r: &super::big::Ratio) -> i128 {
     i128::try_from(r.hundredths()).unwrap_or(i128::MAX)
 }
 
+/// Hundredths as a JSON number, written as `number` writes them.
+#[derive(Clone, Copy)]
+pub struct Hundredths(pub i128);
+
+impl serde::Serialize for Hundredths {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // An arbitrary-precision JSON number: serde_json writes the text as is.
+        serde_json::Number::from_string_unchecked(number(self.0)).serialize(s)
+    }
+}
+
+/// A group's key as a JSON object: `{"branch":"东城"}`.
+pub fn group_json(key: &GroupKey) -> Ordered<&str, &str> {
+    Ordered(key.iter().map(|(c, v)| (c.as_str(), v.as_str())).collect())
+}
+
+/// One group, the pinned object of `csi.md`.
+#[derive(serde::Serialize)]
+struct GroupJson<'a> {
+    group: Ordered<&'a str, &'a str>,
+    respondents: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<Hundredths>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ci95: Option<[Hundredths; 2]>,
+    blocks: Ordered<&'a str, Hundredths>,
+    priority: Vec<&'a str>,
+    unanswered: u64,
+}
+
 /// One group as a JSON object (a line of `--format jsonl`).
 pub fn json_object(prog: &IndexProg, key: &GroupKey, g: &GroupStats) -> String {
-    let group: Vec<String> = key
-        .iter()
-        .map(|(c, v)| format!("{}:{}", json_str(c), json_str(v)))
-        .collect();
-    let mut s = format!("{{\"group\":{{{}}},\"respondents\":{}", group.join(","), g.respondents);
-    if let Some(ix) = &g.index {
-        s.push_str(&format!(",\"index\":{}", number(rounded(ix))));
-    }
-    if let Some((lo, hi)) = g.ci95 {
-        s.push_str(&format!(",\"ci95\":[{},{}]", number(lo), number(hi)));
-    }
-    let blocks: Vec<String> = prog
+    let blocks = prog
         .blocks
         .iter()
         .zip(&g.blocks)
-        .filter_map(|(b, score)| Some(format!("{}:{}", json_str(&b.name), number(rounded(score.as_ref()?)))))
+        .filter_map(|(b, score)| Some((b.name.as_str(), Hundredths(rounded(score.as_ref()?)))))
         .collect();
-    s.push_str(&format!(",\"blocks\":{{{}}}", blocks.join(",")));
-    let priority: Vec<String> = g
-        .priority
-        .iter()
-        .filter_map(|&i| prog.blocks.get(i).map(|b| json_str(&b.name)))
-        .collect();
-    s.push_str(&format!(
-        ",\"priority\":[{}],\"unanswered\":{}}}",
-        priority.join(","),
-        g.unanswered
-    ));
-    s
+    to_json(&GroupJson {
+        group: group_json(key),
+        respondents: g.respondents,
+        index: g.index.as_ref().map(|ix| Hundredths(rounded(ix))),
+        ci95: g.ci95.map(|(lo, hi)| [Hundredths(lo), Hundredths(hi)]),
+        blocks: Ordered(blocks),
+        priority: g
+            .priority
+            .iter()
+            .filter_map(|&i| prog.blocks.get(i).map(|b| b.name.as_str()))
+            .collect(),
+        unanswered: g.unanswered,
+    })
 }
 
 pub fn jsonl(prog: &IndexProg, r: &IndexResult) -> String {
     r.groups.iter().map(|(k, g)| json_object(prog, k, g) + "\n").collect()
 }
 
+/// The head of `--format json`; the groups follow, one a line.
+#[derive(serde::Serialize)]
+struct Head<'a> {
+    standard: &'a str,
+    index: &'a str,
+    as_of: Date,
+    surveyed: u64,
+}
+
 pub fn json(prog: &IndexProg, r: &IndexResult, standard: &str, as_of: Date) -> String {
+    let head = Head {
+        standard,
+        index: &prog.name,
+        as_of,
+        surveyed: r.surveyed,
+    };
     let groups: Vec<String> = r.groups.iter().map(|(k, g)| json_object(prog, k, g)).collect();
-    format!(
-        "{{\"standard\":{},\"index\":{},\"as_of\":\"{as_of}\",\"surveyed\":{},\"groups\":[\n{}\n]}}\n",
-        json_str(standard),
-        json_str(&prog.name),
-        r.surveyed,
-        groups.join(",\n")
-    )
+    format!("{},\"groups\":[\n{}\n]}}\n", open_object(&head), groups.join(",\n"))
 }
 
 /// `column,value,respondents,unanswered,index,ci95_low,ci95_high,<block>…,priority`;
 /// empty cells where a value is absent, the priority as block names separated by spaces.
 pub fn csv(prog: &IndexProg, r: &IndexResult) -> String {
-    let mut out = String::from("column,value,respondents,unanswered,index,ci95_low,ci95_high");
-    for b in &prog.blocks {
-        out.push(',');
-        out.push_str(&csv_cell(&b.name));
-    }
-    out.push_str(",priority\n");
+    let head = [
+        "column",
+        "value",
+        "respondents",
+        "unanswered",
+        "index",
+        "ci95_low",
+        "ci95_high",
+    ];
+    let blocks = prog.blocks.iter().map(|b| b.name.as_str());
+    let mut out = csv_record(head.into_iter().chain(blocks).chain(["priority"]));
+    out.push('\n');
     for (key, g) in &r.groups {
         let (col, val) = key.first().map_or(("", ""), |(c, v)| (c.as_str(), v.as_str()));
         let mut cells = vec![
-            csv_cell(col),
-            csv_cell(val),
+            col.to_string(),
+            val.to_string(),
             g.respondents.to_string(),
             g.unanswered.to_string(),
             g.index.as_ref().map_or(String::new(), |i| number(rounded(i))),
@@ -101,8 +136,8 @@ pub fn csv(prog: &IndexProg, r: &IndexResult) -> String {
             .iter()
             .filter_map(|&i| prog.blocks.get(i).map(|b| b.name.as_str()))
             .collect();
-        cells.push(csv_cell(&priority.join(" ")));
-        out.push_str(&cells.join(","));
+        cells.push(priority.join(" "));
+        out.push_str(&csv_record(cells));
         out.push('\n');
     }
     out

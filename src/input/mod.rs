@@ -7,6 +7,7 @@ mod block;
 mod decode;
 pub mod encoding;
 mod near;
+mod records;
 pub mod roster;
 pub mod schema;
 
@@ -17,6 +18,7 @@ use std::io::Read;
 use rayon::prelude::*;
 
 use crate::date::Date;
+pub use records::{from_records, Record};
 pub use roster::Roster;
 pub use schema::Schema;
 

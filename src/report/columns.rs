@@ -176,14 +176,12 @@ impl<'a> Layout<'a> {
 
     /// The CSV header line (without newline).
     pub fn csv_header(&self, headers: Headers) -> String {
-        let cells: Vec<String> = self.headers(headers).iter().map(|h| super::csv_cell(h)).collect();
-        cells.join(",")
+        super::csv_record(self.headers(headers))
     }
 
     /// One customer's CSV line (without newline).
     pub fn csv_row(&self, s: &Scored<'a>) -> String {
-        let cells: Vec<String> = self.cells(s).iter().map(|c| super::csv_cell(&c.text())).collect();
-        cells.join(",")
+        super::csv_record(self.cells(s).iter().map(Cell::text))
     }
 }
 
@@ -194,24 +192,4 @@ pub fn dim_label<'p>(prog: &'p Program, name: &str) -> Option<&'p str> {
         .flat_map(|c| &c.dims)
         .find(|d| d.name == name)
         .and_then(|d| d.label.as_deref())
-}
-
-/// Appends `,"roster":{"branch":"东城供电所",…}` for a roster with columns of
-/// its own; a customer not on the roster gets empty values.
-pub fn push_roster_json(out: &mut String, roster: &Roster, id: &str) {
-    let columns = roster.columns();
-    if columns.is_empty() {
-        return;
-    }
-    let values = roster.extra(id);
-    out.push_str(",\"roster\":{");
-    for (i, col) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        super::push_json_str(out, col);
-        out.push(':');
-        super::push_json_str(out, values.and_then(|v| v.get(i)).map_or("", |v| &**v));
-    }
-    out.push('}');
 }

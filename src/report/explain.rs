@@ -2,8 +2,8 @@
 //! `explain` and as JSON for `--explain` — each line pointing back at the
 //! rule that produced it and the events it used.
 
-use super::Scored;
-use crate::eval::compile::{DimProg, DimSource, Meta, RuleProg};
+use super::{Ordered, Scored};
+use crate::check::program::{DimProg, DimSource, Meta, RuleProg};
 use crate::eval::{Line, Program, Status};
 use crate::input::Event;
 use crate::num::Num;
@@ -239,22 +239,8 @@ fn ledger_sum(lines: &[Line]) -> String {
 /// The ledger as a JSON object: each dimension's lines (their rule, points,
 /// status, note and events as typed objects), the rules on the total, and
 /// what decided the grade.
-pub fn ledger_json(s: &Scored<'_>) -> String {
-    serde_json::to_string(&ledger(s)).expect("a ledger of numbers and texts serializes")
-}
-
-/// A map whose keys keep the order they are given in (JSON objects here
-/// follow the rulebook's order, not the alphabet's).
-struct Ordered<K, V>(Vec<(K, V)>);
-
-impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for Ordered<K, V> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
 #[derive(serde::Serialize)]
-struct LedgerJson<'a> {
+pub struct LedgerJson<'a> {
     dimensions: Ordered<&'a str, DimJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<TotalJson<'a>>,
@@ -319,7 +305,7 @@ enum GradeBy<'a> {
     Band(&'a str),
 }
 
-fn ledger<'a>(s: &'a Scored<'a>) -> LedgerJson<'a> {
+pub(super) fn ledger<'a>(s: &'a Scored<'a>) -> LedgerJson<'a> {
     let prog = s.prog;
     let class = prog
         .classes

@@ -28,8 +28,8 @@ pub struct Scored<'a> {
     pub as_of: Date,
 }
 
-impl Scored<'_> {
-    pub fn id(&self) -> &str {
+impl<'a> Scored<'a> {
+    pub fn id(&self) -> &'a str {
         &self
             .log
             .customers
@@ -38,7 +38,7 @@ impl Scored<'_> {
             .id
     }
 
-    pub fn class_name(&self) -> &str {
+    pub fn class_name(&self) -> &'a str {
         &self
             .prog
             .classes
@@ -47,7 +47,7 @@ impl Scored<'_> {
             .name
     }
 
-    pub fn grade(&self) -> &str {
+    pub fn grade(&self) -> &'a str {
         &self
             .prog
             .bands
@@ -57,7 +57,7 @@ impl Scored<'_> {
     }
 
     /// The measures of the customer's grade, as the rulebook writes them.
-    pub fn measures(&self) -> Option<&str> {
+    pub fn measures(&self) -> Option<&'a str> {
         self.prog
             .bands
             .get(self.outcome.grade)
@@ -65,7 +65,7 @@ impl Scored<'_> {
     }
 
     /// (name, score) of each of the class's dimensions.
-    pub fn dimensions(&self) -> impl Iterator<Item = (&str, Num)> {
+    pub fn dimensions(&self) -> impl Iterator<Item = (&'a str, Num)> + 'a {
         let class = self.prog.classes.get(usize::from(self.outcome.class));
         class
             .into_iter()
@@ -74,134 +74,142 @@ impl Scored<'_> {
             .map(|(d, o)| (d.name.as_str(), o.score))
     }
 
-    pub fn events(&self) -> &[Event] {
+    pub fn events(&self) -> &'a [Event] {
         self.log.events_of(self.customer)
     }
 }
 
-/// A JSON string literal.
-pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    push_json_str(&mut out, s);
-    out
+/// A JSON object whose keys keep the order they are given in (objects here
+/// follow the rulebook's or the roster's order, not the alphabet's).
+pub struct Ordered<K, V>(pub Vec<(K, V)>);
+
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for Ordered<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
-/// Appends a JSON string literal; plain text is copied as is.
-pub fn push_json_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string()));
+/// A value as compact JSON. Every value rendered here is made of texts,
+/// numbers and maps with text keys, which always serialize.
+pub fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("texts, numbers and maps with text keys serialize")
+}
+
+/// A serialized object left open (its closing `}` dropped), for a document
+/// whose last member is written after it: streamed, or one element a line.
+pub fn open_object(head: &impl serde::Serialize) -> String {
+    let mut json = to_json(head);
+    json.pop();
+    json
+}
+
+/// One customer as JSON, the pinned `--format jsonl` object: `customer`,
+/// `class`, `total`, `grade`, `dimensions` (in the class's order), `as_of`,
+/// then `measures`, `flags`, `ledger` and `roster` when there are any.
+#[derive(serde::Serialize)]
+pub struct CustomerJson<'a> {
+    customer: &'a str,
+    class: &'a str,
+    total: Num,
+    grade: &'a str,
+    dimensions: Ordered<&'a str, Num>,
+    as_of: Date,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    measures: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    flags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<explain::LedgerJson<'a>>,
+    /// The roster's own columns (`"roster":{"branch":"东城供电所"}`); empty
+    /// values for a customer not on the roster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roster: Option<Ordered<&'a str, &'a str>>,
+}
+
+impl<'a> CustomerJson<'a> {
+    pub fn new(s: &'a Scored<'a>, with_ledger: bool) -> Self {
+        CustomerJson {
+            customer: s.id(),
+            class: s.class_name(),
+            total: s.outcome.total,
+            grade: s.grade(),
+            dimensions: Ordered(s.dimensions().collect()),
+            as_of: s.as_of,
+            measures: s.measures(),
+            flags: &s.outcome.flags,
+            ledger: with_ledger.then(|| explain::ledger(s)),
+            roster: None,
+        }
+    }
+
+    /// With the roster's columns, when it has columns of its own.
+    pub fn carrying(mut self, roster: &'a crate::input::Roster) -> Self {
+        let columns = roster.columns();
+        if !columns.is_empty() {
+            let values = roster.extra(self.customer);
+            let value = |i: usize| values.and_then(|v| v.get(i)).map_or("", |v| &**v);
+            self.roster = Some(Ordered(
+                columns.iter().enumerate().map(|(i, c)| (&**c, value(i))).collect(),
+            ));
+        }
+        self
     }
 }
 
 /// One JSON object per customer, the pinned `--format jsonl` line (without newline).
 pub fn json_object(s: &Scored<'_>, with_ledger: bool) -> String {
-    let mut out = String::with_capacity(256);
-    push_json_object(&mut out, s, with_ledger);
-    out
-}
-
-/// Appends the JSON object of one customer.
-pub fn push_json_object(out: &mut String, s: &Scored<'_>, with_ledger: bool) {
-    use std::fmt::Write as _;
-    out.push_str("{\"customer\":");
-    push_json_str(out, s.id());
-    out.push_str(",\"class\":");
-    push_json_str(out, s.class_name());
-    let _ = write!(out, ",\"total\":{},\"grade\":", s.outcome.total);
-    push_json_str(out, s.grade());
-    out.push_str(",\"dimensions\":{");
-    for (i, (name, v)) in s.dimensions().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_json_str(out, name);
-        let _ = write!(out, ":{v}");
-    }
-    let _ = write!(out, "}},\"as_of\":\"{}\"", s.as_of);
-    if let Some(m) = s.measures() {
-        out.push_str(",\"measures\":");
-        push_json_str(out, m);
-    }
-    if !s.outcome.flags.is_empty() {
-        out.push_str(",\"flags\":[");
-        for (i, f) in s.outcome.flags.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_str(out, f);
-        }
-        out.push(']');
-    }
-    if with_ledger {
-        out.push_str(",\"ledger\":");
-        out.push_str(&explain::ledger_json(s));
-    }
-    out.push('}');
+    to_json(&CustomerJson::new(s, with_ledger))
 }
 
 /// The JSON object of one customer followed by its roster columns
 /// (`"roster":{"branch":…}`) when the roster has columns of its own.
 pub fn json_object_carrying(s: &Scored<'_>, with_ledger: bool, roster: &crate::input::Roster) -> String {
-    let mut out = json_object(s, with_ledger);
-    if !roster.columns().is_empty() && out.ends_with('}') {
-        // Reopen the object just written to add the roster's columns.
-        out.pop();
-        columns::push_roster_json(&mut out, roster, s.id());
-        out.push('}');
-    }
-    out
+    to_json(&CustomerJson::new(s, with_ledger).carrying(roster))
 }
 
 pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {
-    let mut line = String::with_capacity(256);
-    push_json_object(&mut line, s, with_ledger);
+    let mut line = json_object(s, with_ledger);
     line.push('\n');
     w.write_all(line.as_bytes())
 }
 
-/// The CSV header: `customer,class,total,grade,<one column per dimension>`.
-pub fn csv_header(prog: &Program) -> String {
-    let mut cols = vec!["customer".to_string(), "class".into(), "total".into(), "grade".into()];
-    cols.extend(prog.dimension_names().into_iter().map(csv_cell));
-    if prog.has_measures() {
-        cols.push("measures".into());
+/// One CSV record, without its line break. csv-core quotes a cell where CSV
+/// needs it (a comma, a quote, a line break) and always where it starts or
+/// ends with a space, which CSV readers (this crate's among them) trim.
+pub fn csv_record<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
+    let mut necessary = csv_core::Writer::new();
+    let mut always = csv_core::WriterBuilder::new()
+        .quote_style(csv_core::QuoteStyle::Always)
+        .build();
+    let mut out = Vec::new();
+    for cell in cells {
+        let cell = cell.as_ref();
+        let w = if cell.starts_with(' ') || cell.ends_with(' ') {
+            &mut always
+        } else {
+            &mut necessary
+        };
+        csv_field(w, cell.as_bytes(), &mut out);
     }
-    cols.join(",")
+    // Each cell ends with its delimiter; the record does not.
+    out.pop();
+    String::from_utf8(out).expect("csv-core writes UTF-8 cells and ASCII quotes and commas only")
 }
 
-/// One CSV row; a dimension the customer's class lacks is an empty cell.
-pub fn csv_row(s: &Scored<'_>) -> String {
-    let mut cells = vec![
-        csv_cell(s.id()),
-        csv_cell(s.class_name()),
-        s.outcome.total.to_string(),
-        csv_cell(s.grade()),
-    ];
-    let dims: Vec<(&str, Num)> = s.dimensions().collect();
-    for name in s.prog.dimension_names() {
-        cells.push(
-            dims.iter()
-                .find(|(n, _)| *n == name)
-                .map_or(String::new(), |(_, v)| v.to_string()),
-        );
+/// Writes one cell and the delimiter after it.
+fn csv_field(w: &mut csv_core::Writer, mut input: &[u8], out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4096];
+    loop {
+        let (res, nin, nout) = w.field(input, &mut buf);
+        out.extend_from_slice(buf.get(..nout).unwrap_or_default());
+        input = input.get(nin..).unwrap_or_default();
+        if res == csv_core::WriteResult::InputEmpty {
+            break;
+        }
     }
-    if s.prog.has_measures() {
-        cells.push(csv_cell(s.measures().unwrap_or("")));
-    }
-    cells.join(",")
-}
-
-/// A CSV field, quoted when it must be.
-pub fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    // Room for the closing quote and the comma: the buffer was just drained.
+    let (_, nout) = w.delimiter(&mut buf);
+    out.extend_from_slice(buf.get(..nout).unwrap_or_default());
 }
 
 /// The width of text in a terminal: CJK and full-width characters take two

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{push_json_str, Scored};
+use super::{Ordered, Scored};
 use crate::eval::{Outcome, Program};
 use crate::input::Roster;
 use crate::num::Num;
@@ -123,44 +123,44 @@ impl Distribution {
         out
     }
 
-    /// `"grades":{"AAA":5,…},"by":{"class":[{"value":"power","customers":32,"grades":{…}}],…}`
-    /// (the members of an object, without braces).
-    pub fn push_json(&self, out: &mut String) {
-        out.push_str("\"grades\":");
-        self.push_counts(out, &self.total);
-        out.push_str(",\"by\":{");
-        for (i, g) in self.groupings.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_str(out, &g.column);
-            out.push_str(":[");
-            for (j, (value, counts, n)) in g.rows().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                out.push_str("{\"value\":");
-                push_json_str(out, value);
-                let _ = write!(out, ",\"customers\":{n},\"grades\":");
-                self.push_counts(out, counts);
-                out.push('}');
-            }
-            out.push(']');
+    /// `{"grades":{"AAA":5,…},"by":{"class":[{"value":"power","customers":32,"grades":{…}}],…}}`
+    /// (the summary of `score --format json` holds its members).
+    pub fn json(&self) -> DistributionJson<'_> {
+        let counts = |counts: &[u64]| Ordered(self.grades.iter().map(String::as_str).zip(counts.to_vec()).collect());
+        DistributionJson {
+            grades: counts(&self.total),
+            by: Ordered(
+                self.groupings
+                    .iter()
+                    .map(|g| {
+                        let rows = g
+                            .rows()
+                            .map(|(value, c, customers)| GroupJson {
+                                value,
+                                customers,
+                                grades: counts(c),
+                            })
+                            .collect();
+                        (g.column.as_str(), rows)
+                    })
+                    .collect(),
+            ),
         }
-        out.push('}');
     }
+}
 
-    fn push_counts(&self, out: &mut String, counts: &[u64]) {
-        out.push('{');
-        for (i, (g, n)) in self.grades.iter().zip(counts).enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_str(out, g);
-            let _ = write!(out, ":{n}");
-        }
-        out.push('}');
-    }
+/// The JSON of a `Distribution`.
+#[derive(serde::Serialize)]
+pub struct DistributionJson<'a> {
+    grades: Ordered<&'a str, u64>,
+    by: Ordered<&'a str, Vec<GroupJson<'a>>>,
+}
+
+#[derive(serde::Serialize)]
+struct GroupJson<'a> {
+    value: &'a str,
+    customers: u64,
+    grades: Ordered<&'a str, u64>,
 }
 
 /// How each dimension's scores spread over the customers scored on it:
@@ -287,11 +287,9 @@ mod tests {
         assert_eq!(d.total, vec![1, 2]);
         let class: Vec<_> = d.groupings[0].rows().map(|(v, c, n)| (v, c.to_vec(), n)).collect();
         assert_eq!(class, vec![("lighting", vec![0, 1], 1), ("power", vec![1, 1], 2)]);
-        let mut json = String::new();
-        d.push_json(&mut json);
         assert_eq!(
-            json,
-            r#""grades":{"A":1,"B":2},"by":{"class":[{"value":"lighting","customers":1,"grades":{"A":0,"B":1}},{"value":"power","customers":2,"grades":{"A":1,"B":1}}],"branch":[{"value":"","customers":1,"grades":{"A":0,"B":1}},{"value":"东城","customers":1,"grades":{"A":1,"B":0}},{"value":"西城","customers":1,"grades":{"A":0,"B":1}}]}"#
+            super::super::to_json(&d.json()),
+            r#"{"grades":{"A":1,"B":2},"by":{"class":[{"value":"lighting","customers":1,"grades":{"A":0,"B":1}},{"value":"power","customers":2,"grades":{"A":1,"B":1}}],"branch":[{"value":"","customers":1,"grades":{"A":0,"B":1}},{"value":"东城","customers":1,"grades":{"A":1,"B":0}},{"value":"西城","customers":1,"grades":{"A":0,"B":1}}]}}"#
         );
     }
 }

@@ -6,7 +6,7 @@
 //! line it produces gives or takes points (an assessed dimension: when an
 //! assessment was found; an override or band: when it set the grade).
 
-use crate::eval::compile::{DimSource, RuleProg, TierProg};
+use crate::check::program::{DimSource, RuleProg, TierProg};
 use crate::eval::{Line, Outcome, Program};
 use crate::num::Num;
 

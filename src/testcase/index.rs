@@ -6,17 +6,14 @@
 //! `priority` (block names separated by commas, or `none`). Coverage: every
 //! block and item must be answered by some respondent of some case.
 
-use std::io::Cursor;
-
 use super::run::{CaseRun, Check, Subject};
 use super::Case;
 use crate::eval::Program;
 use crate::index::group::{self, GroupStats};
 use crate::index::{report, IndexProg};
 use crate::input::schema::ABSENT;
-use crate::input::{self, EventLog, Format, LoadOptions, Roster, Source};
+use crate::input::{self, EventLog, Record, Roster};
 use crate::num::Num;
-use crate::report::csv_cell;
 
 /// The keys an index case may expect, besides block names.
 const KEYS: &[&str] = &["respondents", "unanswered", "index", "ci95", "priority"];
@@ -90,11 +87,10 @@ fn answered(ix: &IndexProg, log: &EventLog, case: &Case) -> Vec<String> {
     out
 }
 
-/// The case's surveys as an in-memory CSV log, read like a real one.
+/// The case's surveys as a log built in memory, checked like a real one.
 fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
     let at = |line: usize, message: String| format!("{file}:{line}: {message}");
     let schema = &prog.schema;
-    let mut columns: Vec<&str> = Vec::new();
     for e in &case.events {
         let Some(kind) = schema.kind(&e.kind).and_then(|k| schema.kind_of(k)) else {
             return Err(at(e.line, format!("kind `{}` is not declared by the rulebook", e.kind)));
@@ -103,50 +99,30 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
             if !kind.attrs.iter().any(|a| &a.name == name) {
                 return Err(at(e.line, format!("`{name}` is not an attribute of `{}`", e.kind)));
             }
-            if !columns.contains(&name.as_str()) {
-                columns.push(name);
-            }
         }
     }
-    let mut csv = String::from("customer,date,kind");
-    for c in &columns {
-        csv.push(',');
-        csv.push_str(&csv_cell(c));
-    }
-    csv.push('\n');
-    let mut lines = vec![case.line, case.line];
-    for e in &case.events {
-        let id = e
-            .attrs
-            .iter()
-            .find(|(n, _)| n == "customer")
-            .map_or(case.name.as_str(), |(_, v)| v.as_str());
-        csv.push_str(&format!("{},{},{}", csv_cell(id), e.date, csv_cell(&e.kind)));
-        for c in &columns {
-            let value = e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str());
-            csv.push(',');
-            csv.push_str(&csv_cell(value));
-        }
-        csv.push('\n');
-        lines.push(e.line);
-    }
-    let source = Source {
-        name: file.to_string(),
-        format: Format::Csv,
-        reader: Box::new(Cursor::new(csv.into_bytes())),
-    };
-    let opts = LoadOptions {
-        as_of: case.as_of,
-        strict: true,
-        keep_going: false,
-    };
-    input::load(vec![source], schema, &Roster::default(), opts).map_err(|e| {
-        let line = usize::try_from(e.line)
-            .ok()
-            .and_then(|l| lines.get(l).copied())
-            .unwrap_or(case.line);
-        at(line, e.message)
-    })
+    let records: Vec<Record<'_>> = case
+        .events
+        .iter()
+        .map(|e| Record {
+            customer: e
+                .attrs
+                .iter()
+                .find(|(n, _)| n == "customer")
+                .map_or(case.name.as_str(), |(_, v)| v.as_str()),
+            date: e.date,
+            kind: &e.kind,
+            cells: e
+                .attrs
+                .iter()
+                .filter(|(n, _)| n != "customer")
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect(),
+            line: u32::try_from(e.line).unwrap_or(u32::MAX),
+        })
+        .collect();
+    input::from_records(file, &records, schema, &Roster::default(), case.as_of)
+        .map_err(|e| at(e.line as usize, e.message))
 }
 
 fn rounded(r: Option<&crate::index::big::Ratio>) -> String {

@@ -1,7 +1,7 @@
-//! Test stage: running one case. Its events become an in-memory CSV log read
-//! by `input::load` (so every attribute is checked exactly as in a real log),
-//! its class and `since` an in-memory roster; the customer is scored with its
-//! ledger, and every expectation becomes a `Check`.
+//! Test stage: running one case. Its events become a log built in memory by
+//! `input::from_records` (every attribute checked as a real log's, with the
+//! same messages), its class and `since` an in-memory roster; the customer
+//! is scored with its ledger, and every expectation becomes a `Check`.
 
 use std::io::Cursor;
 
@@ -9,10 +9,10 @@ use super::coverage::{self, Hit};
 use super::{Case, TestFile};
 use crate::date::Date;
 use crate::eval::{Evaluator, Outcome, Program};
-use crate::input::{self, EventLog, Format, LoadOptions, Roster, Source};
+use crate::input::{self, EventLog, Record, Roster};
 use crate::num::Num;
 use crate::report::explain::{self, Origin};
-use crate::report::{csv_cell, Scored};
+use crate::report::{csv_record, Scored};
 
 /// One case's result.
 #[derive(Debug)]
@@ -147,7 +147,6 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
     let at = |line: usize, message: String| format!("{file}:{line}: {message}");
     let schema = &prog.schema;
     // Undeclared kinds and attributes are typos in a test, not data to skip.
-    let mut columns: Vec<&str> = Vec::new();
     for e in &case.events {
         let Some(kind) = schema.kind(&e.kind).and_then(|k| schema.kind_of(k)) else {
             let kinds: Vec<&str> = schema.kinds.iter().map(|k| k.name.as_str()).collect();
@@ -173,58 +172,28 @@ fn read(prog: &Program, file: &str, case: &Case) -> Result<EventLog, String> {
                     format!("`{name}` is not an attribute of `{}` (it has {has})", e.kind),
                 ));
             }
-            if !columns.contains(&name.as_str()) {
-                columns.push(name);
-            }
         }
     }
-    let id = csv_cell(&case.name);
-    let mut csv = String::from("customer,date,kind");
-    for c in &columns {
-        csv.push(',');
-        csv.push_str(&csv_cell(c));
-    }
-    csv.push('\n');
-    // CSV line (the header is line 1) → line of the test file.
-    let mut lines = vec![case.line, case.line];
-    for e in &case.events {
-        csv.push_str(&format!("{id},{},{}", e.date, csv_cell(&e.kind)));
-        for c in &columns {
-            let value = e.attrs.iter().find(|(n, _)| n == c).map_or("", |(_, v)| v.as_str());
-            csv.push(',');
-            csv.push_str(&csv_cell(value));
-        }
-        csv.push('\n');
-        lines.push(e.line);
-    }
-    let to_test_line = |csv_line: u64| {
-        usize::try_from(csv_line)
-            .ok()
-            .and_then(|l| lines.get(l).copied())
-            .unwrap_or(case.line)
-    };
-
     let (class, class_line) = case.class.as_ref().map_or(("", case.line), |(c, l)| (c.as_str(), *l));
     let since = case.since.map_or(String::new(), |(d, _)| d.to_string());
-    let roster_csv = format!("customer,class,since\n{id},{},{since}\n", csv_cell(class));
+    let roster_csv = format!(
+        "customer,class,since\n{}\n",
+        csv_record([case.name.as_str(), class, &since])
+    );
     let roster = Roster::read(Cursor::new(roster_csv.into_bytes()), file, &prog.class_names())
         .map_err(|e| at(class_line, e.message))?;
-
-    let source = Source {
-        name: file.to_string(),
-        format: Format::Csv,
-        reader: Box::new(Cursor::new(csv.into_bytes())),
-    };
-    let opts = LoadOptions {
-        as_of: case.as_of,
-        strict: true,
-        keep_going: false,
-    };
-    let mut log = input::load(vec![source], schema, &roster, opts).map_err(|e| at(to_test_line(e.line), e.message))?;
-    for e in log.events_mut() {
-        e.line = u32::try_from(to_test_line(u64::from(e.line))).unwrap_or(u32::MAX);
-    }
-    Ok(log)
+    let records: Vec<Record<'_>> = case
+        .events
+        .iter()
+        .map(|e| Record {
+            customer: &case.name,
+            date: e.date,
+            kind: &e.kind,
+            cells: e.attrs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+            line: u32::try_from(e.line).unwrap_or(u32::MAX),
+        })
+        .collect();
+    input::from_records(file, &records, schema, &roster, case.as_of).map_err(|e| at(e.line as usize, e.message))
 }
 
 /// `+10`, `-20`, `0`.
