@@ -37,6 +37,18 @@ pub struct Checked {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Source text → a rulebook that passed every check, with its warnings, not
+/// yet lowered: for `diff`, which lowers two rulebooks against their merged
+/// schema (`check::program`). `Err` holds every error (and warning) found.
+pub fn parse_and_check(src: &str) -> Result<(Rulebook, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let book = syntax::parse(src).map_err(|d| vec![d])?;
+    let warnings = check::check(&book);
+    if warnings.iter().any(Diagnostic::is_error) {
+        return Err(warnings);
+    }
+    Ok((book, warnings))
+}
+
 /// Source text → checked rulebook and its program: parse, check, lower.
 /// `Err` holds every error (and warning) found; `Ok` keeps the warnings.
 ///
@@ -49,11 +61,7 @@ pub struct Checked {
 /// assert!(broken.iter().any(|d| d.message == "the period is 0 months long"));
 /// ```
 pub fn load(src: &str) -> Result<Checked, Vec<Diagnostic>> {
-    let book = syntax::parse(src).map_err(|d| vec![d])?;
-    let warnings = check::check(&book);
-    if warnings.iter().any(Diagnostic::is_error) {
-        return Err(warnings);
-    }
+    let (book, warnings) = parse_and_check(src)?;
     let program = check::program(&book, src, Arc::new(input::Schema::of(&book)));
     Ok(Checked {
         book,

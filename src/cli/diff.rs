@@ -16,7 +16,7 @@ use rulebook::eval::{Evaluator, Program};
 use rulebook::input::{Roster, Schema};
 
 use super::data::{self, DataArgs};
-use super::{load_rulebook, open_output, read_text, CliResult};
+use super::{check_rulebook, open_output, read_text, CliResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
@@ -150,13 +150,13 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     }
     let old_side = Side {
         path: &old_path,
-        book: &old.book,
+        book: &old,
         src: &old_src,
         prog: &old_prog,
     };
     let new_side = Side {
         path: &new_path,
-        book: &new.book,
+        book: &new,
         src: &new_src,
         prog: &new_prog,
     };
@@ -343,13 +343,13 @@ fn gates(
 /// Its diagnostics are printed when it is loaded for the comparison.
 fn index_only(path: &Path) -> Result<bool, String> {
     let src = read_text(path)?;
-    Ok(rulebook::load(&src).is_ok_and(|c| c.book.classes.is_empty()))
+    Ok(rulebook::syntax::parse(&src).is_ok_and(|book| book.classes.is_empty()))
 }
 
 /// Two rulebooks checked and compiled once against their merged schema.
 struct Loaded {
-    old: rulebook::Checked,
-    new: rulebook::Checked,
+    old: rulebook::syntax::ast::Rulebook,
+    new: rulebook::syntax::ast::Rulebook,
     old_src: String,
     new_src: String,
     old_path: String,
@@ -360,17 +360,17 @@ struct Loaded {
 }
 
 fn load_pair(old_file: &Path, new_file: &Path) -> Result<Loaded, String> {
-    let (old, new) = (load_rulebook(old_file)?, load_rulebook(new_file)?);
-    let (old_src, new_src) = (read_text(old_file)?, read_text(new_file)?);
+    // Checked, then lowered once, against the schema both share.
+    let ((old, old_src, _), (new, new_src, _)) = (check_rulebook(old_file)?, check_rulebook(new_file)?);
     let (old_path, new_path) = (old_file.display().to_string(), new_file.display().to_string());
-    let schema = Schema::merged(&[&old.book, &new.book]).map_err(|c| {
+    let schema = Schema::merged(&[&old, &new]).map_err(|c| {
         format!(
             "the two rulebooks declare their events incompatibly: {}",
             c.describe(&[&old_path, &new_path])
         )
     })?;
     // One schema numbers at most 65535 kinds, as check/limits.rs keeps each rulebook's.
-    if [&old.book, &new.book]
+    if [&old, &new]
         .iter()
         .flat_map(|b| &b.events)
         .any(|e| schema.kind(&e.name.node).is_none())
@@ -381,8 +381,8 @@ fn load_pair(old_file: &Path, new_file: &Path) -> Result<Loaded, String> {
         ));
     }
     let schema = Arc::new(schema);
-    let old_prog = rulebook::check::program(&old.book, &old_src, schema.clone());
-    let new_prog = rulebook::check::program(&new.book, &new_src, schema.clone());
+    let old_prog = rulebook::check::program(&old, &old_src, schema.clone());
+    let new_prog = rulebook::check::program(&new, &new_src, schema.clone());
     Ok(Loaded {
         old,
         new,

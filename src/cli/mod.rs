@@ -47,11 +47,32 @@ pub fn print_diagnostics(diags: &[Diagnostic], path: &Path, src: &str) {
 
 /// Loads and checks a rulebook, printing its diagnostics; `None` if invalid.
 pub fn load_rulebook(path: &Path) -> Result<rulebook::Checked, String> {
+    let (book, src, warnings) = check_rulebook(path)?;
+    Ok(rulebook::Checked {
+        program: rulebook::check::program(&book, &src, std::sync::Arc::new(rulebook::input::Schema::of(&book))),
+        book,
+        warnings,
+    })
+}
+
+/// Reads and checks a rulebook, printing its diagnostics, without lowering
+/// it to a program: the rulebook, its source text and its warnings.
+#[allow(clippy::type_complexity)]
+pub fn check_rulebook(
+    path: &Path,
+) -> Result<
+    (
+        rulebook::syntax::ast::Rulebook,
+        String,
+        Vec<rulebook::diagnostic::Diagnostic>,
+    ),
+    String,
+> {
     let src = read_text(path)?;
-    match rulebook::load(&src) {
-        Ok(checked) => {
-            print_diagnostics(&checked.warnings, path, &src);
-            Ok(checked)
+    match rulebook::parse_and_check(&src) {
+        Ok((book, warnings)) => {
+            print_diagnostics(&warnings, path, &src);
+            Ok((book, src, warnings))
         }
         Err(diags) => {
             print_diagnostics(&diags, path, &src);
