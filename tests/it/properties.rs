@@ -395,3 +395,91 @@ proptest! {
         }
     }
 }
+
+/// Every rule form, with wide severities (32-bit month cells), long and short
+/// windows, multipliers, rules on the total and a replacement: folded and
+/// stored must agree on every customer (`run_book` compares them).
+const EVERY_FORM: &str = r#"standard "every form" version "1"
+period 12 months
+total 100
+event late  "逾期" { days: int >= 0, amount: int >= 0 = 1 }
+event visit "走访" { grade: text in {"good", "bad"} }
+event score "评估" { dimension: text, value: decimal }
+rules money "付款" {
+  M1-M3 "逾期" deduct per episode of late within 24 months severity days
+                 { 1..299 => 1 M1, 300 => 5 M2, 301+ => 9 M3 }
+  M4 "按额" deduct 0.25 x amount per late where days > 3
+  M5 "两次" deduct 2 once if at least 2 visit where grade == "bad"
+  M6 "无逾期" bonus 3 if no late within 6 months
+  M7-M8 "走访" bonus by count of visit { 1 => 1 M7, 2+ => 2 M8 }
+}
+class one "甲" default {
+  dimension money "付款" max 90 uses money
+  dimension judged "评估" max 10
+    J1 assessed value of latest score where dimension == "judged"
+}
+class two "乙" {
+  dimension money "付款" max 100 uses money
+}
+rules on total "总分" {
+  T1 "多次逾期" deduct 30 once if at least 3 late instead of M1-M3
+}
+G1 "等级" grades {
+  A >= 80
+  B >= 40
+  C
+}
+"#;
+
+fn every_form_row() -> impl Strategy<Value = String> {
+    (
+        0u8..5,
+        -800i32..5,
+        0usize..3,
+        0u32..700,
+        0u32..4,
+        any::<bool>(),
+        0usize..4,
+    )
+        .prop_map(|(c, offset, kind, days, amount, flag, value)| {
+            let date = Date::from_days(date("2026-06-30").days() + offset);
+            match kind {
+                0 => format!("C{c},{date},late,{days},{amount},,,"),
+                1 => format!("C{c},{date},visit,,,{},,", if flag { "good" } else { "bad" }),
+                _ => format!(
+                    "C{c},{date},score,,,,{},{}",
+                    if flag { "judged" } else { "other" },
+                    ["-2", "0", "7.5", "12"][value]
+                ),
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn every_rule_form_folds_as_it_stores(
+        rows in prop::collection::vec(every_form_row(), 0..60),
+        classes in prop::collection::vec(prop::sample::select(vec!["one", "two", ""]), 5),
+        since in prop::sample::select(vec!["", "2026-03-01", "2020-01-01"]),
+    ) {
+        let csv = format!("customer,date,kind,days,amount,grade,dimension,value\n{}\n", rows.join("\n"));
+        let roster: String = classes
+            .iter()
+            .enumerate()
+            .map(|(i, class)| format!("C{i},{class},{since}\n"))
+            .collect();
+        let scored = run_book(EVERY_FORM, vec![("events.csv", Format::Csv, csv)], &format!("customer,class,since\n{roster}"), date("2026-06-30"));
+        prop_assert_eq!(scored.len(), 5);
+    }
+}
+
+#[test]
+fn a_rule_over_centuries_is_not_folded_but_still_scored() {
+    let book = EVERY_FORM.replace("within 24 months", "within 9000 months");
+    let checked = rulebook::load(&book).unwrap_or_else(|d| panic!("{d:?}"));
+    let as_of = date("2026-06-30");
+    assert!(!Evaluator::new(&checked.program, as_of).foldable());
+    assert!(Evaluator::new(&rulebook::load(EVERY_FORM).expect("loads").program, as_of).foldable());
+}
