@@ -30,6 +30,8 @@ pub struct Blocks {
     block: usize,
     /// The CSV field separator: `,`, or a tab or `;` when the header says so.
     delimiter: u8,
+    /// What each read fills, kept from block to block.
+    chunk: Vec<u8>,
 }
 
 /// The field separator a CSV file's first line uses: a comma if it has one,
@@ -63,6 +65,7 @@ impl Blocks {
             cr_only: false,
             block: block.max(1),
             delimiter: b',',
+            chunk: Vec::new(),
         };
         b.fill(3)?;
         if b.carry.starts_with(b"\xEF\xBB\xBF") {
@@ -118,9 +121,13 @@ impl Blocks {
 
     /// Reads until `carry` holds at least `want` bytes or the input ends.
     fn fill(&mut self, want: usize) -> Result<(), DataError> {
-        let mut chunk = vec![0u8; BLOCK.min(want.max(64 << 10))];
+        let size = BLOCK.min(want.max(64 << 10));
+        if self.chunk.len() < size {
+            self.chunk.resize(size, 0);
+        }
+        let chunk = self.chunk.get_mut(..size).expect("the chunk was just sized");
         while self.carry.len() < want && !self.eof {
-            match self.reader.read(&mut chunk) {
+            match self.reader.read(chunk) {
                 Ok(0) => self.eof = true,
                 Ok(n) => {
                     let from = self.carry.len();

@@ -3,6 +3,8 @@
 
 use std::io::Read;
 
+use rayon::prelude::*;
+
 use super::DataError;
 use crate::date::Date;
 
@@ -80,7 +82,7 @@ impl Roster {
         let ids = &self.ids;
         let id = |r: &Row| ids.get(r.start..r.start + r.len as usize).unwrap_or_default();
         self.rows
-            .sort_unstable_by(|a, b| id(a).cmp(id(b)).then(a.entry.line.cmp(&b.entry.line)));
+            .par_sort_unstable_by(|a, b| id(a).cmp(id(b)).then(a.entry.line.cmp(&b.entry.line)));
         self.rows
             .windows(2)
             .filter_map(|w| match w {
