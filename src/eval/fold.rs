@@ -16,7 +16,7 @@ use crate::input::{Event, Fold};
 use crate::num::Num;
 use crate::syntax::ast::Effect;
 
-use super::{tier, val, Evaluator};
+use super::{severity_of, tier, val, Evaluator};
 use crate::check::program::{AssessedProg, CExpr, ClassProg, DimSource, Form, Program, RuleProg, TierProg};
 
 /// A class whose state would need more words than this (a window of many
@@ -306,15 +306,7 @@ impl Fold for Evaluator<'_> {
                     write_u64(w, sum);
                 }
                 Op::Month { months, severity } => {
-                    let v = severity
-                        .iter()
-                        .map(|&s| {
-                            Num::from_raw(val(vals, e, s))
-                                .as_int()
-                                .expect("a severity is an int attribute (checked)")
-                        })
-                        .max()
-                        .unwrap_or(0);
+                    let v = severity_of(vals, e, severity.iter().copied());
                     let v = u32::try_from(v.max(0)).unwrap_or(u32::MAX);
                     let m = usize::try_from(e.date.month_index() - months.first)
                         .expect("an event in the window is in one of its months");

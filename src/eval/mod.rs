@@ -531,16 +531,13 @@ impl<'p> Evaluator<'p> {
                 // Each matching event: its calendar month and the largest of its severity attributes.
                 let mut months: Vec<(i32, i64, usize)> = matching
                     .map(|(i, e)| {
-                        let v = severity
-                            .iter()
-                            .filter_map(|s| s.as_ref().and_then(|slots| slots.get(usize::from(e.kind))))
-                            .map(|&slot| {
-                                Num::from_raw(val(vals, e, slot))
-                                    .as_int()
-                                    .expect("a severity is an int attribute (checked)")
-                            })
-                            .max()
-                            .unwrap_or(0);
+                        let v = severity_of(
+                            vals,
+                            e,
+                            severity
+                                .iter()
+                                .filter_map(|s| s.as_ref().and_then(|slots| slots.get(usize::from(e.kind))).copied()),
+                        );
                         (e.date.month_index(), v, i)
                     })
                     .collect();
@@ -583,6 +580,18 @@ impl<'p> Evaluator<'p> {
             }
         })
     }
+}
+
+/// An event's severity: the largest of its severity attributes (`slots`), 0 with none.
+fn severity_of(vals: &[i64], e: &Event, slots: impl Iterator<Item = usize>) -> i64 {
+    slots
+        .map(|slot| {
+            Num::from_raw(val(vals, e, slot))
+                .as_int()
+                .expect("a severity is an int attribute (checked)")
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn val(vals: &[i64], e: &Event, slot: usize) -> i64 {
