@@ -71,6 +71,9 @@ pub struct Inputs<'a> {
     pub data: &'a DataArgs,
     pub old_customers: Option<&'a Path>,
     pub by: &'a [String],
+    /// Keep the events, for one customer's ledgers side by side with what
+    /// happened (`--customer`); otherwise both rulebooks fold the log.
+    pub events: bool,
 }
 
 /// Both rulebooks loaded and paired over the log, handed to a renderer.
@@ -121,7 +124,18 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         .old_customers
         .map(|p| old_roster(p, &classes, inp.data))
         .transpose()?;
-    let log = inp.data.load_roster_within(&roster, &schema, Some(horizon))?;
+    let (old_eval, new_eval) = (Evaluator::new(&old_prog, as_of), Evaluator::new(&new_prog, as_of));
+    let log = if !inp.events && old_eval.foldable() && new_eval.foldable() {
+        let fold = diff::PairFold {
+            old: &old_eval,
+            new: &new_eval,
+            classes: &classes,
+            old_roster: before.as_ref(),
+        };
+        inp.data.fold_roster_within(&roster, &schema, Some(horizon), &fold)?
+    } else {
+        inp.data.load_roster_within(&roster, &schema, Some(horizon))?
+    };
     if let Some(before) = &before {
         let gone = before.ids().filter(|id| log.find(id).is_none()).count();
         if gone > 0 {
@@ -138,8 +152,8 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let pair = Pair {
         cat: &cat,
         classes: &classes,
-        old: Evaluator::new(&old_prog, as_of),
-        new: Evaluator::new(&new_prog, as_of),
+        old: old_eval,
+        new: new_eval,
         log: &log,
         old_roster: before.as_ref(),
         groups: (!groups.columns.is_empty()).then_some(&groups),
@@ -205,6 +219,7 @@ pub fn run(args: Args) -> CliResult {
         data: &args.data,
         old_customers: args.old_customers.as_deref(),
         by: &args.by,
+        events: args.customer.is_some(),
     };
     compare(inputs, |c| render(&args, c))
 }

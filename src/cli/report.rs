@@ -108,6 +108,7 @@ pub fn run(args: Args) -> CliResult {
                 data: &args.data,
                 old_customers: args.old_customers.as_deref(),
                 by: &args.by,
+                events: false,
             };
             compare(inputs, |c| revision(&args, c))
         }
@@ -124,10 +125,12 @@ fn one(args: &Args) -> CliResult {
     let as_of = args.data.as_of();
     let roster = args.data.roster(&prog.class_names())?;
     data::check_by(&roster, &args.by);
-    let log = args
-        .data
-        .load_roster_within(&roster, &prog.schema, Some(prog.horizon(as_of)))?;
     let eval = Evaluator::new(prog, as_of);
+    let horizon = Some(prog.horizon(as_of));
+    let log = match eval.foldable() {
+        true => args.data.fold_roster_within(&roster, &prog.schema, horizon, &eval)?,
+        false => args.data.load_roster_within(&roster, &prog.schema, horizon)?,
+    };
     // Points too large to hold are an error before anything is drawn.
     let overflow = (0..log.customers.len())
         .into_par_iter()

@@ -90,24 +90,28 @@ impl Pair<'_> {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };
-        let events = self.log.events_of(i);
-        let before = self.old_roster.map(|r| {
-            let entry = r.get(&c.id);
-            Customer {
-                id: Box::default(),
-                class: entry.and_then(|e| e.class),
-                since: entry.and_then(|e| e.since),
-            }
-        });
-        let run = |c: &Customer, e: &Evaluator<'_>, new: bool| {
+        let before = self.old_roster.map(|r| before(r, &c.id));
+        let (old_c, new_c) = (
             self.classes
-                .customer(c, e.prog, new)
-                .map(|c| e.evaluate(&c, events, &self.log.vals, ledger))
-        };
-        (
-            run(before.as_ref().unwrap_or(c), &self.old, false),
-            run(c, &self.new, true),
-        )
+                .customer(before.as_ref().unwrap_or(c), self.old.prog, false),
+            self.classes.customer(c, self.new.prog, true),
+        );
+        match self.log.state_of(i) {
+            // A folded log: each side's words, after its class (see `PairFold`).
+            Some(state) => {
+                let (old_words, new_words) = PairFold::split(&self.old, state);
+                let (new_words, _) = PairFold::split(&self.new, new_words);
+                (
+                    old_c.map(|c| self.old.finish(&c, old_words, ledger)),
+                    new_c.map(|c| self.new.finish(&c, new_words, ledger)),
+                )
+            }
+            None => {
+                let events = self.log.events_of(i);
+                let run = |c: Customer, e: &Evaluator<'_>| e.evaluate(&c, events, &self.log.vals, ledger);
+                (old_c.map(|c| run(c, &self.old)), new_c.map(|c| run(c, &self.new)))
+            }
+        }
     }
 
     /// The first customer (in id order) whose points cannot be held exactly
@@ -127,6 +131,94 @@ impl Pair<'_> {
     /// The id of customer `i`.
     pub fn id(&self, i: usize) -> &str {
         self.log.customers.get(i).map_or("", |c| &c.id)
+    }
+}
+
+/// A customer as the old roster (`--old-customers`) lists it.
+fn before(roster: &Roster, id: &str) -> Customer {
+    let entry = roster.get(id);
+    Customer {
+        id: Box::default(),
+        class: entry.and_then(|e| e.class),
+        since: entry.and_then(|e| e.since),
+    }
+}
+
+/// Both rulebooks' folds over one read of the log: a customer's state is the
+/// old program's class (or `NONE`: that side does not score the customer) and
+/// words, then the new program's. With `diff`'s folded ledgers (one line per
+/// rule, its points summed) the clauses behind every change are found without
+/// storing an event; one customer's ledgers side by side (`--customer`) read
+/// that customer's events instead.
+pub struct PairFold<'a> {
+    pub old: &'a Evaluator<'a>,
+    pub new: &'a Evaluator<'a>,
+    pub classes: &'a Classes,
+    pub old_roster: Option<&'a Roster>,
+}
+
+impl PairFold<'_> {
+    /// The class word of a side that does not score the customer.
+    const NONE: u32 = u32::MAX;
+
+    /// A side's words (after its class word) and what follows them.
+    fn split<'s>(e: &Evaluator<'_>, state: &'s [u32]) -> (&'s [u32], &'s [u32]) {
+        let (&class, rest) = state.split_first().expect("a side's state starts with its class");
+        let n = match class {
+            Self::NONE => 0,
+            k => e.state_words(u16::try_from(k).expect("a class word holds a class index")),
+        };
+        rest.split_at_checked(n).expect("a side's words follow its class word")
+    }
+
+    fn split_mut<'s>(e: &Evaluator<'_>, state: &'s mut [u32]) -> (Option<u16>, &'s mut [u32], &'s mut [u32]) {
+        let (&mut class, rest) = state.split_first_mut().expect("a side's state starts with its class");
+        let class = (class != Self::NONE).then(|| u16::try_from(class).expect("a class word holds a class index"));
+        let n = class.map_or(0, |k| e.state_words(k));
+        let (mine, after) = rest
+            .split_at_mut_checked(n)
+            .expect("a side's words follow its class word");
+        (class, mine, after)
+    }
+
+    fn init_side(e: &Evaluator<'_>, c: Option<Customer>, words: &mut Vec<u32>) {
+        match c.and_then(|c| c.class) {
+            Some(k) => {
+                words.push(u32::from(k));
+                crate::input::Fold::init(e, &[], Some(k), words);
+            }
+            None => words.push(Self::NONE),
+        }
+    }
+}
+
+impl crate::input::Fold for PairFold<'_> {
+    fn init(&self, id: &[u8], class: Option<u16>, words: &mut Vec<u32>) {
+        let listed = Customer {
+            id: Box::default(),
+            class,
+            since: None,
+        };
+        let old = match self.old_roster {
+            Some(r) => before(
+                r,
+                std::str::from_utf8(id).expect("customer ids are UTF-8 (checked when read)"),
+            ),
+            None => listed.clone(),
+        };
+        Self::init_side(self.old, self.classes.customer(&old, self.old.prog, false), words);
+        Self::init_side(self.new, self.classes.customer(&listed, self.new.prog, true), words);
+    }
+
+    fn fold(&self, _class: Option<u16>, state: &mut [u32], event: &crate::input::Event, vals: &[i64]) {
+        let (old_class, old, rest) = Self::split_mut(self.old, state);
+        if old_class.is_some() {
+            self.old.fold(old_class, old, event, vals);
+        }
+        let (new_class, new, _) = Self::split_mut(self.new, rest);
+        if new_class.is_some() {
+            self.new.fold(new_class, new, event, vals);
+        }
     }
 }
 

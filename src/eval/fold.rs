@@ -66,8 +66,9 @@ struct Step<'p> {
 enum Op {
     /// One more matching event (1 word, saturating).
     Count,
-    /// Adds a whole-number attribute, a multiplier (2 words: a `u64`,
-    /// saturating; the checker keeps multipliers at 0 or more).
+    /// Counts the event and adds a whole-number attribute, a multiplier (3
+    /// words: the count, then a `u64` sum, both saturating; the checker keeps
+    /// multipliers at 0 or more).
     Sum { slot: usize },
     /// Marks the event's calendar month and keeps the month's largest
     /// severity, capped (see `Months`).
@@ -178,7 +179,7 @@ impl<'p> Layout<'p> {
                             let words = match &r.form {
                                 Form::PerEvent {
                                     multiplier: Some(_), ..
-                                } => 2,
+                                } => 3,
                                 Form::PerEvent { multiplier: None, .. }
                                 | Form::Once { .. }
                                 | Form::Absence { .. }
@@ -268,6 +269,11 @@ fn op(r: &RuleProg, k: usize, w: Window) -> Option<Op> {
 }
 
 impl ClassLayout<'_> {
+    /// The number of state words.
+    pub fn words_len(&self) -> usize {
+        self.init.len()
+    }
+
     /// The words of unit `u`.
     pub fn words<'s>(&self, state: &'s [u32], u: usize) -> &'s [u32] {
         let at = *self.at.get(u).expect("a unit of the class");
@@ -276,7 +282,7 @@ impl ClassLayout<'_> {
 }
 
 impl Fold for Evaluator<'_> {
-    fn init(&self, class: Option<u16>, words: &mut Vec<u32>) {
+    fn init(&self, _id: &[u8], class: Option<u16>, words: &mut Vec<u32>) {
         words.extend_from_slice(&self.layout_of(class).init);
     }
 
@@ -302,8 +308,9 @@ impl Fold for Evaluator<'_> {
                         .as_int()
                         .and_then(|n| u64::try_from(n).ok())
                         .expect("a multiplier is a whole number of 0 or more (checked)");
-                    let sum = read_u64(w).saturating_add(n);
-                    write_u64(w, sum);
+                    let (count, sum) = w.split_first_mut().expect("a sum has three words");
+                    *count = count.saturating_add(1);
+                    write_u64(sum, read_u64(sum).saturating_add(n));
                 }
                 Op::Month { months, severity } => {
                     let v = severity_of(vals, e, severity.iter().copied());
@@ -343,12 +350,34 @@ fn write_u64(w: &mut [u32], v: u64) {
     }
 }
 
+/// The ledger line a rule's state stands for: whether the stored path would
+/// have written any line for the rule, and how. A folded ledger has one line
+/// per rule carrying the sum of its points and no events: enough to compare
+/// two rulebooks clause by clause (`diff`), not to explain (`explain` reads
+/// the events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Said {
+    /// No line: the rule did not apply (a bonus withheld says so below).
+    Nothing,
+    Line {
+        status: super::Status,
+        tier: Option<usize>,
+    },
+}
+
 impl Evaluator<'_> {
-    /// The points of rule `r` (signed) from its words; `None` when they
-    /// cannot be held exactly. The same as `Evaluator::rule` without a ledger.
-    pub(super) fn finish_rule(&self, r: &RuleProg, w: &[u32], since: Option<Date>) -> Option<Num> {
+    /// The points of rule `r` (signed) from its words, and the line the
+    /// stored path would write; `None` when the points cannot be held
+    /// exactly. The same points as `Evaluator::rule`.
+    pub(super) fn finish_rule(&self, r: &RuleProg, w: &[u32], since: Option<Date>) -> Option<(Num, Said)> {
+        use super::Status;
         let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
         let count = || *w.first().expect("a counter has a word");
+        let applied = |tier: Option<usize>| Said::Line {
+            status: Status::Applied,
+            tier,
+        };
+        let when = |n: u64| if n > 0 { applied(None) } else { Said::Nothing };
         // `n` events (or `n` in all) of `points` each, signed: every term has
         // the same sign, so the sum can be held iff the total can.
         let times = |points: Num, n: u64| -> Option<Num> {
@@ -360,34 +389,43 @@ impl Evaluator<'_> {
             Form::PerEvent {
                 points,
                 multiplier: Some(_),
-            } => match read_u64(w) {
+            } => match read_u64(w.get(1..).expect("a sum has three words")) {
                 u64::MAX => return None,
-                n => times(*points, n)?,
+                n => (times(*points, n)?, when(u64::from(count()))),
             },
             Form::PerEvent {
                 points,
                 multiplier: None,
-            } => times(*points, u64::from(count()))?,
+            } => (times(*points, u64::from(count()))?, when(u64::from(count()))),
             Form::Once { points, at_least } => {
                 if count() >= (*at_least).max(1) {
-                    sign(*points)
+                    (sign(*points), applied(None))
                 } else {
-                    Num::ZERO
+                    (Num::ZERO, Said::Nothing)
                 }
             }
             Form::Absence { points } => {
                 let first = self.window(r.window).first_day();
-                if count() > 0 || since.is_some_and(|s| s > first) {
-                    Num::ZERO
+                if count() > 0 {
+                    let withheld = Said::Line {
+                        status: Status::Withheld,
+                        tier: None,
+                    };
+                    (Num::ZERO, withheld)
+                } else if since.is_some_and(|s| s > first) {
+                    (Num::ZERO, applied(None))
                 } else {
-                    sign(*points)
+                    (sign(*points), applied(None))
                 }
             }
-            Form::Count { tiers } => tier(tiers, count()).map_or(Num::ZERO, |(_, t)| sign(t.points)),
+            Form::Count { tiers } => match tier(tiers, count()) {
+                Some((i, t)) => (sign(t.points), applied(Some(i))),
+                None => (Num::ZERO, Said::Nothing),
+            },
             Form::Episodes { severity, tiers } => {
                 let months = Months::of(self.window(r.window), tiers).expect("a folded rule's months fit");
                 let by_length = severity.iter().any(Option::is_none);
-                let mut sum = Num::ZERO;
+                let (mut sum, mut said) = (Num::ZERO, Said::Nothing);
                 let mut m = 0;
                 while m < months.n {
                     let Some(v) = months.get(w, m) else {
@@ -405,10 +443,11 @@ impl Evaluator<'_> {
                     let sev = if by_length { length.max(largest) } else { largest };
                     if let Some((_, t)) = tier(tiers, sev) {
                         sum = sum.checked_add(sign(t.points))?;
+                        said = applied(None);
                     }
                     m += length as usize;
                 }
-                sum
+                (sum, said)
             }
         })
     }

@@ -172,7 +172,7 @@ impl<'p> Evaluator<'p> {
                     !ledger,
                     "a ledger needs the events: explaining loads them (input::load_within)"
                 );
-                self.finish(c, state)
+                self.finish(c, state, false)
             }
             None => self.evaluate(c, log.events_of(i), &log.vals, ledger),
         })
@@ -187,8 +187,16 @@ impl<'p> Evaluator<'p> {
 
     /// Scores one customer from the state its events were folded into
     /// (`input::Fold`): the same outcome as `evaluate`, without a ledger.
-    pub fn finish(&self, c: &Customer, state: &[u32]) -> Result<Outcome, Overflow> {
-        self.outcome(c, Facts::State(state), false)
+    /// With `ledger`, each rule that gave or took points has one line with
+    /// their sum and no events (what `diff` compares), never an explanation.
+    pub fn finish(&self, c: &Customer, state: &[u32], ledger: bool) -> Result<Outcome, Overflow> {
+        self.outcome(c, Facts::State(state), ledger)
+    }
+
+    /// How many state words a customer of this class (an index into the
+    /// program's classes) folds into.
+    pub fn state_words(&self, class: u16) -> usize {
+        self.layout_of(Some(class)).words_len()
     }
 
     fn outcome(&self, c: &Customer, facts: Facts<'_>, ledger: bool) -> Result<Outcome, Overflow> {
@@ -271,12 +279,17 @@ impl<'p> Evaluator<'p> {
                         };
                         raw = match latest {
                             Some((v, at)) => {
-                                if let (true, Some((i, date))) = (ledger, at) {
+                                if ledger {
+                                    // A folded ledger knows the value, not the event.
+                                    let (events, note) = match at {
+                                        Some((i, date)) => (vec![i], format!("assessed {v} on {date}")),
+                                        None => (vec![], String::new()),
+                                    };
                                     lines.push(Line {
                                         rule: None,
                                         points: v,
-                                        events: vec![i],
-                                        note: format!("assessed {v} on {date}"),
+                                        events,
+                                        note,
                                         tier: None,
                                         status: Status::Applied,
                                     });
@@ -389,7 +402,20 @@ impl<'p> Evaluator<'p> {
     ) -> Option<Num> {
         match facts {
             Facts::Events(events, vals) => self.rule(r, since, events, vals, lines, ledger),
-            Facts::State(state) => self.finish_rule(r, layout.words(state, unit), since),
+            Facts::State(state) => {
+                let (points, said) = self.finish_rule(r, layout.words(state, unit), since)?;
+                if let (true, fold::Said::Line { status, tier }) = (ledger, said) {
+                    lines.push(Line {
+                        rule: None,
+                        points,
+                        events: vec![],
+                        note: String::new(),
+                        tier,
+                        status,
+                    });
+                }
+                Some(points)
+            }
         }
     }
 

@@ -79,9 +79,9 @@ pub struct Event {
 /// which every event is folded as it is read, in whatever order.
 /// The result must not depend on the order of the events.
 pub trait Fold: Sync {
-    /// Appends the initial state of a customer of this roster class (`None`:
-    /// not on the roster, or no class).
-    fn init(&self, class: Option<u16>, words: &mut Vec<u32>);
+    /// Appends the initial state of customer `id`, of this roster class
+    /// (`None`: not on the roster, or no class).
+    fn init(&self, id: &[u8], class: Option<u16>, words: &mut Vec<u32>);
     /// Folds one event (its values are `vals[event.vals..]`) into the state
     /// of a customer of this roster class.
     fn fold(&self, class: Option<u16>, state: &mut [u32], event: &Event, vals: &[i64]);
@@ -490,7 +490,7 @@ impl Part {
         match fold {
             Some(fold) => {
                 self.starts.push(self.words.len());
-                fold.init(entry.and_then(|e| e.class), &mut self.words);
+                fold.init(id, entry.and_then(|e| e.class), &mut self.words);
             }
             None => self.counts.push(0),
         }
