@@ -167,6 +167,44 @@ impl DataArgs {
         self.load_targeted(roster, schema, horizon, None, None)
     }
 
+    /// Reads logs sorted by customer (`--sorted`), folding each customer's
+    /// rows with `fold` and handing `each` batches of up to `batch`
+    /// customers as they end (see `input::fold_sorted`); writes rejects with
+    /// `--keep-going`. Ids in two spellings are not looked for: that needs
+    /// every customer at once.
+    pub fn fold_sorted(
+        &self,
+        roster: &Roster,
+        schema: &Schema,
+        horizon: Option<Date>,
+        fold: &dyn input::Fold,
+        batch: usize,
+        each: impl FnMut(EventLog) -> Result<(), String>,
+    ) -> Result<input::SortedRead, String> {
+        let opts = LoadOptions {
+            as_of: self.as_of(),
+            strict: self.strict,
+            keep_going: self.keep_going,
+        };
+        let progress = Progress::start(self.bytes(), !self.quiet);
+        let read = input::fold_sorted(
+            self.sources(&progress)?,
+            schema,
+            roster,
+            opts,
+            horizon,
+            fold,
+            batch,
+            each,
+        );
+        progress.finish();
+        let read = read?;
+        if self.keep_going {
+            self.write_rejects(&read.rejects)?;
+        }
+        Ok(read)
+    }
+
     /// `load_roster_within`, folding every event into its customer's state
     /// with `fold` instead of storing it (see `input::fold_within`).
     pub fn fold_roster_within(
@@ -207,12 +245,7 @@ impl DataArgs {
             keep_going: self.keep_going,
         };
         // A row of a log is at least ~24 bytes: a generous, free reservation (untouched pages cost nothing).
-        let bytes: u64 = self
-            .events
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
+        let bytes = self.bytes();
         let mut within = input::Within::new(horizon, usize::try_from(bytes / 24).unwrap_or(0));
         if let Some(id) = only {
             // Loosely: the log's `X` comes along with the roster's `X `.
@@ -226,10 +259,19 @@ impl DataArgs {
         progress.finish();
         let log = log.map_err(|e| e.to_string())?;
         if self.keep_going {
-            self.write_rejects(&log)?;
+            self.write_rejects(&log.rejects)?;
         }
         warn_split_ids(&log, roster);
         Ok(log)
+    }
+
+    /// The size of the event logs in bytes (0 for standard input).
+    fn bytes(&self) -> u64 {
+        self.events
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
     }
 
     /// Refuses (exit 2) before anything is read when an output — `output`,
@@ -247,19 +289,19 @@ impl DataArgs {
         super::output::refuse_repeats(&events);
     }
 
-    fn write_rejects(&self, log: &EventLog) -> Result<(), String> {
+    fn write_rejects(&self, rejects: &[input::Reject]) -> Result<(), String> {
         let err = |e: std::io::Error| format!("cannot write `{}`: {e}", self.rejects.display());
         let mut w = std::io::BufWriter::new(super::output::Output::open(Some(&self.rejects))?);
         writeln!(w, "{}", csv_record(["file", "line", "reason", "row"])).map_err(err)?;
-        for r in &log.rejects {
+        for r in rejects {
             let line = r.line.to_string();
             writeln!(w, "{}", csv_record([r.file.as_str(), &line, &r.reason, &r.row])).map_err(err)?;
         }
         w.into_inner().map_err(|e| err(e.into_error()))?.finish()?;
-        if !log.rejects.is_empty() {
+        if !rejects.is_empty() {
             eprintln!(
                 "{} rejected row(s) written to {}",
-                log.rejects.len(),
+                rejects.len(),
                 self.rejects.display()
             );
         }
@@ -356,9 +398,10 @@ fn warn_split_ids(log: &EventLog, roster: &Roster) {
 }
 
 pub fn summary(log: &EventLog, as_of: Date) -> String {
-    format!(
-        "as of {as_of}: {} customers scored; {}",
-        log.customers.len(),
-        log.summary
-    )
+    summary_of(log.customers.len(), &log.summary, as_of)
+}
+
+/// The run's closing line: customers scored and what happened to every row.
+pub fn summary_of(customers: usize, summary: &input::Summary, as_of: Date) -> String {
+    format!("as of {as_of}: {customers} customers scored; {summary}")
 }

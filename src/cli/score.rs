@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use rulebook::eval::{Evaluator, Outcome};
+use rulebook::input::EventLog;
 use rulebook::report::columns::{Headers, Layout};
 use rulebook::report::summary::Distribution;
 use rulebook::report::{self, Scored};
@@ -83,6 +84,11 @@ pub struct Args {
     /// as_of, flags and measures columns
     #[arg(long, value_enum, value_name = "labels|names")]
     pub headers: Option<HeaderNames>,
+    /// The logs list each customer's rows together, ids ascending (byte
+    /// order): score each customer as soon as its rows end, in constant
+    /// memory (jsonl, csv or json). A row out of order is an error.
+    #[arg(long)]
+    pub sorted: bool,
 }
 
 /// Customers are evaluated this many at a time on every core, then written in order.
@@ -114,11 +120,24 @@ pub fn run(args: Args) -> CliResult {
     let by: Vec<String> = args.by.iter().filter(|b| *b != "class").cloned().collect();
     let eval = Evaluator::new(prog, as_of);
     let horizon = Some(prog.horizon(as_of));
+    if args.sorted {
+        let why = match args.format {
+            _ if args.explain => Some("--explain needs each customer's events, which --sorted does not keep"),
+            OutputFormat::Table | OutputFormat::Xlsx => {
+                Some("--sorted writes each customer as it goes: use --format jsonl, csv or json")
+            }
+            _ if !eval.foldable() => Some("this rulebook's windows are too long to score from a fixed state"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            super::output::usage_error(format!("--sorted: {why}"));
+        }
+    }
     // Scores need only each customer's folded state; ledgers need the events.
-    let log = if !args.explain && eval.foldable() {
-        args.data.fold_roster_within(&roster, &prog.schema, horizon, &eval)?
-    } else {
-        args.data.load_roster_within(&roster, &prog.schema, horizon)?
+    let log = match (args.sorted, !args.explain && eval.foldable()) {
+        (true, _) => None,
+        (false, true) => Some(args.data.fold_roster_within(&roster, &prog.schema, horizon, &eval)?),
+        (false, false) => Some(args.data.load_roster_within(&roster, &prog.schema, horizon)?),
     };
     let loaded = started.elapsed();
     let layout = match (args.format, args.bom || args.headers.is_some()) {
@@ -150,80 +169,106 @@ pub fn run(args: Args) -> CliResult {
         }
         _ => {}
     }
-    let mut table_rows: Vec<(usize, Outcome)> = Vec::new();
-    for start in (0..log.customers.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(log.customers.len());
-        // Evaluate and render on every core; write in customer order.
-        // Results, not `Result<Vec<_>>`: an indexed collect stays cheap.
-        #[allow(clippy::type_complexity)]
-        let rendered: Vec<Result<(usize, Outcome, String), String>> = (start..end)
-            .into_par_iter()
-            .map(|i| {
-                let outcome = match eval.evaluate_in(&log, i, ledger).expect("i is a customer of the log") {
-                    Ok(o) => o,
-                    Err(e) => {
-                        let id = log.customers.get(i).map_or("", |c| &*c.id);
-                        return Err(format!("customer `{id}`: {e}"));
-                    }
-                };
-                let s = Scored {
-                    prog,
-                    log: &log,
-                    customer: i,
-                    outcome: &outcome,
-                    as_of,
-                };
-                let text = match args.format {
-                    OutputFormat::Jsonl => report::json_object_carrying(&s, ledger, &roster) + "\n",
-                    OutputFormat::Csv => layout.csv_row(&s) + "\n",
-                    OutputFormat::Json => format!(
-                        "{}{}",
-                        if i == 0 { "\n" } else { ",\n" },
-                        report::json_object_carrying(&s, ledger, &roster)
-                    ),
-                    OutputFormat::Table | OutputFormat::Xlsx => String::new(),
-                };
-                Ok((i, outcome, text))
-            })
-            .collect();
-        for r in rendered {
-            let (i, outcome, text) = r?;
-            if matches!(
-                args.format,
-                OutputFormat::Json | OutputFormat::Table | OutputFormat::Xlsx
-            ) {
-                let s = Scored {
-                    prog,
-                    log: &log,
-                    customer: i,
-                    outcome: &outcome,
-                    as_of,
-                };
-                dist.add_scored(&s, &roster);
-            }
-            if matches!(args.format, OutputFormat::Table | OutputFormat::Xlsx) {
-                table_rows.push((i, outcome));
-            } else {
-                out.write_all(text.as_bytes()).map_err(io)?;
+    // Scores one log (or one batch of a sorted log) and writes it; keeps the
+    // rows of the table and the workbook, which are written whole.
+    let mut score_log = |log: &EventLog, first: bool| -> Result<Vec<(usize, Outcome)>, String> {
+        let mut table_rows: Vec<(usize, Outcome)> = Vec::new();
+        for start in (0..log.customers.len()).step_by(CHUNK) {
+            let end = (start + CHUNK).min(log.customers.len());
+            // Evaluate and render on every core; write in customer order.
+            // Results, not `Result<Vec<_>>`: an indexed collect stays cheap.
+            #[allow(clippy::type_complexity)]
+            let rendered: Vec<Result<(usize, Outcome, String), String>> = (start..end)
+                .into_par_iter()
+                .map(|i| {
+                    let outcome = match eval.evaluate_in(&log, i, ledger).expect("i is a customer of the log") {
+                        Ok(o) => o,
+                        Err(e) => {
+                            let id = log.customers.get(i).map_or("", |c| &*c.id);
+                            return Err(format!("customer `{id}`: {e}"));
+                        }
+                    };
+                    let s = Scored {
+                        prog,
+                        log,
+                        customer: i,
+                        outcome: &outcome,
+                        as_of,
+                    };
+                    let text = match args.format {
+                        OutputFormat::Jsonl => report::json_object_carrying(&s, ledger, &roster) + "\n",
+                        OutputFormat::Csv => layout.csv_row(&s) + "\n",
+                        OutputFormat::Json => format!(
+                            "{}{}",
+                            if i == 0 && first { "\n" } else { ",\n" },
+                            report::json_object_carrying(&s, ledger, &roster)
+                        ),
+                        OutputFormat::Table | OutputFormat::Xlsx => String::new(),
+                    };
+                    Ok((i, outcome, text))
+                })
+                .collect();
+            for r in rendered {
+                let (i, outcome, text) = r?;
+                if matches!(
+                    args.format,
+                    OutputFormat::Json | OutputFormat::Table | OutputFormat::Xlsx
+                ) {
+                    let s = Scored {
+                        prog,
+                        log,
+                        customer: i,
+                        outcome: &outcome,
+                        as_of,
+                    };
+                    dist.add_scored(&s, &roster);
+                }
+                if matches!(args.format, OutputFormat::Table | OutputFormat::Xlsx) {
+                    table_rows.push((i, outcome));
+                } else {
+                    out.write_all(text.as_bytes()).map_err(io)?;
+                }
             }
         }
-    }
+        Ok(table_rows)
+    };
+    let (table_rows, summary, customers) = match &log {
+        Some(log) => (score_log(log, true)?, log.summary.clone(), log.customers.len()),
+        None => {
+            let mut first = true;
+            let read = args
+                .data
+                .fold_sorted(&roster, &prog.schema, horizon, &eval, CHUNK, |batch| {
+                    score_log(&batch, first)?;
+                    first = false;
+                    Ok(())
+                })?;
+            (
+                Vec::new(),
+                read.summary,
+                usize::try_from(read.customers).unwrap_or(usize::MAX),
+            )
+        }
+    };
     // Kept only for the table and the workbook, which are written whole.
-    let rows: Vec<Scored<'_>> = table_rows
-        .iter()
-        .map(|(i, o)| Scored {
-            prog,
-            log: &log,
-            customer: *i,
-            outcome: o,
-            as_of,
-        })
-        .collect();
+    let rows: Vec<Scored<'_>> = match &log {
+        Some(log) => table_rows
+            .iter()
+            .map(|(i, o)| Scored {
+                prog,
+                log,
+                customer: *i,
+                outcome: o,
+                as_of,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     match args.format {
         OutputFormat::Json => {
-            let s = &log.summary;
+            let s = &summary;
             let summary = Summary {
-                customers: log.customers.len(),
+                customers,
                 rows: s.rows_read(),
                 scored: s.used,
                 after_as_of: s.after_as_of,
@@ -252,7 +297,7 @@ pub fn run(args: Args) -> CliResult {
         _ => {}
     }
     out.into_inner().map_err(|e| io(e.into_error()))?.finish()?;
-    eprintln!("{}", data::summary(&log, as_of));
+    eprintln!("{}", data::summary_of(customers, &summary, as_of));
     if std::env::var_os("RULEBOOK_TIMING").is_some() {
         eprintln!(
             "timing: read {:.2?}, evaluate and write {:.2?}",

@@ -10,6 +10,7 @@ mod near;
 mod records;
 pub mod roster;
 pub mod schema;
+mod sorted;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::date::Date;
 pub use records::{from_records, Record};
 pub use roster::Roster;
 pub use schema::Schema;
+pub use sorted::{fold_sorted, SortedRead};
 
 /// The format of an event log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,28 +363,16 @@ fn read(
             message: "too many event files (at most 65535)".into(),
         })?;
         files.push(source.name.clone());
-        let mut blocks = block::Blocks::new(source.reader, source.format, &source.name)?;
-        let header = match source.format {
-            Format::Csv => {
-                let delimiter = blocks.delimiter();
-                Some(decode::CsvHeader::new(
-                    blocks.header()?,
-                    delimiter,
-                    schema,
-                    &known,
-                    &source.name,
-                )?)
-            }
-            Format::Jsonl => None,
-        };
-        if let Some(h) = &header {
-            merger.summary.unused_fields.extend(h.unknown.iter().cloned());
-        }
+        let Opened {
+            name,
+            mut blocks,
+            header,
+        } = Opened::new(source, schema, &known, &mut merger.summary)?;
         let ctx = decode::Context {
             schema,
             known: &known,
             header: header.as_ref(),
-            name: &source.name,
+            name: &name,
             opts,
             horizon,
         };
@@ -404,6 +394,42 @@ fn read(
         }
     }
     Ok(merger.finish(files))
+}
+
+/// One event log opened: its blocks, and its header if it is CSV.
+struct Opened {
+    name: String,
+    blocks: block::Blocks,
+    header: Option<decode::CsvHeader>,
+}
+
+impl Opened {
+    /// Opens a source and reads its header; the columns no declared kind has
+    /// go to the summary.
+    fn new(source: Source, schema: &Schema, known: &decode::Names, summary: &mut Summary) -> Result<Opened, DataError> {
+        let mut blocks = block::Blocks::new(source.reader, source.format, &source.name)?;
+        let header = match source.format {
+            Format::Csv => {
+                let delimiter = blocks.delimiter();
+                Some(decode::CsvHeader::new(
+                    blocks.header()?,
+                    delimiter,
+                    schema,
+                    known,
+                    &source.name,
+                )?)
+            }
+            Format::Jsonl => None,
+        };
+        if let Some(h) = &header {
+            summary.unused_fields.extend(h.unknown.iter().cloned());
+        }
+        Ok(Opened {
+            name: source.name,
+            blocks,
+            header,
+        })
+    }
 }
 
 /// Interns customers and gathers events from decoded blocks. Customers are
@@ -562,6 +588,25 @@ struct Listed {
     since: Option<Date>,
 }
 
+/// Adds a decoded block's counts and rejects to the load's; its first bad
+/// row, when not keeping going, ends the load.
+fn account(s: &mut Summary, rejects: &mut Vec<Reject>, d: &mut decode::Decoded) -> Result<(), DataError> {
+    if let Some(err) = d.error.take() {
+        return Err(err);
+    }
+    s.rows += d.rows;
+    s.used += d.rows_used;
+    s.after_as_of += d.after_as_of;
+    s.blank += d.blank;
+    s.unused_fields.append(&mut d.unknown);
+    s.rejected += d.rejects.len() as u64;
+    for (kind, n) in std::mem::take(&mut d.undeclared) {
+        *s.undeclared.entry(kind).or_default() += n;
+    }
+    rejects.append(&mut d.rejects);
+    Ok(())
+}
+
 /// A row's customer id, as the decoder stored it (UTF-8) in its block.
 fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a [u8] {
     custs
@@ -639,21 +684,8 @@ impl<'f> Merger<'f> {
     /// rows on its own.
     fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16) -> Result<(), DataError> {
         let mut blocks = Vec::with_capacity(decoded.len());
-        for d in decoded {
-            if let Some(err) = d.error {
-                return Err(err);
-            }
-            let s = &mut self.summary;
-            s.rows += d.rows;
-            s.used += d.rows_used;
-            s.after_as_of += d.after_as_of;
-            s.blank += d.blank;
-            s.unused_fields.extend(d.unknown);
-            s.rejected += d.rejects.len() as u64;
-            for (kind, n) in d.undeclared {
-                *s.undeclared.entry(kind).or_default() += n;
-            }
-            self.rejects.extend(d.rejects);
+        for mut d in decoded {
+            account(&mut self.summary, &mut self.rejects, &mut d)?;
             if self.fold.is_some() {
                 // Folded where they are: the block's values are not kept.
                 blocks.push((d.custs, d.rows_out, d.vals, 0));

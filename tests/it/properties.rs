@@ -342,6 +342,52 @@ proptest! {
     }
 
     #[test]
+    fn a_sorted_log_streams_as_it_folds(
+        (c, book, cut) in case().prop_flat_map(|c| {
+            let len = c.events.len();
+            (Just(c), prop::sample::select(vec![CREDIT, CREDIT_2027]), 0..=len)
+        }),
+        batch in 1usize..4,
+    ) {
+        // Two files, each sorted by customer: streamed, they give what the whole log gives.
+        let (mut a, mut b) = (c.events[..cut].to_vec(), c.events[cut..].to_vec());
+        a.sort_by_key(Ev::id);
+        b.sort_by_key(Ev::id);
+        let checked = rulebook::load(book).unwrap_or_else(|d| panic!("{d:?}"));
+        let prog = &checked.program;
+        let roster = Roster::read(c.roster.as_bytes(), "customers.csv", &prog.class_names()).unwrap_or_else(|e| panic!("{e}"));
+        let sources = || -> Vec<Source> {
+            [("a.csv", &a), ("b.jsonl", &b)]
+                .into_iter()
+                .map(|(name, events)| Source {
+                    name: name.into(),
+                    format: if name.ends_with("csv") { Format::Csv } else { Format::Jsonl },
+                    reader: Box::new(Cursor::new(if name.ends_with("csv") { csv_file(events) } else { jsonl_file(events) }.into_bytes())),
+                })
+                .collect()
+        };
+        let opts = LoadOptions { as_of: c.as_of, strict: false, keep_going: false };
+        let eval = Evaluator::new(prog, c.as_of);
+        let whole = input::fold_within(sources(), &prog.schema, &roster, opts, input::Within::default(), &eval)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut streamed = Vec::new();
+        let read = input::fold_sorted(sources(), &prog.schema, &roster, opts, None, &eval, batch, |log| {
+            for (i, cu) in log.customers.iter().enumerate() {
+                let o = eval.evaluate_in(&log, i, false).expect("a customer").expect("no overflow");
+                streamed.push((cu.id.to_string(), o));
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        prop_assert_eq!(&read.summary, &whole.summary);
+        prop_assert_eq!(read.customers as usize, whole.customers.len());
+        let expected: Vec<(String, rulebook::eval::Outcome)> = (0..whole.customers.len())
+            .map(|i| (whole.customers[i].id.to_string(), eval.evaluate_in(&whole, i, false).expect("a customer").expect("no overflow")))
+            .collect();
+        prop_assert_eq!(streamed, expected);
+    }
+
+    #[test]
     fn shuffling_the_rows_changes_nothing(
         (c, shuffled) in case().prop_flat_map(|c| { let ev = c.events.clone(); (Just(c), Just(ev).prop_shuffle()) })
     ) {

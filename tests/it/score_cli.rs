@@ -887,3 +887,83 @@ fn explain_json_ledger_lines_carry_status_and_typed_events() {
     };
     assert!(at("payment") < at("safety") && at("safety") < at("cooperation"));
 }
+
+/// The example log split in two files, each sorted by customer (byte order).
+fn sorted_examples(dir: &Path) -> (String, String) {
+    let text = read(Path::new(ROOT).join("examples/events.csv").as_path());
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default().to_string();
+    let rows: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    let (a, b) = rows.split_at(rows.len() / 2);
+    let write = |name: &str, part: &[&str]| {
+        let mut part = part.to_vec();
+        part.sort_by_key(|r| r.split(',').next().unwrap_or_default().to_string());
+        let path = dir.join(name);
+        std::fs::write(&path, format!("{header}\n{}\n", part.join("\n")))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        path.display().to_string()
+    };
+    (write("a.csv", a), write("b.csv", b))
+}
+
+#[test]
+fn a_sorted_log_streams_the_same_results() {
+    let dir = scratch("sorted");
+    let (a, b) = sorted_examples(&dir);
+    for format in ["jsonl", "csv", "json"] {
+        let whole = score_examples(&["--format", format]);
+        let streamed = rulebook(
+            &[
+                "score",
+                "rules/credit.rules",
+                "--events",
+                &a,
+                "--events",
+                &b,
+                "--customers",
+                "examples/customers.csv",
+                "--as-of",
+                AS_OF,
+                "--format",
+                format,
+                "--sorted",
+            ],
+            None,
+        );
+        assert_eq!(streamed.code, 0, "{}", streamed.stderr);
+        assert_eq!(streamed.stdout, whole.stdout, "--format {format}");
+        // The closing summary counts the same rows, customers included.
+        assert_eq!(streamed.stderr.lines().last(), whole.stderr.lines().last());
+    }
+}
+
+#[test]
+fn a_log_that_is_not_sorted_stops_sorted_scoring_and_leaves_the_output_alone() {
+    let dir = scratch("unsorted");
+    let out = dir.join("out.jsonl");
+    std::fs::write(&out, "before\n").unwrap_or_else(|e| panic!("{e}"));
+    let out_s = out.display().to_string();
+    let run = score_examples(&["--format", "jsonl", "--sorted", "--output", &out_s]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("examples/events.csv:")
+            && run.stderr.contains("comes after")
+            && run.stderr.contains("not sorted by customer"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(&out), "before\n");
+}
+
+#[test]
+fn sorted_scoring_writes_as_it_goes_so_not_a_table() {
+    let run = score_examples(&["--sorted"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--sorted writes each customer as it goes"),
+        "{}",
+        run.stderr
+    );
+    let run = score_examples(&["--sorted", "--format", "jsonl", "--explain"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
