@@ -181,7 +181,7 @@ pub fn run(args: Args) -> CliResult {
             let rendered: Vec<Result<(usize, Outcome, String), String>> = (start..end)
                 .into_par_iter()
                 .map(|i| {
-                    let outcome = match eval.evaluate_in(&log, i, ledger).expect("i is a customer of the log") {
+                    let outcome = match eval.evaluate_in(log, i, ledger).expect("i is a customer of the log") {
                         Ok(o) => o,
                         Err(e) => {
                             let id = log.customers.get(i).map_or("", |c| &*c.id);
