@@ -576,7 +576,9 @@ impl Part {
 /// (which settle most comparisons without reading the arena) and its number.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
-    head: u128,
+    /// The id's first 16 bytes as two words (not a `u128`, whose alignment
+    /// would pad the slot from 24 bytes to 32).
+    head: [u64; 2],
     len: u32,
     i: u32,
 }
@@ -614,13 +616,15 @@ fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a [u8] {
         .expect("the decoder stores each customer id within its block")
 }
 
-/// The first 16 bytes of an id, zero-padded, big-endian: when two prefixes
-/// differ they order as the ids do (byte order); equal ones say nothing.
-fn prefix(id: &[u8]) -> u128 {
+/// The first 16 bytes of an id, zero-padded, big-endian, as two words: when
+/// two prefixes differ they order as the ids do (byte order); equal ones say
+/// nothing.
+fn prefix(id: &[u8]) -> [u64; 2] {
     // Byte by byte: a call to copy a few bytes costs more on this hot path.
     let head = id.get(..16).unwrap_or(id);
     let v = head.iter().fold(0u128, |v, &b| v << 8 | u128::from(b));
-    v.checked_shl(8 * (16 - head.len() as u32)).unwrap_or(0)
+    let v = v.checked_shl(8 * (16 - head.len() as u32)).unwrap_or(0);
+    [(v >> 64) as u64, v as u64]
 }
 
 /// An id kept as bytes, as text: the decoder and the roster checked it.
@@ -751,7 +755,7 @@ impl<'f> Merger<'f> {
         let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
         // Customers sorted by id, by a 16-byte prefix first (the full ids
         // only where prefixes tie); `rank[p][old]` is the new number.
-        let mut keyed: Vec<(u128, (u32, u32))> = parts
+        let mut keyed: Vec<([u64; 2], (u32, u32))> = parts
             .par_iter()
             .enumerate()
             .flat_map_iter(|(p, part)| (0..part.spans.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i))))
