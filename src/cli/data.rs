@@ -168,7 +168,7 @@ impl DataArgs {
     }
 
     /// Reads logs sorted by customer (`--sorted`), folding each customer's
-    /// rows with `fold` and handing `each` batches of up to `batch`
+    /// rows (or keeping its events: `keep`) and handing `each` batches of up to `batch`
     /// customers as they end (see `input::fold_sorted`); writes rejects with
     /// `--keep-going`. Ids in two spellings are not looked for: that needs
     /// every customer at once.
@@ -177,7 +177,7 @@ impl DataArgs {
         roster: &Roster,
         schema: &Schema,
         horizon: Option<Date>,
-        fold: &dyn input::Fold,
+        keep: input::Keep<'_>,
         batch: usize,
         each: impl FnMut(EventLog) -> Result<(), String>,
     ) -> Result<input::SortedRead, String> {
@@ -193,7 +193,7 @@ impl DataArgs {
             roster,
             opts,
             horizon,
-            fold,
+            keep,
             batch,
             each,
         );

@@ -122,11 +122,9 @@ pub fn run(args: Args) -> CliResult {
     let horizon = Some(prog.horizon(as_of));
     if args.sorted {
         let why = match args.format {
-            _ if args.explain => Some("--explain needs each customer's events, which --sorted does not keep"),
             OutputFormat::Table | OutputFormat::Xlsx => {
                 Some("--sorted writes each customer as it goes: use --format jsonl, csv or json")
             }
-            _ if !eval.foldable() => Some("this rulebook's windows are too long to score from a fixed state"),
             _ => None,
         };
         if let Some(why) = why {
@@ -236,9 +234,15 @@ pub fn run(args: Args) -> CliResult {
         Some(log) => (score_log(log, true)?, log.summary.clone(), log.customers.len()),
         None => {
             let mut first = true;
+            // Each batch keeps its customers' events only to explain them (or
+            // when the rulebook cannot be folded).
+            let keep = match !args.explain && eval.foldable() {
+                true => rulebook::input::Keep::Fold(&eval),
+                false => rulebook::input::Keep::Events(&prog.schema),
+            };
             let read = args
                 .data
-                .fold_sorted(&roster, &prog.schema, horizon, &eval, CHUNK, |batch| {
+                .fold_sorted(&roster, &prog.schema, horizon, keep, CHUNK, |batch| {
                     score_log(&batch, first)?;
                     first = false;
                     Ok(())

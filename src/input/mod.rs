@@ -22,7 +22,7 @@ use crate::date::Date;
 pub use records::{from_records, Record};
 pub use roster::Roster;
 pub use schema::Schema;
-pub use sorted::{fold_sorted, SortedRead};
+pub use sorted::{fold_sorted, Keep, SortedRead};
 
 /// The format of an event log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

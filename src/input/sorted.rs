@@ -97,9 +97,10 @@ impl Stream {
         Ok(())
     }
 
-    /// Folds the next row into `state` (its event, if it has one) and moves
-    /// past it; an id below the one before is the error `--sorted` promises.
-    fn take(&mut self, fold: &dyn Fold, class: Option<u16>, state: &mut [u32]) -> Result<(), DataError> {
+    /// Folds the next row into `state` (its event, if it has one), or keeps
+    /// its event in `out`, and moves past it; an id below the one before is
+    /// the error `--sorted` promises.
+    fn take(&mut self, keep: Keep<'_>, class: Option<u16>, out: &mut Batch, start: usize) -> Result<(), DataError> {
         let block = self.ready.front().expect("`peek` found a row");
         let row = block.rows_out.get(self.pos).expect("`peek` found a row");
         let id = super::row_id(&block.custs, row);
@@ -121,7 +122,7 @@ impl Stream {
         }
         self.last_line = row.line;
         if let Some(kind) = row.kind {
-            let event = Event {
+            let mut event = Event {
                 cust: 0,
                 date: row.date,
                 line: row.line,
@@ -129,47 +130,96 @@ impl Stream {
                 file: self.file,
                 vals: row.vals,
             };
-            fold.fold(class, state, &event, &block.vals);
+            match keep {
+                Keep::Fold(fold) => {
+                    let state = out
+                        .words
+                        .get_mut(start..)
+                        .expect("the customer's state is the batch's last");
+                    fold.fold(class, state, &event, &block.vals);
+                }
+                Keep::Events(schema) => {
+                    let n = schema.kind_of(kind).map_or(0, |k| k.attrs.len());
+                    let from = row.vals as usize;
+                    let vals = block.vals.get(from..from + n).expect("a row's values are in its block");
+                    event.cust = u32::try_from(out.customers.len()).expect("a batch holds few customers");
+                    event.vals = u32::try_from(out.vals.len()).expect("a batch holds few values");
+                    out.vals.extend_from_slice(vals);
+                    out.events.push(event);
+                }
+            }
         }
         self.pos += 1;
         Ok(())
     }
 }
 
-/// Customers handed on together, as a folded `EventLog`.
+/// What a sorted read keeps of each customer: its folded state, or (to
+/// explain every customer) its events, a batch at a time.
+#[derive(Clone, Copy)]
+pub enum Keep<'a> {
+    Fold(&'a dyn Fold),
+    Events(&'a Schema),
+}
+
+/// Customers handed on together, as an `EventLog`: folded, or with their
+/// events in log order (file, then line).
+#[derive(Default)]
 struct Batch {
     customers: Vec<Customer>,
     words: Vec<u32>,
+    events: Vec<Event>,
+    vals: Vec<i64>,
     places: Vec<Place>,
 }
 
 impl Batch {
-    fn new() -> Batch {
-        Batch {
-            customers: Vec::new(),
-            words: Vec::new(),
-            places: Vec::new(),
-        }
-    }
-
-    fn log(self, files: &[String]) -> EventLog {
+    fn log(self, files: &[String], keep: Keep<'_>) -> EventLog {
+        let (stores, states) = match keep {
+            Keep::Fold(_) => (Vec::new(), Some(vec![self.words])),
+            Keep::Events(_) => (vec![self.events], None),
+        };
         EventLog {
             files: files.to_vec(),
             customers: self.customers,
-            stores: Vec::new(),
-            states: Some(vec![self.words]),
+            stores,
+            states,
             places: self.places,
-            vals: Vec::new(),
+            vals: self.vals,
             summary: Summary::default(),
             rejects: Vec::new(),
+        }
+    }
+
+    /// Adds a customer whose state (or events) start at `start`.
+    fn push(&mut self, c: Customer, start: usize, keep: Keep<'_>) {
+        let end = match keep {
+            Keep::Fold(_) => self.words.len(),
+            Keep::Events(_) => self.events.len(),
+        };
+        let len = u32::try_from(end - start).expect("a customer's state (or events) fit a batch");
+        self.places.push(Place { store: 0, len, start });
+        self.customers.push(c);
+    }
+
+    /// Where the next customer's state (or events) start, its state added.
+    fn open(&mut self, id: &[u8], class: Option<u16>, keep: Keep<'_>) -> usize {
+        match keep {
+            Keep::Fold(fold) => {
+                let start = self.words.len();
+                fold.init(id, class, &mut self.words);
+                start
+            }
+            Keep::Events(_) => self.events.len(),
         }
     }
 }
 
 /// Reads logs sorted by customer (see the module's note), folding each
-/// customer's rows with `fold`, and hands `each` the customers — the log's
-/// and the roster's, in id order, as a folded `EventLog` of up to `batch`
-/// customers (its summary is empty: the whole read's is returned at the end).
+/// customer's rows (or keeping its events: `keep`), and hands `each` the
+/// customers — the log's and the roster's, in id order, as an `EventLog` of
+/// up to `batch` customers (its summary is empty: the whole read's is
+/// returned at the end).
 #[allow(clippy::too_many_arguments)]
 pub fn fold_sorted(
     sources: Vec<Source>,
@@ -177,7 +227,7 @@ pub fn fold_sorted(
     roster: &Roster,
     opts: LoadOptions,
     horizon: Option<Date>,
-    fold: &dyn Fold,
+    keep: Keep<'_>,
     batch: usize,
     mut each: impl FnMut(EventLog) -> Result<(), String>,
 ) -> Result<SortedRead, String> {
@@ -205,7 +255,7 @@ pub fn fold_sorted(
         });
     }
     let mut listed = roster.entries().peekable();
-    let mut out = Batch::new();
+    let mut out = Batch::default();
     let mut next: Vec<u8> = Vec::new();
     loop {
         // The smallest id any file is at.
@@ -229,9 +279,8 @@ pub fn fold_sorted(
                 class: entry.class,
                 since: entry.since,
             };
-            let start = out.words.len();
-            fold.init(id.as_bytes(), c.class, &mut out.words);
-            push(&mut out, c, start);
+            let start = out.open(id.as_bytes(), c.class, keep);
+            out.push(c, start, keep);
         }
         if !found {
             break;
@@ -245,33 +294,25 @@ pub fn fold_sorted(
             class: entry.and_then(|e| e.class),
             since: entry.and_then(|e| e.since),
         };
-        let start = out.words.len();
-        fold.init(&next, c.class, &mut out.words);
-        let state = out.words.get_mut(start..).expect("the state was just added");
+        let start = out.open(&next, c.class, keep);
         for s in &mut streams {
             while s
                 .peek(&d, &mut read.summary, &mut read.rejects)
                 .map_err(|e| e.to_string())?
                 == Some(next.as_slice())
             {
-                s.take(fold, c.class, state).map_err(|e| e.to_string())?;
+                s.take(keep, c.class, &mut out, start).map_err(|e| e.to_string())?;
             }
         }
-        push(&mut out, c, start);
+        out.push(c, start, keep);
         if out.customers.len() >= batch.max(1) {
             read.customers += out.customers.len() as u64;
-            each(std::mem::replace(&mut out, Batch::new()).log(&read.files))?;
+            each(std::mem::take(&mut out).log(&read.files, keep))?;
         }
     }
     read.customers += out.customers.len() as u64;
     if !out.customers.is_empty() {
-        each(out.log(&read.files))?;
+        each(out.log(&read.files, keep))?;
     }
     Ok(read)
-}
-
-fn push(out: &mut Batch, c: Customer, start: usize) {
-    let len = u32::try_from(out.words.len() - start).expect("a customer's state is a few words");
-    out.places.push(Place { store: 0, len, start });
-    out.customers.push(c);
 }

@@ -371,7 +371,7 @@ proptest! {
         let whole = input::fold_within(sources(), &prog.schema, &roster, opts, input::Within::default(), &eval)
             .unwrap_or_else(|e| panic!("{e}"));
         let mut streamed = Vec::new();
-        let read = input::fold_sorted(sources(), &prog.schema, &roster, opts, None, &eval, batch, |log| {
+        let read = input::fold_sorted(sources(), &prog.schema, &roster, opts, None, input::Keep::Fold(&eval), batch, |log| {
             for (i, cu) in log.customers.iter().enumerate() {
                 let o = eval.evaluate_in(&log, i, false).expect("a customer").expect("no overflow");
                 streamed.push((cu.id.to_string(), o));
