@@ -762,12 +762,6 @@ impl<'f> Merger<'f> {
             .collect();
         keyed.par_sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| name(a).cmp(name(b))));
         let order: Vec<(u32, u32)> = keyed.into_iter().map(|(_, key)| key).collect();
-        let mut rank: Vec<Vec<u32>> = parts.iter().map(|p| vec![0u32; p.spans.len()]).collect();
-        for (new, &(p, old)) in order.iter().enumerate() {
-            if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
-                *r = new as u32;
-            }
-        }
         let customers: Vec<Customer> = order
             .par_iter()
             .map(|key @ &(p, old)| {
@@ -793,8 +787,8 @@ impl<'f> Merger<'f> {
                 part.place(p, old, next.get_mut(p as usize).expect("a partition number"))
             })
             .collect();
-        drop(order);
         if self.fold.is_some() {
+            drop(order);
             let states = self.parts.iter_mut().map(|p| std::mem::take(&mut p.words)).collect();
             return EventLog {
                 files,
@@ -807,6 +801,13 @@ impl<'f> Merger<'f> {
                 rejects: self.rejects,
             };
         }
+        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.spans.len()]).collect();
+        for (new, &(p, old)) in order.iter().enumerate() {
+            if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
+                *r = new as u32;
+            }
+        }
+        drop(order);
         // Renumbered and sorted in place, one store per core at a time: by
         // customer, then log order (file, line). Each customer's events are
         // then one run of its partition's store.
