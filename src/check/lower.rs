@@ -321,7 +321,9 @@ fn slot(kind: &KindSchema, attr: &Ident) -> usize {
 /// them only to order texts by their characters.
 fn cexpr(e: &Expr, resolve: &dyn Fn(&str) -> (usize, Type), texts: &Texts) -> (CExpr, Type) {
     let sub = |x: &Expr| Box::new(cexpr(x, resolve, texts).0);
-    let lit = |l: &ast::Literal| encode_literal(l, texts).expect("every literal encodes");
+    let lit = |l: &ast::Literal| {
+        encode_literal(l, texts).expect("Schema::of and Schema::merged intern every text their rulebooks write")
+    };
     match &e.kind {
         ExprKind::Lit(l) => (CExpr::Const(lit(l)), l.ty()),
         ExprKind::Var(name) => {

@@ -8,7 +8,8 @@ use crate::input::schema::Texts;
 use crate::syntax::ast::CmpOp;
 
 impl CExpr {
-    /// Evaluates against slot values; `texts` serves text ordering.
+    /// Evaluates against slot values; `texts` serves the comparisons of
+    /// texts by their characters (read only: no lock is taken).
     pub fn eval(&self, var: &dyn Fn(usize) -> i64, texts: &Texts) -> i64 {
         match self {
             CExpr::Const(v) => *v,
@@ -18,11 +19,13 @@ impl CExpr {
             CExpr::Or(a, b) => i64::from(a.eval(var, texts) != 0 || b.eval(var, texts) != 0),
             CExpr::Cmp(op, a, b) => i64::from(holds(*op, a.eval(var, texts).cmp(&b.eval(var, texts)))),
             CExpr::TextCmp(op, a, b) => {
-                let (x, y) = (
-                    texts.get(a.eval(var, texts) as u32),
-                    texts.get(b.eval(var, texts) as u32),
-                );
-                i64::from(holds(*op, x.cmp(&y)))
+                let (x, y) = (a.eval(var, texts) as u32, b.eval(var, texts) as u32);
+                let o = if x == y {
+                    Ordering::Equal
+                } else {
+                    texts.get(x).cmp(texts.get(y))
+                };
+                i64::from(holds(*op, o))
             }
             CExpr::In(x, set) => i64::from(set.contains(&x.eval(var, texts))),
         }

@@ -7,7 +7,7 @@ use rustc_hash::FxHashSet;
 
 use super::block::Block;
 use super::near::near_miss;
-use super::schema::{AttrSchema, Schema};
+use super::schema::{AttrSchema, Schema, TextMemo};
 use super::{DataError, LoadOptions, Reject};
 use crate::date::Date;
 
@@ -163,6 +163,8 @@ pub struct Decoded {
     pub rejects: Vec<Reject>,
     /// The first bad row, when not keeping going.
     pub error: Option<DataError>,
+    /// The texts this block added to the schema's table (dropped once it is decoded).
+    texts: TextMemo,
 }
 
 /// A field of a row, before it is typed.
@@ -224,12 +226,12 @@ impl Decoded {
                     Cell::Bytes(b) => {
                         let s = std::str::from_utf8(b).map_err(|_| not_utf8(&a.name, b))?;
                         Some(
-                            a.decode_text(s, &ctx.schema.texts)
+                            a.decode_text(s, &ctx.schema.texts, &mut self.texts)
                                 .map_err(|e| format!("{} \"{s}\" {e}", a.name)),
                         )
                     }
                     Cell::Json(v) => Some(
-                        a.decode_json(v, &ctx.schema.texts)
+                        a.decode_json(v, &ctx.schema.texts, &mut self.texts)
                             .map_err(|e| format!("{} {v} {e}", a.name)),
                     ),
                 };
@@ -342,10 +344,12 @@ fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
 
 /// Decodes a block of the source's format.
 pub fn block(ctx: &Context<'_>, b: &Block) -> Decoded {
-    match ctx.header {
+    let mut out = match ctx.header {
         Some(h) => csv_block(ctx, h, b),
         None => jsonl_block(ctx, b),
-    }
+    };
+    out.texts = TextMemo::default();
+    out
 }
 
 fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {

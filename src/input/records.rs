@@ -31,6 +31,7 @@ pub fn from_records(
 ) -> Result<EventLog, DataError> {
     let mut summary = Summary::default();
     let mut vals = Vec::new();
+    let mut texts = super::schema::TextMemo::default();
     // (customer id, event with `cust` still unset), in the order given.
     let mut kept: Vec<(&str, Event)> = Vec::new();
     let mut ids: Vec<&str> = roster.ids().collect();
@@ -54,7 +55,7 @@ pub fn from_records(
                 ("", None) if a.optional => ABSENT,
                 ("", None) => return Err(err(format!("{} is missing (required for kind \"{}\")", a.name, r.kind))),
                 (s, _) => a
-                    .decode_text(s, &schema.texts)
+                    .decode_text(s, &schema.texts, &mut texts)
                     .map_err(|e| err(format!("{} \"{s}\" {e}", a.name)))?,
             };
             vals.push(v);

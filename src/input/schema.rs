@@ -4,45 +4,216 @@
 //!
 //! Every attribute value is one `i64`: int and decimal as `Num::raw` (so they
 //! compare with each other), bool as 0/1, date as days, text as an id in the
-//! shared `Texts` table.
+//! schema's `Texts` table.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustc_hash::FxHashMap;
 
 use crate::date::Date;
 use crate::num::{Num, NumError};
-use crate::syntax::ast::{Literal, Rulebook, Type};
+use crate::syntax::ast::{Expr, ExprKind, Literal, Rulebook, Type};
 
-/// Interned text values, shared by the decoder and the compiled rulebook.
-#[derive(Debug, Default)]
+/// Text values as ids, one per text, shared by the decoder and the compiled
+/// rulebook; reading a text or a rulebook's id takes no lock.
+///
+/// The texts a rulebook writes — every text literal of its conditions and
+/// every value of a `text in {…}` constraint or default — are interned when
+/// the schema is built and never change: they are ids `0..known`, and a cell
+/// holding one of them gets that id from a read-only map. Any other text a
+/// log holds (a free `dimension`, a name) is given the next id the first
+/// time any reader meets it (`added`, the only lock, taken once per such
+/// text per reader: each reader remembers its own in a `TextMemo`), and is
+/// appended to `others`, which every core reads without a lock.
 pub struct Texts {
-    inner: Mutex<TextsInner>,
+    known: Vec<Box<str>>,
+    ids: FxHashMap<Box<str>, u32>,
+    added: Mutex<FxHashMap<Box<str>, u32>>,
+    others: Appended,
 }
 
-#[derive(Debug, Default)]
-struct TextsInner {
-    ids: FxHashMap<Arc<str>, u32>,
-    list: Vec<Arc<str>>,
+impl std::fmt::Debug for Texts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Texts")
+            .field("known", &self.known)
+            .field("others", &self.others.len.load(Ordering::Relaxed))
+            .finish()
+    }
 }
 
 impl Texts {
-    pub fn intern(&self, s: &str) -> u32 {
-        let mut t = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(&id) = t.ids.get(s) {
-            return id;
+    /// The table of a rulebook's texts, in the order given (repeats ignored).
+    fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Texts {
+        let mut known: Vec<Box<str>> = Vec::new();
+        let mut ids = FxHashMap::default();
+        for s in texts {
+            if !ids.contains_key(s) && known.len() < Appended::ROOM {
+                ids.insert(Box::from(s), known.len() as u32);
+                known.push(Box::from(s));
+            }
         }
-        let id = u32::try_from(t.list.len()).unwrap_or(u32::MAX);
-        let text: Arc<str> = Arc::from(s);
-        t.list.push(text.clone());
-        t.ids.insert(text, id);
-        id
+        Texts {
+            known,
+            ids,
+            added: Mutex::default(),
+            others: Appended::default(),
+        }
     }
 
-    pub fn get(&self, id: u32) -> Arc<str> {
-        let t = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        t.list.get(id as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    /// The id of a text the rulebook writes.
+    pub fn known(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
     }
+
+    /// The text of an id (`""` for an id no text has).
+    pub fn get(&self, id: u32) -> &str {
+        match id.checked_sub(self.known.len() as u32) {
+            None => self.known.get(id as usize).map_or("", |s| s),
+            Some(other) => self.others.get(other),
+        }
+    }
+
+    /// The id of a text read from a log: the rulebook's id for it, else the
+    /// one `memo`'s reader already found, else the one any reader gave it
+    /// (under the lock), else a new one.
+    pub fn id(&self, s: &str, memo: &mut TextMemo) -> Result<u32, CellError> {
+        if let Some(id) = self.known(s) {
+            return Ok(id);
+        }
+        if let Some(&id) = memo.ids.get(s) {
+            return Ok(id);
+        }
+        let id = {
+            let mut added = self.added.lock().unwrap_or_else(PoisonError::into_inner);
+            match added.get(s) {
+                Some(&id) => id,
+                None => {
+                    let other = self.others.push(s, Appended::ROOM - self.known.len())?;
+                    let id = self.known.len() as u32 + other;
+                    added.insert(Box::from(s), id);
+                    id
+                }
+            }
+        };
+        memo.ids.insert(Box::from(s), id);
+        Ok(id)
+    }
+}
+
+/// The ids one reader (a block's decoder) has found for texts its rulebook
+/// does not write, so that it asks `Texts` once for each.
+#[derive(Debug, Default)]
+pub struct TextMemo {
+    ids: FxHashMap<Box<str>, u32>,
+}
+
+/// An append-only list that every core reads, and may push to, at once
+/// without a lock: a push claims an index with one atomic add, and the text
+/// goes into a slot of the bucket that index falls in. Bucket `b` holds `FIRST << b` slots and
+/// is allocated by the first push into it, so the buckets cover every `u32`
+/// and waste at most half of what they hold.
+#[derive(Default)]
+struct Appended {
+    len: AtomicU32,
+    buckets: [OnceLock<Bucket>; BUCKETS],
+}
+
+type Bucket = Box<[OnceLock<Box<str>>]>;
+
+const FIRST_BITS: u32 = 6;
+const BUCKETS: usize = 33 - FIRST_BITS as usize;
+
+impl Appended {
+    /// Ids run to `u32::MAX - 1`.
+    const ROOM: usize = u32::MAX as usize;
+
+    /// Bucket and slot of index `i`.
+    fn place(i: u32) -> (usize, usize) {
+        let j = u64::from(i) + (1 << FIRST_BITS);
+        let top = j.ilog2();
+        ((top - FIRST_BITS) as usize, (j - (1 << top)) as usize)
+    }
+
+    /// Appends `s` if fewer than `room` texts are held; returns its index.
+    fn push(&self, s: &str, room: usize) -> Result<u32, CellError> {
+        let i = self.len.fetch_add(1, Ordering::Relaxed);
+        if i as usize >= room {
+            // Undo, so that the count cannot wrap however many cells try.
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            return Err(CellError::TooManyTexts);
+        }
+        let (b, slot) = Self::place(i);
+        let bucket = self
+            .buckets
+            .get(b)
+            .expect("the buckets cover every u32")
+            .get_or_init(|| {
+                (0..(1usize << (FIRST_BITS as usize + b)))
+                    .map(|_| OnceLock::new())
+                    .collect()
+            });
+        let set = bucket.get(slot).expect("a bucket holds its slots").set(Box::from(s));
+        debug_assert!(set.is_ok(), "each index is claimed once");
+        Ok(i)
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let (b, slot) = Self::place(i);
+        self.buckets
+            .get(b)
+            .and_then(OnceLock::get)
+            .and_then(|bucket| bucket.get(slot))
+            .and_then(OnceLock::get)
+            .map_or("", |s| s)
+    }
+}
+
+/// Every text a rulebook writes: allowed values, defaults, and the literals
+/// of every condition (walked without recursion, as conditions may be deep).
+fn book_texts(book: &Rulebook) -> impl Iterator<Item = &str> {
+    let attrs = book.events.iter().flat_map(|ev| &ev.attrs).flat_map(|a| {
+        let allowed = a.allowed.iter().flatten().map(|l| &l.node);
+        allowed.chain(a.default.as_ref().map(|d| &d.node))
+    });
+    let filters = book
+        .rule_lists()
+        .flatten()
+        .filter_map(|r| r.kind.select().filter.as_ref());
+    let assessed = book
+        .classes
+        .iter()
+        .flat_map(|c| &c.dimensions)
+        .filter_map(|d| match &d.source {
+            crate::syntax::ast::Source::Assessed(a) => a.filter.as_ref(),
+            _ => None,
+        });
+    let overrides = book
+        .overrides
+        .iter()
+        .chain(book.classes.iter().flat_map(|c| &c.overrides))
+        .map(|o| &o.when);
+    let mut lits: Vec<&Literal> = attrs.collect();
+    let mut stack: Vec<&Expr> = filters.chain(assessed).chain(overrides).collect();
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Lit(l) => lits.push(l),
+            ExprKind::Var(_) => {}
+            ExprKind::Not(x) => stack.push(x),
+            ExprKind::In(x, set) => {
+                stack.push(x);
+                lits.extend(set.iter().map(|l| &l.node));
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Cmp(_, a, b) => {
+                stack.push(b);
+                stack.push(a);
+            }
+        }
+    }
+    lits.into_iter().filter_map(|l| match l {
+        Literal::Text(s) => Some(s.as_str()),
+        _ => None,
+    })
 }
 
 /// The declared event kinds, in declaration order.
@@ -86,7 +257,7 @@ pub const ABSENT: i64 = i64::MIN;
 impl Schema {
     /// The schema a checked rulebook declares.
     pub fn of(book: &Rulebook) -> Schema {
-        let texts = Arc::new(Texts::default());
+        let texts = Arc::new(Texts::of(book_texts(book)));
         let mut kinds = Vec::new();
         let mut by_name = FxHashMap::default();
         for ev in &book.events {
@@ -113,7 +284,7 @@ impl Schema {
     /// An attribute only one rulebook declares keeps its own terms. Types must
     /// agree, and so must two defaults: one value is stored for both.
     pub fn merged(books: &[&Rulebook]) -> Result<Schema, MergeConflict> {
-        let texts = Arc::new(Texts::default());
+        let texts = Arc::new(Texts::of(books.iter().flat_map(|b| book_texts(b))));
         let mut kinds: Vec<KindSchema> = Vec::new();
         // Which book first declared each attribute of each kind (for conflicts).
         let mut origin: Vec<Vec<usize>> = Vec::new();
@@ -248,7 +419,7 @@ fn attr_schema(a: &crate::syntax::ast::AttrDecl, texts: &Texts) -> AttrSchema {
         allowed: a.allowed.as_ref().map(|set| {
             set.iter()
                 .filter_map(|l| match &l.node {
-                    Literal::Text(s) => Some((texts.intern(s), s.clone())),
+                    Literal::Text(s) => Some((texts.known(s)?, s.clone())),
                     _ => None,
                 })
                 .collect()
@@ -257,13 +428,14 @@ fn attr_schema(a: &crate::syntax::ast::AttrDecl, texts: &Texts) -> AttrSchema {
     }
 }
 
-/// A literal as an attribute value.
+/// A literal as an attribute value; `None` for a text the schema's rulebooks
+/// do not write.
 pub fn encode_literal(lit: &Literal, texts: &Texts) -> Option<i64> {
     Some(match lit {
         Literal::Num(n) => n.raw(),
         Literal::Bool(b) => i64::from(*b),
         Literal::Date(d) => i64::from(d.days()),
-        Literal::Text(s) => i64::from(texts.intern(s)),
+        Literal::Text(s) => i64::from(texts.known(s)?),
     })
 }
 
@@ -278,6 +450,8 @@ pub enum CellError {
     BelowMin(Num),
     AboveMax(Num),
     NotAllowed(Vec<String>),
+    /// The log holds more distinct texts than ids can number.
+    TooManyTexts,
 }
 
 impl std::fmt::Display for CellError {
@@ -294,13 +468,15 @@ impl std::fmt::Display for CellError {
                 let quoted: Vec<String> = set.iter().map(|s| format!("\"{s}\"")).collect();
                 write!(f, "is not one of {}", quoted.join(", "))
             }
+            CellError::TooManyTexts => f.write_str("is one text too many (a log may hold about 4 billion)"),
         }
     }
 }
 
 impl AttrSchema {
     /// Decodes a CSV cell (int, decimal and bool may carry surrounding spaces).
-    pub fn decode_text(&self, cell: &str, texts: &Texts) -> Result<i64, CellError> {
+    /// Texts are given ids by `texts`, through the reader's `memo`.
+    pub fn decode_text(&self, cell: &str, texts: &Texts, memo: &mut TextMemo) -> Result<i64, CellError> {
         let v = match self.ty {
             Type::Int => parse_int(cell.trim_matches(' '))?,
             Type::Decimal => Num::parse(cell.trim_matches(' ')).map_err(CellError::NotDecimal)?.raw(),
@@ -311,13 +487,13 @@ impl AttrSchema {
                 _ => return Err(CellError::NotBool),
             },
             Type::Date => i64::from(Date::parse_data(cell).ok_or(CellError::NotDate)?.days()),
-            Type::Text => return self.check_text(cell, texts),
+            Type::Text => return self.check_text(cell, texts, memo),
         };
         self.check_min(v)
     }
 
     /// Decodes a JSON value of the attribute's JSON type.
-    pub fn decode_json(&self, value: &serde_json::Value, texts: &Texts) -> Result<i64, CellError> {
+    pub fn decode_json(&self, value: &serde_json::Value, texts: &Texts, memo: &mut TextMemo) -> Result<i64, CellError> {
         use serde_json::Value as J;
         let v = match (self.ty, value) {
             (Type::Int, J::Number(n)) => parse_int(&n.to_string())?,
@@ -328,7 +504,7 @@ impl AttrSchema {
             (Type::Bool, _) => return Err(CellError::NotBool),
             (Type::Date, J::String(s)) => i64::from(Date::parse_data(s).ok_or(CellError::NotDate)?.days()),
             (Type::Date, _) => return Err(CellError::NotDate),
-            (Type::Text, J::String(s)) => return self.check_text(s, texts),
+            (Type::Text, J::String(s)) => return self.check_text(s, texts, memo),
             (Type::Text, _) => return Err(CellError::NotText),
         };
         self.check_min(v)
@@ -342,13 +518,13 @@ impl AttrSchema {
         }
     }
 
-    fn check_text(&self, s: &str, texts: &Texts) -> Result<i64, CellError> {
+    fn check_text(&self, s: &str, texts: &Texts, memo: &mut TextMemo) -> Result<i64, CellError> {
         match &self.allowed {
             Some(set) => match set.iter().find(|(_, t)| t == s) {
                 Some((id, _)) => Ok(i64::from(*id)),
                 None => Err(CellError::NotAllowed(set.iter().map(|(_, t)| t.clone()).collect())),
             },
-            None => Ok(i64::from(texts.intern(s))),
+            None => texts.id(s, memo).map(i64::from),
         }
     }
 }
@@ -360,4 +536,66 @@ fn parse_int(s: &str) -> Result<i64, CellError> {
         return Err(CellError::NotInt);
     }
     Num::parse(s).map(Num::raw).map_err(CellError::NotDecimal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_every_id_in_order() {
+        let mut last = None;
+        for i in (0..5000).chain(u32::MAX - 5000..u32::MAX) {
+            let (b, slot) = Appended::place(i);
+            assert!(b < BUCKETS && slot < 1 << (FIRST_BITS as usize + b), "index {i}");
+            if let Some((lb, ls)) = last.filter(|_| i > 0 && i != u32::MAX - 5000) {
+                assert!((b, slot) == (lb, ls + 1) || (b == lb + 1 && slot == 0), "index {i}");
+            }
+            last = Some((b, slot));
+        }
+    }
+
+    #[test]
+    fn texts_added_on_many_threads_keep_their_ids() {
+        let texts = Texts::of(["branch", "feeder"]);
+        let ids: Vec<Vec<(String, u32)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|t| {
+                    let texts = &texts;
+                    s.spawn(move || {
+                        let mut memo = TextMemo::default();
+                        (0..3000)
+                            .map(|i| {
+                                let text = match i % 7 {
+                                    0 => "branch".to_string(),
+                                    1 => format!("shared-{}", i % 10),
+                                    _ => format!("{t}-{}", i % 1000),
+                                };
+                                let id = texts.id(&text, &mut memo).expect("room for them");
+                                (text, id)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("no panic")).collect()
+        });
+        for (text, id) in ids.iter().flatten() {
+            assert_eq!(texts.get(*id), text);
+            assert_eq!(text == "branch", texts.known(text) == Some(*id));
+        }
+        // One id per text, whichever thread met it first.
+        let mut shared: Vec<u32> = ids
+            .iter()
+            .flatten()
+            .filter(|(t, _)| t.starts_with("shared-"))
+            .map(|p| p.1)
+            .collect();
+        shared.sort_unstable();
+        shared.dedup();
+        assert_eq!(shared.len(), 10);
+        let own = (0..1000).filter(|r| (0..3).any(|k| (r + 1000 * k) % 7 > 1)).count();
+        assert_eq!(texts.others.len.load(Ordering::Relaxed) as usize, 10 + 4 * own);
+        assert_eq!(texts.get(u32::MAX), "");
+    }
 }

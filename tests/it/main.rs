@@ -23,3 +23,4 @@ mod rules_by_hand;
 mod score_cli;
 mod score_outputs;
 mod syntax;
+mod texts;
