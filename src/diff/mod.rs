@@ -99,6 +99,23 @@ impl Pair<'_> {
         match self.log.state_of(i) {
             // A folded log: each side's words, after its class (see `PairFold`).
             Some(state) => {
+                // No event was folded into this customer: its initial state.
+                let initial;
+                let state = match state {
+                    [] => {
+                        let fold = PairFold {
+                            old: &self.old,
+                            new: &self.new,
+                            classes: self.classes,
+                            old_roster: self.old_roster,
+                        };
+                        let mut words = Vec::new();
+                        crate::input::Fold::init(&fold, c.id.as_bytes(), c.class, &mut words);
+                        initial = words;
+                        &initial[..]
+                    }
+                    _ => state,
+                };
                 let (old_words, new_words) = PairFold::split(&self.old, state);
                 let (new_words, _) = PairFold::split(&self.new, new_words);
                 (

@@ -269,6 +269,11 @@ fn op(r: &RuleProg, k: usize, w: Window) -> Option<Op> {
 }
 
 impl ClassLayout<'_> {
+    /// The state of a customer with no event.
+    pub fn initial(&self) -> &[u32] {
+        &self.init
+    }
+
     /// The number of state words.
     pub fn words_len(&self) -> usize {
         self.init.len()

@@ -172,6 +172,11 @@ impl<'p> Evaluator<'p> {
                     !ledger,
                     "a ledger needs the events: explaining loads them (input::load_within)"
                 );
+                // No event was folded into this customer: it kept no state of its own.
+                let state = match state {
+                    [] => self.layout_of(c.class).initial(),
+                    _ => state,
+                };
                 self.finish(c, state, false)
             }
             None => self.evaluate(c, log.events_of(i), &log.vals, ledger),

@@ -79,7 +79,9 @@ pub struct Event {
 /// How a load keeps what it reads of each customer, instead of storing its
 /// events: a fixed number of state words, laid out by the program, into
 /// which every event is folded as it is read, in whatever order.
-/// The result must not depend on the order of the events.
+/// The result must not depend on the order of the events. A customer gets
+/// its state with its first event: one no event is folded into keeps none
+/// (`EventLog::state_of` is then empty, and means the initial state).
 pub trait Fold: Sync {
     /// Appends the initial state of customer `id`, of this roster class
     /// (`None`: not on the roster, or no class).
@@ -150,7 +152,8 @@ impl EventLog {
         self.states.is_some()
     }
 
-    /// A customer's folded state; `None` unless the log was folded.
+    /// A customer's folded state; `None` unless the log was folded. Empty for
+    /// a customer no event was folded into: it means the initial state.
     pub fn state_of(&self, customer: usize) -> Option<&[u32]> {
         let states = self.states.as_ref()?;
         let p = self.places.get(customer)?;
@@ -474,7 +477,10 @@ struct Part {
     /// The roster entry of each customer, if any.
     entries: Vec<Listed>,
     events: Vec<Event>,
-    /// A folded load: where each customer's state starts in `words`.
+    /// A folded load: where each customer's state is in `words`, as its
+    /// length and then its words (`NO_STATE` until its first event: most of
+    /// a roster's customers may have none, and a state is far larger than an
+    /// event).
     starts: Vec<usize>,
     words: Vec<u32>,
 }
@@ -514,10 +520,7 @@ impl Part {
         self.arena.extend_from_slice(id);
         self.spans.push((start, self.arena.len()));
         match fold {
-            Some(fold) => {
-                self.starts.push(self.words.len());
-                fold.init(id, entry.and_then(|e| e.class), &mut self.words);
-            }
+            Some(_) => self.starts.push(NO_STATE),
             None => self.counts.push(0),
         }
         self.entries.push(Listed {
@@ -542,13 +545,27 @@ impl Part {
 }
 
 impl Part {
-    /// Folds one event into its customer's state.
+    /// Folds one event into its customer's state, made on its first event.
     fn fold(&mut self, fold: &dyn Fold, event: &Event, vals: &[i64]) {
         let c = event.cust as usize;
-        let start = self.starts.get(c).copied().expect("every folded customer has a state");
-        let end = self.starts.get(c + 1).copied().unwrap_or(self.words.len());
         let class = self.entries.get(c).expect("every customer has an entry slot").class;
-        let state = self.words.get_mut(start..end).expect("a state is a range of its words");
+        let at = self.starts.get_mut(c).expect("every folded customer has a start");
+        if *at == NO_STATE {
+            *at = self.words.len();
+            self.words.push(0);
+            let (a, b) = *self.spans.get(c).expect("every customer number has a span");
+            let id = self.arena.get(a..b).expect("a span is a range of the arena");
+            fold.init(id, class, &mut self.words);
+            let len = self.words.len() - *at - 1;
+            *self.words.get_mut(*at).expect("the length word was just pushed") =
+                u32::try_from(len).expect("a customer's state is a few words");
+        }
+        let at = *at;
+        let len = *self.words.get(at).expect("a state starts with its length") as usize;
+        let state = self
+            .words
+            .get_mut(at + 1..at + 1 + len)
+            .expect("a state is a range of its words");
         fold.fold(class, state, event, vals);
     }
 
@@ -557,10 +574,19 @@ impl Part {
     fn place(&self, p: u32, i: u32, next: &mut usize) -> Place {
         let i = i as usize;
         match self.starts.get(i) {
-            Some(&start) => {
-                let end = self.starts.get(i + 1).copied().unwrap_or(self.words.len());
-                let len = u32::try_from(end - start).expect("a customer's state is a few words");
-                Place { store: p, len, start }
+            // No event was folded into it: an empty state, which means the initial one.
+            Some(&NO_STATE) => Place {
+                store: p,
+                len: 0,
+                start: 0,
+            },
+            Some(&at) => {
+                let len = *self.words.get(at).expect("a state starts with its length");
+                Place {
+                    store: p,
+                    len,
+                    start: at + 1,
+                }
             }
             None => {
                 let len = self.counts.get(i).copied().expect("every customer has a count");
@@ -571,6 +597,9 @@ impl Part {
         }
     }
 }
+
+/// `Part::starts` of a customer no event has been folded into yet.
+const NO_STATE: usize = usize::MAX;
 
 /// A customer in its partition's table: the id's first 16 bytes and length
 /// (which settle most comparisons without reading the arena) and its number.
@@ -827,6 +856,33 @@ impl<'f> Merger<'f> {
             vals: self.vals,
             summary: self.summary,
             rejects: self.rejects,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_slot_is_its_24_bytes_unpadded() {
+        // Every customer has a slot, and the table grows by doubling: padding counts.
+        assert_eq!(std::mem::size_of::<Slot>(), 24);
+    }
+
+    #[test]
+    fn prefixes_keep_the_id_order_and_tell_short_ids_apart() {
+        let ids: [&[u8]; 6] = [b"", b"A", b"A\0", b"AAAAAAAAAAAAAAAA", b"AAAAAAAAAAAAAAAAB", b"\xff"];
+        for a in ids {
+            for b in ids {
+                let (ha, hb) = (prefix(a), prefix(b));
+                if ha != hb {
+                    assert_eq!(ha.cmp(&hb), a.cmp(b), "{a:?} {b:?}");
+                }
+                if a.len() <= 16 && b.len() <= 16 && a.len() == b.len() {
+                    assert_eq!(ha == hb, a == b, "{a:?} {b:?}");
+                }
+            }
         }
     }
 }

@@ -636,3 +636,54 @@ proptest! {
         diff_folds_as_it_stores(old, new, csv_file(&c.events), &c.roster, old_roster.as_deref(), c.as_of);
     }
 }
+
+#[test]
+fn a_customer_no_event_was_folded_into_keeps_no_state() {
+    let checked = rulebook::load(EVERY_FORM).expect("loads");
+    let prog = &checked.program;
+    let as_of = date("2026-06-30");
+    let header = "customer,date,kind,days,amount,grade,dimension,value\n";
+    // C1's row is before every window, C3's after the as-of date; C2 has none.
+    let rows = "C0,2026-05-01,late,400,1,,,\nC1,2001-01-01,late,3,1,,,\nC3,2027-01-01,late,3,1,,,\n";
+    let roster = "customer,class,since\nC0,two,\nC1,two,2026-03-01\nC2,one,\n";
+    let stored = run_book(
+        EVERY_FORM,
+        vec![("events.csv", Format::Csv, format!("{header}{rows}"))],
+        roster,
+        as_of,
+    );
+    let roster = Roster::read(roster.as_bytes(), "customers.csv", &prog.class_names()).expect("a valid roster");
+    let eval = Evaluator::new(prog, as_of);
+    let source = Source {
+        name: "events.csv".into(),
+        format: Format::Csv,
+        reader: Box::new(Cursor::new(format!("{header}{rows}").into_bytes())),
+    };
+    let opts = LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
+    };
+    let within = input::Within::new(Some(prog.horizon(as_of)), 0);
+    let log = input::fold_within(vec![source], &prog.schema, &roster, opts, within, &eval).expect("loads");
+    let ids: Vec<&str> = log.customers.iter().map(|c| &*c.id).collect();
+    assert_eq!(ids, ["C0", "C1", "C2", "C3"]);
+    for (i, c) in log.customers.iter().enumerate() {
+        let state = log.state_of(i).expect("a folded log");
+        // A state is made with the customer's first event: the roster alone makes none.
+        assert_eq!(state.is_empty(), &*c.id != "C0", "customer {}", c.id);
+        let outcome = eval
+            .evaluate_in(&log, i, false)
+            .expect("a customer")
+            .expect("no overflow");
+        let s = Scored {
+            prog,
+            log: &log,
+            customer: i,
+            outcome: &outcome,
+            as_of,
+        };
+        let json: Value = serde_json::from_str(&report::json_object(&s, false)).expect("JSON");
+        assert_eq!(Some(&json), stored.get(&*c.id), "customer {}", c.id);
+    }
+}
