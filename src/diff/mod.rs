@@ -227,6 +227,10 @@ impl crate::input::Fold for PairFold<'_> {
         Self::init_side(self.new, self.classes.customer(&listed, self.new.prog, true), words);
     }
 
+    fn max_words(&self) -> usize {
+        2 + self.old.max_words() + self.new.max_words()
+    }
+
     fn fold(&self, _class: Option<u16>, state: &mut [u32], event: &crate::input::Event, vals: &[i64]) {
         let (old_class, old, rest) = Self::split_mut(self.old, state);
         if old_class.is_some() {

@@ -291,6 +291,10 @@ impl Fold for Evaluator<'_> {
         words.extend_from_slice(&self.layout_of(class).init);
     }
 
+    fn max_words(&self) -> usize {
+        self.layout.classes.iter().map(|c| c.init.len()).max().unwrap_or(0)
+    }
+
     fn fold(&self, class: Option<u16>, state: &mut [u32], e: &Event, vals: &[i64]) {
         let texts = &self.prog.schema.texts;
         let steps = self

@@ -86,6 +86,8 @@ pub trait Fold: Sync {
     /// Appends the initial state of customer `id`, of this roster class
     /// (`None`: not on the roster, or no class).
     fn init(&self, id: &[u8], class: Option<u16>, words: &mut Vec<u32>);
+    /// The most words any customer's state takes (to reserve room for them).
+    fn max_words(&self) -> usize;
     /// Folds one event (its values are `vals[event.vals..]`) into the state
     /// of a customer of this roster class.
     fn fold(&self, class: Option<u16>, state: &mut [u32], event: &Event, vals: &[i64]);
@@ -545,16 +547,14 @@ impl Part {
 }
 
 impl Part {
-    /// Folds one event into its customer's state, made on its first event.
-    fn fold(&mut self, fold: &dyn Fold, event: &Event, vals: &[i64]) {
+    /// Folds one event of customer `id` into its state, made on its first event.
+    fn fold(&mut self, fold: &dyn Fold, id: &[u8], event: &Event, vals: &[i64]) {
         let c = event.cust as usize;
         let class = self.entries.get(c).expect("every customer has an entry slot").class;
         let at = self.starts.get_mut(c).expect("every folded customer has a start");
         if *at == NO_STATE {
             *at = self.words.len();
             self.words.push(0);
-            let (a, b) = *self.spans.get(c).expect("every customer number has a span");
-            let id = self.arena.get(a..b).expect("a span is a range of the arena");
             fold.init(id, class, &mut self.words);
             let len = self.words.len() - *at - 1;
             *self.words.get_mut(*at).expect("the length word was just pushed") =
@@ -702,6 +702,11 @@ impl<'f> Merger<'f> {
         }
         let fold = self.fold;
         self.parts.par_iter_mut().zip(split).for_each(|(part, mine)| {
+            // Room for every listed customer's state (and its length word):
+            // reserved, not touched, until its first event.
+            if let Some(fold) = fold {
+                part.words.reserve(mine.len() * (fold.max_words() + 1));
+            }
             for i in mine {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
@@ -751,7 +756,8 @@ impl<'f> Merger<'f> {
             for ((custs, rows, vals, base), split) in blocks.iter().zip(&splits) {
                 for &(i, hash) in split.get(p).expect("a split has every partition") {
                     let r = rows.get(i as usize).expect("a split indexes its block's rows");
-                    let cust = part.customer(row_id(custs, r), hash, None, fold);
+                    let id = row_id(custs, r);
+                    let cust = part.customer(id, hash, None, fold);
                     let Some(kind) = r.kind else { continue };
                     let event = Event {
                         cust,
@@ -762,7 +768,7 @@ impl<'f> Merger<'f> {
                         vals: base + r.vals,
                     };
                     match fold {
-                        Some(fold) => part.fold(fold, &event, vals),
+                        Some(fold) => part.fold(fold, id, &event, vals),
                         None => {
                             if let Some(n) = part.counts.get_mut(cust as usize) {
                                 *n += 1;
