@@ -192,13 +192,20 @@ impl Roster {
                 format!("customer \"{id}\" is listed twice (first on line {first})"),
             )
         };
+        // Lines counted from the bytes: the CSV reader's own count is one
+        // short after each CRLF line end (Excel on Windows).
+        let mut lines = Lines {
+            text: body,
+            at: 0,
+            line: 1,
+        };
         let mut read = || -> Result<(), DataError> {
             loop {
                 match rdr.read_record(&mut rec) {
                     Ok(true) => {}
                     Ok(false) => return Ok(()),
                     Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
+                        let line = e.position().map_or(0, |p| lines.at(p.byte()));
                         let message = match e.kind() {
                             csv::ErrorKind::Utf8 { err: bad, .. } => format!(
                                 "{} is not valid UTF-8{}",
@@ -210,7 +217,7 @@ impl Roster {
                         return Err(err(line, message));
                     }
                 }
-                let line = rec.position().map_or(0, |p| p.line());
+                let line = rec.position().map_or(0, |p| lines.at(p.byte()));
                 // Excel's trailing empty rows (`,,`): no customer, nothing to read.
                 if rec.iter().all(|f| f.trim().is_empty()) {
                     continue;
@@ -271,6 +278,38 @@ impl Roster {
     }
 }
 
+/// Line numbers of byte offsets, counted forward: `\n`, `\r\n` and a lone
+/// `\r` each end a line.
+struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The line of the byte at `offset` (offsets asked in increasing order
+    /// are counted once; an earlier one is counted again from the start).
+    fn at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
+        // After a CRLF the reader may place a record on the `\n` ending the one before.
+        while matches!(self.text.get(offset), Some(b'\r' | b'\n')) {
+            offset += 1;
+        }
+        if offset < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        let span = self.text.get(self.at..offset).unwrap_or_default();
+        let ends = span
+            .iter()
+            .enumerate()
+            .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && self.text.get(self.at + i + 1) != Some(&b'\n')))
+            .count();
+        self.line += ends as u64;
+        self.at = offset;
+        self.line
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +341,21 @@ mod tests {
             err.map(|e| e.message),
             Some("the header has no `class` column".to_string())
         );
+    }
+
+    #[test]
+    fn roster_lines_are_counted_whatever_the_line_ends() {
+        for (end, name) in [("\n", "LF"), ("\r\n", "CRLF"), ("\r", "CR")] {
+            let text = ["customer,class", "A,power", "B,power", "A,power", ""].join(end);
+            let err = Roster::read(text.as_bytes(), "r.csv", &["power"]).err();
+            assert_eq!(
+                err.map(|e| (e.line, e.message)),
+                Some((4, "customer \"A\" is listed twice (first on line 2)".to_string())),
+                "{name}"
+            );
+            let text = ["customer,class", "A,power", "B,nope", ""].join(end);
+            let err = Roster::read(text.as_bytes(), "r.csv", &["power"]).err();
+            assert_eq!(err.map(|e| e.line), Some(3), "{name}");
+        }
     }
 }
