@@ -42,9 +42,41 @@ pub fn read_and_score(data: &[u8], format: Format) {
             keep_going,
         };
         let within = input::Within::new(horizon, 0);
-        if let Ok(log) = input::load_within(vec![source], &prog.schema, &Roster::default(), opts, within) {
+        let folded_source = Source {
+            name: "events".into(),
+            format,
+            reader: Box::new(Cursor::new(data.to_vec())),
+        };
+        let stored = input::load_within(vec![source], &prog.schema, &Roster::default(), opts, within);
+        let folded = input::fold_within(
+            vec![folded_source],
+            &prog.schema,
+            &Roster::default(),
+            opts,
+            within,
+            &eval,
+        );
+        // Folding and storing read the same rows, and score every customer the same.
+        assert_eq!(
+            stored.is_ok(),
+            folded.is_ok(),
+            "one of two reads of the same log failed"
+        );
+        if let (Ok(log), Ok(folded)) = (stored, folded) {
+            assert_eq!(log.summary, folded.summary);
             for (i, c) in log.customers.iter().enumerate() {
-                let _ = eval.evaluate(c, log.events_of(i), &log.vals, true);
+                let outcome = eval.evaluate(c, log.events_of(i), &log.vals, true);
+                let from_state = eval.evaluate_in(&folded, i, false).unwrap_or_else(|| unreachable!());
+                let strip = |o: rulebook::eval::Outcome| rulebook::eval::Outcome {
+                    dims: o
+                        .dims
+                        .into_iter()
+                        .map(|d| rulebook::eval::DimOutcome { ledger: vec![], ..d })
+                        .collect(),
+                    total_ledger: vec![],
+                    ..o
+                };
+                assert_eq!(outcome.map(strip), from_state, "customer {}", c.id);
             }
         }
     }
