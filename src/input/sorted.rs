@@ -278,6 +278,8 @@ pub fn fold_sorted(
             };
             let start = out.open(id.as_bytes(), c.class, keep);
             out.push(c, start, keep);
+            // A long run of them is handed on in batches too: each has its state.
+            hand_on(&mut out, batch, &mut read, keep, &mut each)?;
         }
         if !found {
             break;
@@ -298,10 +300,7 @@ pub fn fold_sorted(
             }
         }
         out.push(c, start, keep);
-        if out.customers.len() >= batch.max(1) {
-            read.customers += out.customers.len() as u64;
-            each(std::mem::take(&mut out).log(&read.files, keep))?;
-        }
+        hand_on(&mut out, batch, &mut read, keep, &mut each)?;
     }
     read.customers += out.customers.len() as u64;
     if !out.customers.is_empty() {
@@ -309,4 +308,19 @@ pub fn fold_sorted(
     }
     read.rejects = streams.into_iter().flat_map(|s| s.rejects).collect();
     Ok(read)
+}
+
+/// Hands `out` on once it holds `batch` customers.
+fn hand_on(
+    out: &mut Batch,
+    batch: usize,
+    read: &mut SortedRead,
+    keep: Keep<'_>,
+    each: &mut impl FnMut(EventLog) -> Result<(), String>,
+) -> Result<(), String> {
+    if out.customers.len() >= batch.max(1) {
+        read.customers += out.customers.len() as u64;
+        each(std::mem::take(out).log(&read.files, keep))?;
+    }
+    Ok(())
 }
