@@ -38,6 +38,10 @@ struct Stream {
     last: Vec<u8>,
     last_line: u32,
     done: bool,
+    /// This file's rejected rows (`--keep-going`), in line order: the files
+    /// are read side by side, but their rejects are listed file after file,
+    /// as without `--sorted`.
+    rejects: Vec<Reject>,
 }
 
 /// Shared, read-only state of every stream's decoding.
@@ -50,12 +54,7 @@ struct Decoding<'a> {
 
 impl Stream {
     /// The next row's id, decoding more of the file when needed; `None` at its end.
-    fn peek(
-        &mut self,
-        d: &Decoding<'_>,
-        summary: &mut Summary,
-        rejects: &mut Vec<Reject>,
-    ) -> Result<Option<&[u8]>, DataError> {
+    fn peek(&mut self, d: &Decoding<'_>, summary: &mut Summary) -> Result<Option<&[u8]>, DataError> {
         loop {
             match self.ready.front() {
                 Some(block) if self.pos < block.rows_out.len() => break,
@@ -64,7 +63,7 @@ impl Stream {
                     self.pos = 0;
                 }
                 None if self.done => return Ok(None),
-                None => self.decode(d, summary, rejects)?,
+                None => self.decode(d, summary)?,
             }
         }
         let block = self.ready.front().expect("a row is ready");
@@ -75,7 +74,7 @@ impl Stream {
         Ok(Some(super::row_id(&block.custs, row)))
     }
 
-    fn decode(&mut self, d: &Decoding<'_>, summary: &mut Summary, rejects: &mut Vec<Reject>) -> Result<(), DataError> {
+    fn decode(&mut self, d: &Decoding<'_>, summary: &mut Summary) -> Result<(), DataError> {
         let batch = self.opened.blocks.next_batch(rayon::current_num_threads().max(1) * 2)?;
         if batch.is_empty() {
             self.done = true;
@@ -91,7 +90,7 @@ impl Stream {
         };
         let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
         for mut block in decoded {
-            account(summary, rejects, &mut block)?;
+            account(summary, &mut self.rejects, &mut block)?;
             self.ready.push_back(block);
         }
         Ok(())
@@ -252,6 +251,7 @@ pub fn fold_sorted(
             last: Vec::new(),
             last_line: 0,
             done: false,
+            rejects: Vec::new(),
         });
     }
     let mut listed = roster.entries().peekable();
@@ -261,10 +261,7 @@ pub fn fold_sorted(
         // The smallest id any file is at.
         let mut found = false;
         for s in &mut streams {
-            if let Some(id) = s
-                .peek(&d, &mut read.summary, &mut read.rejects)
-                .map_err(|e| e.to_string())?
-            {
+            if let Some(id) = s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? {
                 if !found || id < next.as_slice() {
                     next.clear();
                     next.extend_from_slice(id);
@@ -281,6 +278,8 @@ pub fn fold_sorted(
             };
             let start = out.open(id.as_bytes(), c.class, keep);
             out.push(c, start, keep);
+            // A long run of them is handed on in batches too: each has its state.
+            hand_on(&mut out, batch, &mut read, keep, &mut each)?;
         }
         if !found {
             break;
@@ -296,23 +295,32 @@ pub fn fold_sorted(
         };
         let start = out.open(&next, c.class, keep);
         for s in &mut streams {
-            while s
-                .peek(&d, &mut read.summary, &mut read.rejects)
-                .map_err(|e| e.to_string())?
-                == Some(next.as_slice())
-            {
+            while s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? == Some(next.as_slice()) {
                 s.take(keep, c.class, &mut out, start).map_err(|e| e.to_string())?;
             }
         }
         out.push(c, start, keep);
-        if out.customers.len() >= batch.max(1) {
-            read.customers += out.customers.len() as u64;
-            each(std::mem::take(&mut out).log(&read.files, keep))?;
-        }
+        hand_on(&mut out, batch, &mut read, keep, &mut each)?;
     }
     read.customers += out.customers.len() as u64;
     if !out.customers.is_empty() {
         each(out.log(&read.files, keep))?;
     }
+    read.rejects = streams.into_iter().flat_map(|s| s.rejects).collect();
     Ok(read)
+}
+
+/// Hands `out` on once it holds `batch` customers.
+fn hand_on(
+    out: &mut Batch,
+    batch: usize,
+    read: &mut SortedRead,
+    keep: Keep<'_>,
+    each: &mut impl FnMut(EventLog) -> Result<(), String>,
+) -> Result<(), String> {
+    if out.customers.len() >= batch.max(1) {
+        read.customers += out.customers.len() as u64;
+        each(std::mem::take(out).log(&read.files, keep))?;
+    }
+    Ok(())
 }

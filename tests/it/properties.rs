@@ -687,3 +687,48 @@ fn a_customer_no_event_was_folded_into_keeps_no_state() {
         assert_eq!(Some(&json), stored.get(&*c.id), "customer {}", c.id);
     }
 }
+
+#[test]
+fn a_sorted_read_hands_on_roster_customers_without_rows_in_batches_too() {
+    // A roster of many customers and a log of one row, after them all: the
+    // roster's customers come in batches of the size asked for, not as one
+    // batch that holds every state at once.
+    let checked = rulebook::load(CREDIT).unwrap_or_else(|d| panic!("{d:?}"));
+    let prog = &checked.program;
+    let mut text = String::from("customer,class,since\n");
+    for i in 0..1000 {
+        text.push_str(&format!("C{i:04},power,\n"));
+    }
+    let roster = Roster::read(text.as_bytes(), "customers.csv", &prog.class_names()).unwrap_or_else(|e| panic!("{e}"));
+    let log = format!("{HEADER}\nZ,2026-01-01,theft,,,,,,,\n");
+    let as_of = Date::parse("2026-06-30").unwrap_or_else(|| panic!("a date"));
+    let opts = LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
+    };
+    let eval = Evaluator::new(prog, as_of);
+    let mut sizes = Vec::new();
+    let source = Source {
+        name: "events.csv".into(),
+        format: Format::Csv,
+        reader: Box::new(Cursor::new(log.into_bytes())),
+    };
+    let read = input::fold_sorted(
+        vec![source],
+        &prog.schema,
+        &roster,
+        opts,
+        None,
+        input::Keep::Fold(&eval),
+        64,
+        |log| {
+            sizes.push(log.customers.len());
+            Ok(())
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.customers, 1001);
+    assert_eq!(sizes.iter().sum::<usize>(), 1001);
+    assert!(sizes.iter().all(|&n| n <= 64), "{sizes:?}");
+}

@@ -969,3 +969,60 @@ fn sorted_scoring_writes_as_it_goes_so_not_a_table() {
         run.stderr
     );
 }
+
+#[test]
+fn sorted_scoring_lists_rejects_file_after_file_as_without_sorted() {
+    // Two sorted logs, each larger than one read-ahead batch (two blocks of
+    // 1 MiB on one thread), with bad rows all through them: streamed side by
+    // side, their rejects must still be listed file after file, in line order.
+    let dir = scratch("sorted-rejects");
+    let header = "customer,date,kind,months,verified,reach,persons,dimension,score";
+    let mut files = Vec::new();
+    for f in 0..2 {
+        let mut text = format!("{header}\n");
+        for c in 0..90_000 {
+            let date = if c % 997 == f { "2026-13-01" } else { "2026-03-01" };
+            text.push_str(&format!("C{c:07},{date},arrears,1,,,,,\n"));
+        }
+        let path = dir.join(format!("log{f}.csv"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        files.push(path.display().to_string());
+    }
+    let run = |sorted: bool, rejects: &Path| {
+        let rejects = rejects.display().to_string();
+        let mut args = vec![
+            "score",
+            "rules/credit.rules",
+            "--events",
+            &files[0],
+            "--events",
+            &files[1],
+            "--as-of",
+            AS_OF,
+            "--format",
+            "jsonl",
+            "--keep-going",
+            "--rejects",
+            &rejects,
+            "--threads",
+            "1",
+            "--quiet",
+        ];
+        if sorted {
+            args.push("--sorted");
+        }
+        rulebook(&args, None)
+    };
+    let (whole, streamed) = (dir.join("whole.csv"), dir.join("streamed.csv"));
+    let a = run(false, &whole);
+    let b = run(true, &streamed);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert_eq!(b.stdout, a.stdout);
+    let (whole, streamed) = (read(&whole), read(&streamed));
+    assert!(whole.lines().count() > 100);
+    // The first line out of place, not two long files.
+    let first = whole.lines().zip(streamed.lines()).position(|(a, b)| a != b);
+    assert_eq!(first, None, "rejects differ from line {first:?}");
+    assert_eq!(streamed, whole);
+}
