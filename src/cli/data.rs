@@ -181,11 +181,7 @@ impl DataArgs {
         batch: usize,
         each: impl FnMut(EventLog) -> Result<(), String>,
     ) -> Result<input::SortedRead, String> {
-        let opts = LoadOptions {
-            as_of: self.as_of(),
-            strict: self.strict,
-            keep_going: self.keep_going,
-        };
+        let opts = self.options();
         let progress = Progress::start(self.bytes(), !self.quiet);
         let read = input::fold_sorted(
             self.sources(&progress)?,
@@ -239,11 +235,7 @@ impl DataArgs {
         only: Option<&str>,
         fold: Option<&dyn input::Fold>,
     ) -> Result<EventLog, String> {
-        let opts = LoadOptions {
-            as_of: self.as_of(),
-            strict: self.strict,
-            keep_going: self.keep_going,
-        };
+        let opts = self.options();
         // A row of a log is at least ~24 bytes: a generous, free reservation (untouched pages cost nothing).
         let bytes = self.bytes();
         let mut within = input::Within::new(horizon, usize::try_from(bytes / 24).unwrap_or(0));
@@ -263,6 +255,15 @@ impl DataArgs {
         }
         warn_split_ids(&log, roster);
         Ok(log)
+    }
+
+    /// How rows are read: the as-of date, `--strict`, `--keep-going`.
+    fn options(&self) -> LoadOptions {
+        LoadOptions {
+            as_of: self.as_of(),
+            strict: self.strict,
+            keep_going: self.keep_going,
+        }
     }
 
     /// The size of the event logs in bytes (0 for standard input).

@@ -136,7 +136,7 @@ impl EventLog {
     pub fn events_of(&self, customer: usize) -> &[Event] {
         assert!(
             self.states.is_none(),
-            "a folded log keeps no events: its readers ask `is_folded` first"
+            "a folded log keeps no events: its readers ask `state_of` first"
         );
         match self.places.get(customer) {
             Some(p) => self
