@@ -94,6 +94,18 @@ pub struct Args {
 /// Customers are evaluated this many at a time on every core, then written in order.
 const CHUNK: usize = 1 << 14;
 
+/// Customers evaluated and rendered by one task, into one buffer.
+const RUN: usize = 256;
+
+/// A run of customers rendered: their text, and their outcomes when the
+/// format needs them after (the distribution, the table, the workbook); it
+/// stops at the first customer that cannot be scored.
+struct Rendered {
+    text: Vec<u8>,
+    kept: Vec<(usize, Outcome)>,
+    error: Option<String>,
+}
+
 pub fn run(args: Args) -> CliResult {
     args.data
         .refuse_overwrites(&[("the rulebook", &args.rulebook)], args.output.as_deref());
@@ -173,45 +185,64 @@ pub fn run(args: Args) -> CliResult {
         let mut table_rows: Vec<(usize, Outcome)> = Vec::new();
         for start in (0..log.customers.len()).step_by(CHUNK) {
             let end = (start + CHUNK).min(log.customers.len());
-            // Evaluate and render on every core; write in customer order.
-            // Results, not `Result<Vec<_>>`: an indexed collect stays cheap.
-            #[allow(clippy::type_complexity)]
-            let rendered: Vec<Result<(usize, Outcome, String), String>> = (start..end)
+            // Evaluate and render on every core, a run of customers to a
+            // task and to one buffer; write in customer order.
+            let keep = matches!(
+                args.format,
+                OutputFormat::Json | OutputFormat::Table | OutputFormat::Xlsx
+            );
+            let rendered: Vec<Rendered> = (start..end)
                 .into_par_iter()
-                .map(|i| {
-                    let outcome = match eval.evaluate_in(log, i, ledger).expect("i is a customer of the log") {
-                        Ok(o) => o,
-                        Err(e) => {
-                            let id = log.customers.get(i).map_or("", |c| &*c.id);
-                            return Err(format!("customer `{id}`: {e}"));
+                .chunks(RUN)
+                .map(|run| {
+                    let mut text = Vec::new();
+                    let mut kept = Vec::new();
+                    for i in run {
+                        let outcome = match eval.evaluate_in(log, i, ledger).expect("i is a customer of the log") {
+                            Ok(o) => o,
+                            Err(e) => {
+                                let id = log.customers.get(i).map_or("", |c| &*c.id);
+                                let error = Some(format!("customer `{id}`: {e}"));
+                                return Rendered { text, kept, error };
+                            }
+                        };
+                        let s = Scored {
+                            prog,
+                            log,
+                            customer: i,
+                            outcome: &outcome,
+                            as_of,
+                        };
+                        match args.format {
+                            OutputFormat::Jsonl => {
+                                report::write_json_carrying(&mut text, &s, ledger, &roster);
+                                text.push(b'\n');
+                            }
+                            OutputFormat::Csv => {
+                                text.extend_from_slice(layout.csv_row(&s).as_bytes());
+                                text.push(b'\n');
+                            }
+                            OutputFormat::Json => {
+                                text.extend_from_slice(if i == 0 && first { b"\n" } else { b",\n" });
+                                report::write_json_carrying(&mut text, &s, ledger, &roster);
+                            }
+                            OutputFormat::Table | OutputFormat::Xlsx => {}
                         }
-                    };
-                    let s = Scored {
-                        prog,
-                        log,
-                        customer: i,
-                        outcome: &outcome,
-                        as_of,
-                    };
-                    let text = match args.format {
-                        OutputFormat::Jsonl => report::json_object_carrying(&s, ledger, &roster) + "\n",
-                        OutputFormat::Csv => layout.csv_row(&s) + "\n",
-                        OutputFormat::Json => format!(
-                            "{}{}",
-                            if i == 0 && first { "\n" } else { ",\n" },
-                            report::json_object_carrying(&s, ledger, &roster)
-                        ),
-                        OutputFormat::Table | OutputFormat::Xlsx => String::new(),
-                    };
-                    Ok((i, outcome, text))
+                        if keep {
+                            kept.push((i, outcome));
+                        }
+                    }
+                    Rendered {
+                        text,
+                        kept,
+                        error: None,
+                    }
                 })
                 .collect();
             for r in rendered {
-                let (i, outcome, text) = r?;
-                if matches!(
-                    args.format,
-                    OutputFormat::Json | OutputFormat::Table | OutputFormat::Xlsx
-                ) {
+                let Rendered { text, kept, error } = r;
+                out.write_all(&text).map_err(io)?;
+                for (i, outcome) in kept {
                     let s = Scored {
                         prog,
                         log,
@@ -220,11 +251,12 @@ pub fn run(args: Args) -> CliResult {
                         as_of,
                     };
                     dist.add_scored(&s, &roster);
+                    if matches!(args.format, OutputFormat::Table | OutputFormat::Xlsx) {
+                        table_rows.push((i, outcome));
+                    }
                 }
-                if matches!(args.format, OutputFormat::Table | OutputFormat::Xlsx) {
-                    table_rows.push((i, outcome));
-                } else {
-                    out.write_all(text.as_bytes()).map_err(io)?;
+                if let Some(e) = error {
+                    return Err(e);
                 }
             }
         }

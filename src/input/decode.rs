@@ -139,8 +139,13 @@ pub struct Context<'a> {
 
 /// One valid row: its customer (a range of `Decoded::custs`), and its event
 /// unless the kind is undeclared or the date is after the as-of date.
+#[derive(Clone, Copy)]
 pub struct Row {
     pub cust: (u32, u32),
+    /// The id's hash and first 16 bytes (`input::hash_id`, `input::prefix`),
+    /// found while the id is in cache.
+    pub hash: u64,
+    pub head: [u64; 2],
     pub date: Date,
     pub line: u32,
     pub kind: Option<u16>,
@@ -171,10 +176,23 @@ pub struct Decoded {
 enum Cell<'a> {
     Absent,
     Bytes(&'a [u8]),
+    /// A field of a block already checked to be UTF-8 as a whole.
+    Str(&'a str),
     Json(&'a serde_json::Value),
 }
 
 impl Decoded {
+    /// Room for the rows of a block of `bytes` bytes (a row of a log is
+    /// rarely under 32 bytes), so that its vectors are not grown by copying.
+    fn with_room(bytes: usize) -> Decoded {
+        Decoded {
+            rows_out: Vec::with_capacity(bytes / 32),
+            custs: Vec::with_capacity(bytes / 4),
+            vals: Vec::with_capacity(bytes / 32),
+            ..Decoded::default()
+        }
+    }
+
     /// Records a bad row; returns false when decoding must stop.
     fn bad(&mut self, ctx: &Context<'_>, line: u64, message: String, raw: impl FnOnce() -> String) -> bool {
         if ctx.opts.keep_going {
@@ -221,7 +239,7 @@ impl Decoded {
             for (slot, a) in k.attrs.iter().enumerate() {
                 let value = match attr(kind_id, slot, a) {
                     Cell::Absent => None,
-                    Cell::Bytes([]) => None,
+                    Cell::Bytes([]) | Cell::Str("") => None,
                     Cell::Json(serde_json::Value::Null) => None,
                     Cell::Bytes(b) => {
                         let s = std::str::from_utf8(b).map_err(|_| not_utf8(&a.name, b))?;
@@ -230,6 +248,10 @@ impl Decoded {
                                 .map_err(|e| format!("{} \"{s}\" {e}", a.name)),
                         )
                     }
+                    Cell::Str(s) => Some(
+                        a.decode_text(s, &ctx.schema.texts, &mut self.texts)
+                            .map_err(|e| format!("{} \"{s}\" {e}", a.name)),
+                    ),
                     Cell::Json(v) => Some(
                         a.decode_json(v, &ctx.schema.texts, &mut self.texts)
                             .map_err(|e| format!("{} {v} {e}", a.name)),
@@ -296,6 +318,8 @@ impl Decoded {
         self.custs.extend_from_slice(customer.as_bytes());
         self.rows_out.push(Row {
             cust: (start, self.custs.len() as u32),
+            hash: super::hash_id(customer.as_bytes()),
+            head: super::prefix(customer.as_bytes()),
             date,
             line: line.min(u64::from(u32::MAX)) as u32,
             kind,
@@ -336,6 +360,7 @@ fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
         Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| not_utf8(name, b)),
+        Cell::Str(s) => Ok(s),
         Cell::Json(serde_json::Value::String(s)) => Ok(s),
         Cell::Json(serde_json::Value::Null) => Err(format!("{name} is missing")),
         Cell::Json(v) => Err(format!("{name} {v} is not text")),
@@ -412,26 +437,74 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 }
 
 /// A block without quotes: records are lines and fields split at commas.
+/// A block that is UTF-8 as a whole (the usual case) is checked once, not
+/// field by field; one that is not is read field by field, so that the bad
+/// field is the one named.
 fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
-    let mut out = Decoded::default();
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(h.width + 1);
+    match std::str::from_utf8(&b.bytes) {
+        Ok(text) => plain_lines(ctx, h, b, text),
+        Err(_) => plain_lines(ctx, h, b, b.bytes.as_slice()),
+    }
+}
+
+/// A field of a plain CSV line: checked UTF-8 text, or bytes still to check.
+trait Field<'a>: Copy {
+    fn bytes(self) -> &'a [u8];
+    fn cell(self) -> Cell<'a>;
+    /// `self[from..to]`, at the byte offsets of ASCII separators.
+    fn slice(self, from: usize, to: usize) -> Self;
+}
+
+impl<'a> Field<'a> for &'a str {
+    fn bytes(self) -> &'a [u8] {
+        self.as_bytes()
+    }
+    fn cell(self) -> Cell<'a> {
+        Cell::Str(self)
+    }
+    fn slice(self, from: usize, to: usize) -> Self {
+        self.get(from..to)
+            .expect("separators are ASCII, so every cut is on a character boundary")
+    }
+}
+
+impl<'a> Field<'a> for &'a [u8] {
+    fn bytes(self) -> &'a [u8] {
+        self
+    }
+    fn cell(self) -> Cell<'a> {
+        Cell::Bytes(self)
+    }
+    fn slice(self, from: usize, to: usize) -> Self {
+        self.get(from..to).expect("cuts are within the line")
+    }
+}
+
+fn plain_lines<'a, T: Field<'a>>(ctx: &Context<'_>, h: &CsvHeader, b: &Block, block: T) -> Decoded {
+    let bytes = block.bytes();
+    let mut out = Decoded::with_room(bytes.len());
+    let mut fields: Vec<T> = Vec::with_capacity(h.width + 1);
     let mut from = 0;
-    let ends = memchr::memchr_iter(b'\n', &b.bytes).chain(std::iter::once(b.bytes.len()));
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
     for (this, end) in (b.first_line..).zip(ends) {
-        let raw = b.bytes.get(from..end).unwrap_or(&[]);
+        let start = from;
         from = end + 1;
-        let text = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if text.is_empty() {
+        let mut to = end;
+        if to > start && bytes.get(to - 1) == Some(&b'\r') {
+            to -= 1;
+        }
+        if to == start {
             continue;
         }
+        let text = block.slice(start, to);
         fields.clear();
         let mut at = 0;
-        for comma in memchr::memchr_iter(h.delimiter, text) {
-            fields.push(text.get(at..comma).unwrap_or(&[]));
+        for comma in memchr::memchr_iter(h.delimiter, text.bytes()) {
+            fields.push(text.slice(at, comma));
             at = comma + 1;
         }
-        fields.push(text.get(at..).unwrap_or(&[]));
-        if !csv_row(ctx, h, &mut out, this, &fields, text) {
+        fields.push(text.slice(at, to - start));
+        if !csv_row(ctx, h, &mut out, this, &fields, text.bytes()) {
             break;
         }
     }
@@ -440,10 +513,17 @@ fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 
 /// Decodes one CSV record; returns false when decoding must stop.
 /// `raw` is the record as it is in the file, for the rejects file.
-fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, fields: &[&[u8]], raw: &[u8]) -> bool {
+fn csv_row<'a, T: Field<'a>>(
+    ctx: &Context<'_>,
+    h: &CsvHeader,
+    out: &mut Decoded,
+    line: u64,
+    fields: &[T],
+    raw: &[u8],
+) -> bool {
     let raw = || lossy(raw);
     // Checked only once a row is bad, off the hot path: a blank row has no customer.
-    let blank = || fields.iter().all(|f| f.iter().all(u8::is_ascii_whitespace));
+    let blank = || fields.iter().all(|f| f.bytes().iter().all(u8::is_ascii_whitespace));
     if fields.len() != h.width {
         if blank() {
             out.blank += 1;
@@ -452,7 +532,7 @@ fn csv_row(ctx: &Context<'_>, h: &CsvHeader, out: &mut Decoded, line: u64, field
         let message = format!("has {} fields, the header has {}", fields.len(), h.width);
         return out.bad(ctx, line, message, raw);
     }
-    let cell = |i: usize| fields.get(i).map_or(Cell::Absent, |f| Cell::Bytes(f));
+    let cell = |i: usize| fields.get(i).map_or(Cell::Absent, |f| f.cell());
     let result = out.row(
         ctx,
         line,

@@ -475,15 +475,12 @@ struct Part {
     arena: Vec<u8>,
     /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
     spans: Vec<(usize, usize)>,
-    counts: Vec<u32>,
-    /// The roster entry of each customer, if any.
-    entries: Vec<Listed>,
+    /// Each customer's roster entry and tally, in one place: a row finds
+    /// both with one read.
+    recs: Vec<Rec>,
+    /// Whether events are folded (`Rec::tally` is where a state is) or stored.
+    folded: bool,
     events: Vec<Event>,
-    /// A folded load: where each customer's state is in `words`, as its
-    /// length and then its words (`NO_STATE` until its first event: most of
-    /// a roster's customers may have none, and a state is far larger than an
-    /// event).
-    starts: Vec<usize>,
     words: Vec<u32>,
 }
 
@@ -504,9 +501,8 @@ impl Part {
 
     /// The number of customer `id`, added (with `entry`, and its initial
     /// state when folding) if new.
-    fn customer(&mut self, id: &[u8], hash: u64, entry: Option<&roster::Entry>, fold: Option<&dyn Fold>) -> u32 {
+    fn customer(&mut self, id: &[u8], hash: u64, head: [u64; 2], entry: Option<&roster::Entry>) -> u32 {
         let (arena, spans) = (&self.arena, &self.spans);
-        let head = prefix(id);
         let len = id.len();
         // An id of up to 16 bytes is its head and length: no trip to the arena.
         let eq = |s: &Slot| {
@@ -521,13 +517,12 @@ impl Part {
         let start = self.arena.len();
         self.arena.extend_from_slice(id);
         self.spans.push((start, self.arena.len()));
-        match fold {
-            Some(_) => self.starts.push(NO_STATE),
-            None => self.counts.push(0),
-        }
-        self.entries.push(Listed {
-            class: entry.and_then(|e| e.class),
-            since: entry.and_then(|e| e.since),
+        self.recs.push(Rec {
+            listed: Listed {
+                class: entry.and_then(|e| e.class),
+                since: entry.and_then(|e| e.since),
+            },
+            tally: if self.folded { NO_STATE } else { 0 },
         });
         let (arena, spans) = (&self.arena, &self.spans);
         let rehash = |s: &Slot| {
@@ -549,9 +544,12 @@ impl Part {
 impl Part {
     /// Folds one event of customer `id` into its state, made on its first event.
     fn fold(&mut self, fold: &dyn Fold, id: &[u8], event: &Event, vals: &[i64]) {
-        let c = event.cust as usize;
-        let class = self.entries.get(c).expect("every customer has an entry slot").class;
-        let at = self.starts.get_mut(c).expect("every folded customer has a start");
+        let rec = self
+            .recs
+            .get_mut(event.cust as usize)
+            .expect("every customer has a record");
+        let class = rec.listed.class;
+        let at = &mut rec.tally;
         if *at == NO_STATE {
             *at = self.words.len();
             self.words.push(0);
@@ -572,15 +570,15 @@ impl Part {
     /// Where customer `i`'s events (or state) are in this partition's store,
     /// given where its events start (`next`, ignored for a state).
     fn place(&self, p: u32, i: u32, next: &mut usize) -> Place {
-        let i = i as usize;
-        match self.starts.get(i) {
+        let tally = self.recs.get(i as usize).expect("every customer has a record").tally;
+        match (self.folded, tally) {
             // No event was folded into it: an empty state, which means the initial one.
-            Some(&NO_STATE) => Place {
+            (true, NO_STATE) => Place {
                 store: p,
                 len: 0,
                 start: 0,
             },
-            Some(&at) => {
+            (true, at) => {
                 let len = *self.words.get(at).expect("a state starts with its length");
                 Place {
                     store: p,
@@ -588,18 +586,32 @@ impl Part {
                     start: at + 1,
                 }
             }
-            None => {
-                let len = self.counts.get(i).copied().expect("every customer has a count");
+            (false, n) => {
                 let start = *next;
-                *next += len as usize;
-                Place { store: p, len, start }
+                *next += n;
+                Place {
+                    store: p,
+                    len: u32::try_from(n).expect("a customer's events are counted in a u32"),
+                    start,
+                }
             }
         }
     }
 }
 
-/// `Part::starts` of a customer no event has been folded into yet.
+/// `Rec::tally` of a customer no event has been folded into yet.
 const NO_STATE: usize = usize::MAX;
+
+/// A customer of a partition: its roster entry, and its tally.
+#[derive(Clone, Copy, Debug)]
+struct Rec {
+    listed: Listed,
+    /// A folded load: where its state is in `Part::words`, as its length and
+    /// then its words (`NO_STATE` until its first event: most of a roster's
+    /// customers may have none, and a state is far larger than an event).
+    /// A stored load: how many events it has.
+    tally: usize,
+}
 
 /// A customer in its partition's table: the id's first 16 bytes and length
 /// (which settle most comparisons without reading the arena) and its number.
@@ -661,9 +673,9 @@ fn id_text(id: &[u8]) -> &str {
     std::str::from_utf8(id).expect("customer ids are checked to be UTF-8 when read")
 }
 
-/// The rows of one decoded block that fall in each partition: (row index,
-/// hash of its customer id), in row order.
-type Split = Vec<Vec<(u32, u64)>>;
+/// The rows of one decoded block that fall in each partition, in row order
+/// (copied: each partition then reads its rows in one sweep).
+type Split = Vec<Vec<decode::Row>>;
 
 impl<'f> Merger<'f> {
     /// Room for about `customers` customers and `rows` events, spread over
@@ -672,7 +684,10 @@ impl<'f> Merger<'f> {
     fn new(customers: usize, rows: usize, fold: Option<&'f dyn Fold>) -> Merger<'f> {
         let parts = (0..PARTS)
             .map(|_| {
-                let mut p = Part::default();
+                let mut p = Part {
+                    folded: fold.is_some(),
+                    ..Part::default()
+                };
                 p.table.reserve(customers / PARTS + 1, |_| 0);
                 let _ = p.events.try_reserve((rows.min(1 << 27) / PARTS) * 9 / 8);
                 p
@@ -711,7 +726,7 @@ impl<'f> Merger<'f> {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
                 // The roster lists each id once (checked when it is read).
-                part.customer(id.as_bytes(), hash, Some(entry), fold);
+                part.customer(id.as_bytes(), hash, prefix(id.as_bytes()), Some(entry));
             }
         });
     }
@@ -738,14 +753,9 @@ impl<'f> Merger<'f> {
             .par_iter()
             .map(|(custs, rows, _, _)| {
                 let mut split: Split = vec![Vec::new(); PARTS];
-                for (i, r) in rows.iter().enumerate() {
-                    let id = row_id(custs, r);
-                    if only.is_none_or(|only| only.keeps(id_text(id))) {
-                        let h = hash_id(id);
-                        split
-                            .get_mut(part_of(h))
-                            .expect("part_of is below PARTS")
-                            .push((i as u32, h));
+                for r in rows {
+                    if only.is_none_or(|only| only.keeps(id_text(row_id(custs, r)))) {
+                        split.get_mut(part_of(r.hash)).expect("part_of is below PARTS").push(*r);
                     }
                 }
                 split
@@ -753,11 +763,10 @@ impl<'f> Merger<'f> {
             .collect();
         let fold = self.fold;
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
-            for ((custs, rows, vals, base), split) in blocks.iter().zip(&splits) {
-                for &(i, hash) in split.get(p).expect("a split has every partition") {
-                    let r = rows.get(i as usize).expect("a split indexes its block's rows");
+            for ((custs, _, vals, base), split) in blocks.iter().zip(&splits) {
+                for r in split.get(p).expect("a split has every partition") {
                     let id = row_id(custs, r);
-                    let cust = part.customer(id, hash, None, fold);
+                    let cust = part.customer(id, r.hash, r.head, None);
                     let Some(kind) = r.kind else { continue };
                     let event = Event {
                         cust,
@@ -770,8 +779,8 @@ impl<'f> Merger<'f> {
                     match fold {
                         Some(fold) => part.fold(fold, id, &event, vals),
                         None => {
-                            if let Some(n) = part.counts.get_mut(cust as usize) {
-                                *n += 1;
+                            if let Some(rec) = part.recs.get_mut(cust as usize) {
+                                rec.tally += 1;
                             }
                             part.events.push(event);
                         }
@@ -802,8 +811,8 @@ impl<'f> Merger<'f> {
             .map(|key @ &(p, old)| {
                 let listed = parts
                     .get(p as usize)
-                    .and_then(|part| part.entries.get(old as usize))
-                    .copied()
+                    .and_then(|part| part.recs.get(old as usize))
+                    .map(|r| r.listed)
                     .expect("every customer has an entry slot");
                 Customer {
                     class: listed.class,

@@ -167,6 +167,12 @@ pub fn json_object_carrying(s: &Scored<'_>, with_ledger: bool, roster: &crate::i
     to_json(&CustomerJson::new(s, with_ledger).carrying(roster))
 }
 
+/// `json_object_carrying`, appended to `out`.
+pub fn write_json_carrying(out: &mut Vec<u8>, s: &Scored<'_>, with_ledger: bool, roster: &crate::input::Roster) {
+    serde_json::to_writer(out, &CustomerJson::new(s, with_ledger).carrying(roster))
+        .expect("texts, numbers and maps with text keys serialize");
+}
+
 pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {
     let mut line = json_object(s, with_ledger);
     line.push('\n');
