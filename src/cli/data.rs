@@ -340,8 +340,16 @@ fn loose(id: &str) -> impl Iterator<Item = char> + '_ {
 fn loose_hash(id: &str) -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::hash::BuildHasherDefault::<rustc_hash::FxHasher>::default().build_hasher();
-    for c in loose(id) {
-        h.write_u32(u32::from(c));
+    let trimmed = id.trim().trim_start_matches('0');
+    if trimmed.is_ascii() {
+        // The same characters as `loose`, without decoding them.
+        for b in trimmed.bytes() {
+            h.write_u32(u32::from(b.to_ascii_lowercase()));
+        }
+    } else {
+        for c in loose(id) {
+            h.write_u32(u32::from(c));
+        }
     }
     h.finish()
 }
@@ -377,14 +385,22 @@ fn warn_split_ids(log: &EventLog, roster: &Roster) {
     });
     // Each log spelling with its roster twin (the first in byte order when
     // there are several).
+    // Every roster id is keyed, on every core.
+    use rayon::prelude::*;
+    let listed: Vec<&str> = roster.ids().collect();
+    let found: Vec<(&str, &str)> = listed
+        .par_iter()
+        .flat_map_iter(|&listed| {
+            let twins = by_key.get(&loose_hash(listed)).into_iter().flatten();
+            twins
+                .filter(move |&&logged| loose(listed).eq(loose(logged)))
+                .map(move |&logged| (logged, listed))
+        })
+        .collect();
     let mut twins: rustc_hash::FxHashMap<&str, &str> = Default::default();
-    for listed in roster.ids() {
-        for &logged in by_key.get(&loose_hash(listed)).into_iter().flatten() {
-            if loose(listed).eq(loose(logged)) {
-                let twin = twins.entry(logged).or_insert(listed);
-                *twin = (*twin).min(listed);
-            }
-        }
+    for (logged, listed) in found {
+        let twin = twins.entry(logged).or_insert(listed);
+        *twin = (*twin).min(listed);
     }
     let mut pairs: Vec<(&str, &str)> = twins.into_iter().map(|(logged, listed)| (listed, logged)).collect();
     pairs.sort_unstable();
