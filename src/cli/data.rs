@@ -422,3 +422,37 @@ pub fn summary(log: &EventLog, as_of: Date) -> String {
 pub fn summary_of(customers: usize, summary: &input::Summary, as_of: Date) -> String {
     format!("as of {as_of}: {customers} customers scored; {summary}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_ids_are_keyed_as_their_characters_are() {
+        let by_chars = |id: &str| {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::hash::BuildHasherDefault::<rustc_hash::FxHasher>::default().build_hasher();
+            for c in loose(id) {
+                h.write_u32(u32::from(c));
+            }
+            h.finish()
+        };
+        for id in [
+            "X",
+            " X ",
+            "00123",
+            "123",
+            "AbC",
+            "abc",
+            "  0aB0 ",
+            "",
+            "0",
+            "户号001",
+            "Ｘ",
+            "İd",
+        ] {
+            assert_eq!(loose_hash(id), by_chars(id), "{id:?}");
+        }
+        assert_eq!(loose_hash(" 00Ab "), loose_hash("ab"));
+    }
+}
