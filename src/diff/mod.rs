@@ -155,7 +155,7 @@ impl Pair<'_> {
 fn before(roster: &Roster, id: &str) -> Customer {
     let entry = roster.get(id);
     Customer {
-        id: Box::default(),
+        id: Default::default(),
         class: entry.and_then(|e| e.class),
         since: entry.and_then(|e| e.since),
     }
@@ -212,7 +212,7 @@ impl PairFold<'_> {
 impl crate::input::Fold for PairFold<'_> {
     fn init(&self, id: &[u8], class: Option<u16>, words: &mut Vec<u32>) {
         let listed = Customer {
-            id: Box::default(),
+            id: Default::default(),
             class,
             since: None,
         };
@@ -285,7 +285,7 @@ impl Classes {
                 .flatten()?,
         };
         Some(Customer {
-            id: Box::default(),
+            id: Default::default(),
             class: Some(class),
             since: c.since,
         })

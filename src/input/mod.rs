@@ -93,10 +93,14 @@ pub trait Fold: Sync {
     fn fold(&self, class: Option<u16>, state: &mut [u32], event: &Event, vals: &[i64]);
 }
 
+/// A customer id: up to 24 bytes (most ids) held in place, longer ones on
+/// the heap — a million customers are not a million allocations.
+pub type Id = compact_str::CompactString;
+
 /// A customer to score.
 #[derive(Clone, Debug)]
 pub struct Customer {
-    pub id: Box<str>,
+    pub id: Id,
     /// From the roster; `None` means the default class.
     pub class: Option<u16>,
     pub since: Option<Date>,
