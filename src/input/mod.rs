@@ -474,26 +474,29 @@ fn part_of(hash: u64) -> usize {
 #[derive(Default)]
 struct Part {
     table: hashbrown::HashTable<Slot>,
+    ids: Ids,
+    /// Whether events are folded (`Slot::tally` is where a state is) or stored.
+    folded: bool,
+    events: Vec<Event>,
+    words: Vec<u32>,
+    /// Each customer's tally (`Slot::tally`), taken from the table when it is
+    /// dropped (`Merger::finish`).
+    tallies: Vec<u32>,
+}
+
+/// A partition's customers by number: their ids and roster entries.
+#[derive(Default)]
+struct Ids {
     /// The ids, UTF-8 (the decoder and the roster check it) kept as bytes:
     /// rows are matched to customers without validating them again.
     arena: Vec<u8>,
     /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
     spans: Vec<(usize, usize)>,
-    /// Each customer's roster entry and tally, in one place: a row finds
-    /// both with one read.
-    recs: Vec<Rec>,
-    /// Whether events are folded (`Rec::tally` is where a state is) or stored.
-    folded: bool,
-    events: Vec<Event>,
-    words: Vec<u32>,
+    /// The roster entry of each customer, if any.
+    listed: Vec<Listed>,
 }
 
-fn hash_id(id: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
-}
-
-impl Part {
+impl Ids {
     fn name(&self, i: u32) -> &[u8] {
         let (a, b) = self
             .spans
@@ -502,79 +505,111 @@ impl Part {
             .expect("every customer number has a span");
         self.arena.get(a..b).expect("a span is a range of the arena")
     }
+}
 
-    /// The number of customer `id`, added (with `entry`, and its initial
-    /// state when folding) if new.
-    fn customer(&mut self, id: &[u8], hash: u64, head: [u64; 2], entry: Option<&roster::Entry>) -> u32 {
-        let (arena, spans) = (&self.arena, &self.spans);
-        let len = id.len();
-        // An id of up to 16 bytes is its head and length: no trip to the arena.
-        let eq = |s: &Slot| {
-            s.head == head
-                && s.len as usize == len
-                && (len <= 16 || spans.get(s.i as usize).and_then(|&(a, b)| arena.get(a..b)) == Some(id))
-        };
-        if let Some(s) = self.table.find(hash, eq) {
-            return s.i;
-        }
-        let i = self.spans.len() as u32;
-        let start = self.arena.len();
-        self.arena.extend_from_slice(id);
-        self.spans.push((start, self.arena.len()));
-        self.recs.push(Rec {
-            listed: Listed {
-                class: entry.and_then(|e| e.class),
-                since: entry.and_then(|e| e.since),
-            },
-            tally: if self.folded { NO_STATE } else { 0 },
-        });
-        let (arena, spans) = (&self.arena, &self.spans);
-        let rehash = |s: &Slot| {
-            spans
-                .get(s.i as usize)
-                .and_then(|&(a, b)| arena.get(a..b))
-                .map_or(0, hash_id)
-        };
-        let slot = Slot {
-            head,
-            len: u32::try_from(len).unwrap_or(u32::MAX),
-            i,
-        };
-        self.table.insert_unique(hash, slot, rehash);
-        i
+fn hash_id(id: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
+}
+
+/// The slot of customer `id` in a partition's table, added (numbered next in
+/// `ids`, with `entry`) if new, with the tally `fresh`.
+fn slot<'t>(
+    table: &'t mut hashbrown::HashTable<Slot>,
+    ids: &mut Ids,
+    row: (&[u8], u64, [u64; 2]),
+    entry: Option<&roster::Entry>,
+    fresh: u32,
+) -> &'t mut Slot {
+    let (id, hash, head) = row;
+    let head = Slot::head(head);
+    let len = u16::try_from(id.len()).unwrap_or(u16::MAX);
+    let known = &*ids;
+    // An id of up to 16 bytes is its head and length: no trip to the arena.
+    let eq = |s: &Slot| s.head == head && s.len == len && (id.len() <= 16 || known.name(s.i) == id);
+    // Found twice: a borrow that is returned cannot also be let go on a miss.
+    if table.find(hash, eq).is_some() {
+        return table.find_mut(hash, eq).expect("just found");
     }
+    let i = u32::try_from(ids.spans.len()).expect("a partition numbers its customers in a u32");
+    let start = ids.arena.len();
+    ids.arena.extend_from_slice(id);
+    ids.spans.push((start, ids.arena.len()));
+    let class = entry.and_then(|e| e.class);
+    ids.listed.push(Listed {
+        class,
+        since: entry.and_then(|e| e.since),
+    });
+    let known = &*ids;
+    let slot = Slot {
+        head,
+        len,
+        class: class.unwrap_or(NO_CLASS),
+        i,
+        tally: fresh,
+    };
+    table.insert_unique(hash, slot, |s| hash_id(known.name(s.i))).into_mut()
 }
 
 impl Part {
-    /// Folds one event of customer `id` into its state, made on its first event.
-    fn fold(&mut self, fold: &dyn Fold, id: &[u8], event: &Event, vals: &[i64]) {
-        let rec = self
-            .recs
-            .get_mut(event.cust as usize)
-            .expect("every customer has a record");
-        let class = rec.listed.class;
-        let at = &mut rec.tally;
-        if *at == NO_STATE {
-            *at = self.words.len();
+    fn name(&self, i: u32) -> &[u8] {
+        self.ids.name(i)
+    }
+
+    /// The number of customer `id`, added (with `entry`) if new.
+    fn customer(&mut self, row: (&[u8], u64, [u64; 2]), entry: Option<&roster::Entry>) -> u32 {
+        let fresh = if self.folded { NO_STATE } else { 0 };
+        slot(&mut self.table, &mut self.ids, row, entry, fresh).i
+    }
+
+    /// Stores one event of customer `row`.
+    fn store(&mut self, row: (&[u8], u64, [u64; 2]), mut event: Event) {
+        let s = slot(&mut self.table, &mut self.ids, row, None, 0);
+        s.tally = s
+            .tally
+            .checked_add(1)
+            .expect("a customer's events are counted in a u32");
+        event.cust = s.i;
+        self.events.push(event);
+    }
+
+    /// Folds one event of customer `row` into its state, made on its first event.
+    fn fold(&mut self, fold: &dyn Fold, row: (&[u8], u64, [u64; 2]), mut event: Event, vals: &[i64]) {
+        let s = slot(&mut self.table, &mut self.ids, row, None, NO_STATE);
+        event.cust = s.i;
+        let class = (s.class != NO_CLASS).then_some(s.class);
+        if s.tally == NO_STATE {
+            let at = self.words.len();
+            s.tally = u32::try_from(at).expect("a partition's states fit in 2^32 words");
             self.words.push(0);
-            fold.init(id, class, &mut self.words);
-            let len = self.words.len() - *at - 1;
-            *self.words.get_mut(*at).expect("the length word was just pushed") =
+            fold.init(row.0, class, &mut self.words);
+            let len = self.words.len() - at - 1;
+            *self.words.get_mut(at).expect("the length word was just pushed") =
                 u32::try_from(len).expect("a customer's state is a few words");
         }
-        let at = *at;
+        let at = s.tally as usize;
         let len = *self.words.get(at).expect("a state starts with its length") as usize;
         let state = self
             .words
             .get_mut(at + 1..at + 1 + len)
             .expect("a state is a range of its words");
-        fold.fold(class, state, event, vals);
+        fold.fold(class, state, &event, vals);
+    }
+
+    /// Takes each customer's tally out of the table, then drops the table.
+    fn drop_table(&mut self) {
+        let mut tallies = vec![0u32; self.ids.spans.len()];
+        for s in self.table.iter() {
+            *tallies.get_mut(s.i as usize).expect("a slot numbers a customer") = s.tally;
+        }
+        self.tallies = tallies;
+        self.table = hashbrown::HashTable::new();
     }
 
     /// Where customer `i`'s events (or state) are in this partition's store,
     /// given where its events start (`next`, ignored for a state).
     fn place(&self, p: u32, i: u32, next: &mut usize) -> Place {
-        let tally = self.recs.get(i as usize).expect("every customer has a record").tally;
+        let tally = *self.tallies.get(i as usize).expect("every customer has a tally");
         match (self.folded, tally) {
             // No event was folded into it: an empty state, which means the initial one.
             (true, NO_STATE) => Place {
@@ -583,6 +618,7 @@ impl Part {
                 start: 0,
             },
             (true, at) => {
+                let at = at as usize;
                 let len = *self.words.get(at).expect("a state starts with its length");
                 Place {
                     store: p,
@@ -592,10 +628,10 @@ impl Part {
             }
             (false, n) => {
                 let start = *next;
-                *next += n;
+                *next += n as usize;
                 Place {
                     store: p,
-                    len: u32::try_from(n).expect("a customer's events are counted in a u32"),
+                    len: n,
                     start,
                 }
             }
@@ -603,29 +639,38 @@ impl Part {
     }
 }
 
-/// `Rec::tally` of a customer no event has been folded into yet.
-const NO_STATE: usize = usize::MAX;
+/// `Slot::tally` of a customer no event has been folded into yet.
+const NO_STATE: u32 = u32::MAX;
 
-/// A customer of a partition: its roster entry, and its tally.
+/// `Slot::class` of a customer without a roster class.
+const NO_CLASS: u16 = u16::MAX;
+
+/// A customer in its partition's table: the id's first 16 bytes and length
+/// (which settle most comparisons without reading the arena), its number,
+/// and what each of its rows needs — its class and its tally — so that a
+/// row reads its slot and its state, nothing else.
 #[derive(Clone, Copy, Debug)]
-struct Rec {
-    listed: Listed,
-    /// A folded load: where its state is in `Part::words`, as its length and
+struct Slot {
+    /// The id's first 16 bytes (`prefix`), as four words: the slot then
+    /// takes 28 bytes, not the 32 that 8-byte alignment would pad it to.
+    head: [u32; 4],
+    /// The id's length, saturated (a longer id is compared in the arena).
+    len: u16,
+    /// The roster class (the checker keeps classes below `NO_CLASS`).
+    class: u16,
+    i: u32,
+    /// A folded load: where the state is in `Part::words`, as its length and
     /// then its words (`NO_STATE` until its first event: most of a roster's
     /// customers may have none, and a state is far larger than an event).
     /// A stored load: how many events it has.
-    tally: usize,
+    tally: u32,
 }
 
-/// A customer in its partition's table: the id's first 16 bytes and length
-/// (which settle most comparisons without reading the arena) and its number.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    /// The id's first 16 bytes as two words (not a `u128`, whose alignment
-    /// would pad the slot from 24 bytes to 32).
-    head: [u64; 2],
-    len: u32,
-    i: u32,
+impl Slot {
+    fn head(h: [u64; 2]) -> [u32; 4] {
+        let [a, b] = h;
+        [(a >> 32) as u32, a as u32, (b >> 32) as u32, b as u32]
+    }
 }
 
 /// What the roster says of a customer (nothing, for one it does not list).
@@ -730,7 +775,7 @@ impl<'f> Merger<'f> {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
                 // The roster lists each id once (checked when it is read).
-                part.customer(id.as_bytes(), hash, prefix(id.as_bytes()), Some(entry));
+                part.customer((id.as_bytes(), hash, prefix(id.as_bytes())), Some(entry));
             }
         });
     }
@@ -769,11 +814,15 @@ impl<'f> Merger<'f> {
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
             for ((custs, _, vals, base), split) in blocks.iter().zip(&splits) {
                 for r in split.get(p).expect("a split has every partition") {
-                    let id = row_id(custs, r);
-                    let cust = part.customer(id, r.hash, r.head, None);
-                    let Some(kind) = r.kind else { continue };
+                    let row = (row_id(custs, r), r.hash, r.head);
+                    let Some(kind) = r.kind else {
+                        // Its customer is scored all the same.
+                        part.customer(row, None);
+                        continue;
+                    };
                     let event = Event {
-                        cust,
+                        // Numbered as it is found.
+                        cust: 0,
                         date: r.date,
                         line: r.line,
                         kind,
@@ -781,13 +830,8 @@ impl<'f> Merger<'f> {
                         vals: base + r.vals,
                     };
                     match fold {
-                        Some(fold) => part.fold(fold, id, &event, vals),
-                        None => {
-                            if let Some(rec) = part.recs.get_mut(cust as usize) {
-                                rec.tally += 1;
-                            }
-                            part.events.push(event);
-                        }
+                        Some(fold) => part.fold(fold, row, event, vals),
+                        None => part.store(row, event),
                     }
                 }
             }
@@ -796,9 +840,7 @@ impl<'f> Merger<'f> {
     }
 
     fn finish(mut self, files: Vec<String>) -> EventLog {
-        self.parts
-            .par_iter_mut()
-            .for_each(|p| p.table = hashbrown::HashTable::new());
+        self.parts.par_iter_mut().for_each(Part::drop_table);
         let parts = &self.parts;
         let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
         // Customers sorted by id, by a 16-byte prefix first (the full ids
@@ -806,7 +848,9 @@ impl<'f> Merger<'f> {
         let mut keyed: Vec<([u64; 2], (u32, u32))> = parts
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(p, part)| (0..part.spans.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i))))
+            .flat_map_iter(|(p, part)| {
+                (0..part.ids.spans.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i)))
+            })
             .collect();
         keyed.par_sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| name(a).cmp(name(b))));
         let order: Vec<(u32, u32)> = keyed.into_iter().map(|(_, key)| key).collect();
@@ -815,8 +859,8 @@ impl<'f> Merger<'f> {
             .map(|key @ &(p, old)| {
                 let listed = parts
                     .get(p as usize)
-                    .and_then(|part| part.recs.get(old as usize))
-                    .map(|r| r.listed)
+                    .and_then(|part| part.ids.listed.get(old as usize))
+                    .copied()
                     .expect("every customer has an entry slot");
                 Customer {
                     class: listed.class,
@@ -849,7 +893,7 @@ impl<'f> Merger<'f> {
                 rejects: self.rejects,
             };
         }
-        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.spans.len()]).collect();
+        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.ids.spans.len()]).collect();
         for (new, &(p, old)) in order.iter().enumerate() {
             if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
                 *r = new as u32;
@@ -884,9 +928,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_table_slot_is_its_24_bytes_unpadded() {
+    fn a_table_slot_is_its_28_bytes_unpadded() {
         // Every customer has a slot, and the table grows by doubling: padding counts.
-        assert_eq!(std::mem::size_of::<Slot>(), 24);
+        assert_eq!(std::mem::size_of::<Slot>(), 28);
     }
 
     #[test]
