@@ -219,7 +219,9 @@ impl Impact {
 
     fn add(&mut self, pair: &Pair<'_>, i: usize) {
         self.customers += 1;
-        let outcomes = pair.evaluate(i, false);
+        // With ledgers (a folded ledger is one line per rule): a customer
+        // whose score moved is matched line by line without scoring it again.
+        let outcomes = pair.evaluate(i, true);
         self.committee(
             pair,
             i,
@@ -227,7 +229,7 @@ impl Impact {
             outcomes.1.as_ref().map(|x| x.grade),
         );
         match outcomes {
-            (Some(o), Some(n)) => self.both(pair, i, &o, &n),
+            (Some(o), Some(n)) => self.both(pair, i, o, n),
             (o, n) => {
                 self.cell(o.as_ref().map(|x| x.grade), n.as_ref().map(|x| x.grade));
                 let class = pair.log.customers.get(i).and_then(|c| c.class).map_or(0, usize::from);
@@ -249,7 +251,7 @@ impl Impact {
         }
     }
 
-    fn both(&mut self, pair: &Pair<'_>, i: usize, o: &Outcome, n: &Outcome) {
+    fn both(&mut self, pair: &Pair<'_>, i: usize, o: Outcome, n: Outcome) {
         self.both += 1;
         self.cell(Some(o.grade), Some(n.grade));
         let grade_changed = super::table::grade(pair.old.prog, o.grade) != super::table::grade(pair.new.prog, n.grade);
@@ -283,7 +285,7 @@ impl Impact {
             self.unchanged += 1;
             return;
         }
-        let detail = CustomerDiff::of(pair, i);
+        let detail = CustomerDiff::matched(pair, i, Some(o), Some(n));
         for k in &detail.causes {
             if let Some(c) = self.clauses.get_mut(*k) {
                 *c += 1;

@@ -79,6 +79,11 @@ impl CustomerDiff {
     /// Scores customer `i` both ways with ledgers and matches the lines.
     pub fn of(pair: &Pair<'_>, i: usize) -> CustomerDiff {
         let (old, new) = pair.evaluate(i, true);
+        CustomerDiff::matched(pair, i, old, new)
+    }
+
+    /// Matches the lines of customer `i`'s outcomes (`Pair::evaluate` with ledgers).
+    pub fn matched(pair: &Pair<'_>, i: usize, old: Option<Outcome>, new: Option<Outcome>) -> CustomerDiff {
         let mut d = CustomerDiff {
             customer: i,
             old,
