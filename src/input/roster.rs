@@ -81,15 +81,29 @@ impl Roster {
     fn sort(&mut self) -> Option<(String, u64, u64)> {
         let ids = &self.ids;
         let id = |r: &Row| ids.get(r.start..r.start + r.len as usize).unwrap_or_default();
-        self.rows
-            .par_sort_unstable_by(|a, b| id(a).cmp(id(b)).then(a.entry.line.cmp(&b.entry.line)));
-        self.rows
-            .windows(2)
+        // By each id's first 16 bytes first, compared as numbers; the ids
+        // themselves only where those tie.
+        let mut keyed: Vec<([u64; 2], Row)> = self
+            .rows
+            .par_iter()
+            .map(|r| (super::prefix(id(r).as_bytes()), *r))
+            .collect();
+        keyed.par_sort_unstable_by(|(ka, a), (kb, b)| {
+            ka.cmp(kb)
+                .then_with(|| id(a).cmp(id(b)))
+                .then(a.entry.line.cmp(&b.entry.line))
+        });
+        let twice = keyed
+            .par_windows(2)
             .filter_map(|w| match w {
-                [a, b] if id(a) == id(b) => Some((id(a).to_string(), a.entry.line, b.entry.line)),
+                [(ka, a), (kb, b)] if ka == kb && id(a) == id(b) => {
+                    Some((id(a).to_string(), a.entry.line, b.entry.line))
+                }
                 _ => None,
             })
-            .min_by_key(|&(_, _, line)| line)
+            .min_by_key(|&(_, _, line)| line);
+        self.rows = keyed.into_par_iter().map(|(_, r)| r).collect();
+        twice
     }
 
     /// The roster's own columns beyond `customer`, `class` and `since`, in the
@@ -133,10 +147,11 @@ impl Roster {
             })?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let first_line = body.split(|&c| c == b'\n' || c == b'\r').next().unwrap_or(body);
+        let delimiter = super::block::sniff_delimiter(first_line);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
-            .delimiter(super::block::sniff_delimiter(first_line))
+            .delimiter(delimiter)
             .from_reader(body);
         let header = rdr
             .headers()
@@ -183,15 +198,29 @@ impl Roster {
             columns: kept.iter().filter_map(|&i| header.get(i)).map(Into::into).collect(),
             ..Roster::default()
         };
+        let cols = Cols {
+            width: header.len(),
+            customer,
+            class,
+            since,
+            kept: &kept,
+            classes,
+        };
+        // The usual roster, read on every core; any other (quotes, a lone CR,
+        // a bad row) in order, so that its first error is the one named.
+        if let Some(read) = read_plain(body, delimiter, &cols) {
+            roster.ids = read.ids;
+            roster.rows = read.rows;
+            roster.extra = read.extra;
+            return match roster.sort() {
+                Some(r) => Err(twice_error(name, r)),
+                None => Ok(roster),
+            };
+        }
         let mut rec = csv::StringRecord::new();
         // A customer listed twice is found once the rows are sorted; a later
         // bad row must not hide an earlier repeat (rows are checked in file order).
-        let twice = |(id, first, line): (String, u64, u64)| {
-            err(
-                line,
-                format!("customer \"{id}\" is listed twice (first on line {first})"),
-            )
-        };
+        let twice = |r| twice_error(name, r);
         // Lines counted from the bytes: the CSV reader's own count is one
         // short after each CRLF line end (Excel on Windows).
         let mut lines = Lines {
@@ -218,53 +247,9 @@ impl Roster {
                     }
                 }
                 let line = rec.position().map_or(0, |p| lines.at(p.byte()));
-                // Excel's trailing empty rows (`,,`): no customer, nothing to read.
-                if rec.iter().all(|f| f.trim().is_empty()) {
-                    continue;
+                if let Some(row) = cols.record(|i| rec.get(i), rec.len(), line).map_err(|m| err(line, m))? {
+                    roster.push(row);
                 }
-                if rec.len() != header.len() {
-                    return Err(err(
-                        line,
-                        format!("has {} fields, the header has {}", rec.len(), header.len()),
-                    ));
-                }
-                let id = rec.get(customer).expect("the record has the header's width");
-                if id.is_empty() {
-                    return Err(err(line, "customer is missing".into()));
-                }
-                let class = match class.and_then(|c| rec.get(c)).unwrap_or("") {
-                    "" => None,
-                    c => Some(classes.iter().position(|k| *k == c).ok_or_else(|| {
-                        err(
-                            line,
-                            format!(
-                                "class \"{c}\" is not a class of the rulebook (expected one of {})",
-                                classes.join(", ")
-                            ),
-                        )
-                    })? as u16),
-                };
-                let since = match since.and_then(|i| rec.get(i)).unwrap_or("") {
-                    "" => None,
-                    s => Some(Date::parse_data(s).ok_or_else(|| err(line, super::decode::bad_date("since", s)))?),
-                };
-                let extra = roster.extra.len() as u32;
-                if !kept.is_empty() {
-                    let values = kept
-                        .iter()
-                        .map(|&i| rec.get(i).expect("a record has as many fields as the header").into())
-                        .collect();
-                    roster.extra.push(values);
-                }
-                let start = roster.ids.len();
-                roster.ids.push_str(id);
-                let len = u32::try_from(id.len()).map_err(|_| err(line, "the customer id is too long".into()))?;
-                roster.rows.push(Row {
-                    start,
-                    len,
-                    extra,
-                    entry: Entry { class, since, line },
-                });
             }
         };
         let result = read();
@@ -276,6 +261,177 @@ impl Roster {
             (Ok(()), None) => Ok(roster),
         }
     }
+}
+
+/// `customer "A" is listed twice (first on line 2)`, at the second listing.
+fn twice_error(name: &str, (id, first, line): (String, u64, u64)) -> DataError {
+    DataError {
+        file: name.to_string(),
+        line,
+        message: format!("customer \"{id}\" is listed twice (first on line {first})"),
+    }
+}
+
+/// Where a roster keeps what it says of each customer.
+struct Cols<'a> {
+    width: usize,
+    customer: usize,
+    class: Option<usize>,
+    since: Option<usize>,
+    /// The columns carried (`Roster::columns`).
+    kept: &'a [usize],
+    /// The rulebook's class names.
+    classes: &'a [&'a str],
+}
+
+/// One roster record read: the customer, its entry, its carried values.
+struct Record<'r> {
+    id: &'r str,
+    entry: Entry,
+    extra: Option<Box<[Box<str>]>>,
+}
+
+impl Cols<'_> {
+    /// Reads the record on `line` of `len` fields (`get` gives each);
+    /// `None` for an empty one (Excel's trailing `,,`), `Err` why it is bad.
+    fn record<'r>(
+        &self,
+        get: impl Fn(usize) -> Option<&'r str>,
+        len: usize,
+        line: u64,
+    ) -> Result<Option<Record<'r>>, String> {
+        if (0..len).all(|i| get(i).unwrap_or("").trim().is_empty()) {
+            return Ok(None);
+        }
+        if len != self.width {
+            return Err(format!("has {len} fields, the header has {}", self.width));
+        }
+        let id = get(self.customer).expect("the record has the header's width");
+        if id.is_empty() {
+            return Err("customer is missing".into());
+        }
+        let class = match self.class.and_then(&get).unwrap_or("") {
+            "" => None,
+            c => Some(self.classes.iter().position(|k| *k == c).ok_or_else(|| {
+                format!(
+                    "class \"{c}\" is not a class of the rulebook (expected one of {})",
+                    self.classes.join(", ")
+                )
+            })? as u16),
+        };
+        let since = match self.since.and_then(&get).unwrap_or("") {
+            "" => None,
+            s => Some(Date::parse_data(s).ok_or_else(|| super::decode::bad_date("since", s))?),
+        };
+        if u32::try_from(id.len()).is_err() {
+            return Err("the customer id is too long".into());
+        }
+        let extra = (!self.kept.is_empty()).then(|| {
+            self.kept
+                .iter()
+                .map(|&i| get(i).expect("a record has as many fields as the header").into())
+                .collect()
+        });
+        Ok(Some(Record {
+            id,
+            entry: Entry { class, since, line },
+            extra,
+        }))
+    }
+}
+
+impl Roster {
+    /// Adds one record read.
+    fn push(&mut self, r: Record<'_>) {
+        let extra = self.extra.len() as u32;
+        if let Some(values) = r.extra {
+            self.extra.push(values);
+        }
+        let start = self.ids.len();
+        self.ids.push_str(r.id);
+        self.rows.push(Row {
+            start,
+            len: u32::try_from(r.id.len()).expect("Cols::record refuses longer ids"),
+            extra,
+            entry: r.entry,
+        });
+    }
+
+    /// Appends a roster read apart (a later part of the same file).
+    fn append(&mut self, other: Roster) {
+        let (base, extras) = (self.ids.len(), self.extra.len() as u32);
+        self.ids.push_str(&other.ids);
+        self.rows.extend(other.rows.into_iter().map(|r| Row {
+            start: r.start + base,
+            extra: r.extra + extras,
+            ..r
+        }));
+        self.extra.extend(other.extra);
+    }
+}
+
+/// A roster whose records are lines — no quotes, no lone CR, UTF-8 — and
+/// rows all good, read in pieces on every core; `None` for any other
+/// (read in order instead).
+fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
+    if memchr::memchr(b'"', body).is_some() || memchr::memchr_iter(b'\r', body).any(|i| body.get(i + 1) != Some(&b'\n'))
+    {
+        return None;
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    // The header is the first line; the records start on line 2.
+    let data = text.get(memchr::memchr(b'\n', body)? + 1..)?;
+    let pieces = rayon::current_num_threads().max(1) * 8;
+    let mut cuts = vec![0];
+    let mut at = 0;
+    while at < data.len() {
+        let want = (at + data.len() / pieces + 1).min(data.len());
+        at = memchr::memchr(b'\n', data.as_bytes().get(want..)?).map_or(data.len(), |n| want + n + 1);
+        cuts.push(at);
+    }
+    let pieces: Vec<&str> = cuts
+        .windows(2)
+        .filter_map(|w| data.get(*w.first()?..*w.last()?))
+        .collect();
+    let mut first = 2u64;
+    let starts: Vec<u64> = pieces
+        .iter()
+        .map(|p| {
+            let line = first;
+            first += memchr::memchr_iter(b'\n', p.as_bytes()).count() as u64;
+            line
+        })
+        .collect();
+    let read: Vec<Option<Roster>> = pieces
+        .par_iter()
+        .zip(starts)
+        .map(|(piece, first)| {
+            let mut part = Roster::default();
+            let mut fields: Vec<&str> = Vec::with_capacity(cols.width);
+            for (line, text) in (first..).zip(piece.split('\n')) {
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                // The CSV reader skips empty lines.
+                if text.is_empty() {
+                    continue;
+                }
+                fields.clear();
+                fields.extend(text.split(char::from(delimiter)));
+                let record = cols.record(|i| fields.get(i).copied(), fields.len(), line).ok()?;
+                if let Some(r) = record {
+                    part.push(r);
+                }
+            }
+            Some(part)
+        })
+        .collect();
+    let read: Vec<Roster> = read.into_iter().collect::<Option<_>>()?;
+    let mut roster = Roster::default();
+    roster.ids.reserve(read.iter().map(|r| r.ids.len()).sum());
+    roster.rows.reserve(read.iter().map(|r| r.rows.len()).sum());
+    for part in read {
+        roster.append(part);
+    }
+    Some(roster)
 }
 
 /// Line numbers of byte offsets, counted forward: `\n`, `\r\n` and a lone
@@ -341,6 +497,43 @@ mod tests {
             err.map(|e| e.message),
             Some("the header has no `class` column".to_string())
         );
+    }
+
+    /// What a roster read says: every entry with its carried values, or the error.
+    fn said(text: &str) -> Result<Vec<(String, Entry, Vec<String>)>, DataError> {
+        let r = Roster::read(text.as_bytes(), "r.csv", &["power", "lighting"])?;
+        Ok(r.entries()
+            .map(|(id, e)| {
+                let extra = r.extra(id).unwrap_or_default().iter().map(|v| v.to_string()).collect();
+                (id.to_string(), *e, extra)
+            })
+            .collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// A roster read on every core (records are lines) says what the
+        /// CSV reader, in order, says of the same roster — a quoted header
+        /// name sends it there — good or bad, line for line.
+        #[test]
+        fn a_roster_read_in_pieces_reads_as_one(
+            rows in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "A1,power,2020-01-01,东城", "B2,lighting,,西城", "C3,,2019-12-31,", "A1,power,,",
+                    ",,,", "", "  ", "D4,nope,,", "E5,power,2020-13-01,", ",power,,", "F6,power,,x,y",
+                    "G7,lighting,2026/3/5,南区", "户号8,power,,北区", "H9,power", "a1,power,,",
+                ]),
+                0..40,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let body: String = rows.iter().map(|r| format!("{r}{end}")).collect();
+            let plain = format!("customer,class,since,branch{end}{body}");
+            let quoted = format!("\"customer\",class,since,branch{end}{body}");
+            let (a, b) = (said(&plain), said(&quoted));
+            proptest::prop_assert_eq!(a, b, "{:?}", plain);
+        }
     }
 
     #[test]
