@@ -386,20 +386,36 @@ fn read(
             horizon,
         };
         let batch_size = rayon::current_num_threads().max(1) * 2;
-        // Decoding batch k+1 on every core overlaps merging batch k.
+        // Decoding batch k+1 on every core overlaps merging batch k and
+        // reading batch k+2.
         let mut pending: Vec<decode::Decoded> = Vec::new();
+        let mut batch = blocks.next_batch(batch_size)?;
         loop {
-            let batch = blocks.next_batch(batch_size)?;
             let done = batch.is_empty();
-            let (decoded, merged) = rayon::join(
+            let (decoded, (merged, next)) = rayon::join(
                 || batch.par_iter().map(|b| decode::block(&ctx, b)).collect::<Vec<_>>(),
-                || merger.absorb_all(std::mem::take(&mut pending), file),
+                || {
+                    let merged = merger.absorb_all(std::mem::take(&mut pending), file);
+                    let next = match done {
+                        true => Ok(Vec::new()),
+                        false => blocks.next_batch(batch_size),
+                    };
+                    (merged, next)
+                },
             );
             merged?;
             pending = decoded;
             if done {
                 break;
             }
+            batch = match next {
+                Ok(next) => next,
+                Err(e) => {
+                    // A bad row read before the failure comes first.
+                    merger.absorb_all(std::mem::take(&mut pending), file)?;
+                    return Err(e);
+                }
+            };
         }
     }
     Ok(merger.finish(files))
