@@ -543,10 +543,10 @@ fn slot<'t>(
     let known = &*ids;
     // An id of up to 16 bytes is its head and length: no trip to the arena.
     let eq = |s: &Slot| s.head == head && s.len == len && (id.len() <= 16 || known.name(s.i) == id);
-    // Found twice: a borrow that is returned cannot also be let go on a miss.
-    if table.find(hash, eq).is_some() {
-        return table.find_mut(hash, eq).expect("just found");
-    }
+    let vacant = match table.entry(hash, eq, |s| hash_id(known.name(s.i))) {
+        hashbrown::hash_table::Entry::Occupied(found) => return found.into_mut(),
+        hashbrown::hash_table::Entry::Vacant(vacant) => vacant,
+    };
     let i = u32::try_from(ids.spans.len()).expect("a partition numbers its customers in a u32");
     let start = ids.arena.len();
     ids.arena.extend_from_slice(id);
@@ -556,7 +556,6 @@ fn slot<'t>(
         class,
         since: entry.and_then(|e| e.since),
     });
-    let known = &*ids;
     let slot = Slot {
         head,
         len,
@@ -564,7 +563,7 @@ fn slot<'t>(
         i,
         tally: fresh,
     };
-    table.insert_unique(hash, slot, |s| hash_id(known.name(s.i))).into_mut()
+    vacant.insert(slot).into_mut()
 }
 
 impl Part {
