@@ -408,14 +408,9 @@ fn read(
             if done {
                 break;
             }
-            batch = match next {
-                Ok(next) => next,
-                Err(e) => {
-                    // A bad row read before the failure comes first.
-                    merger.absorb_all(std::mem::take(&mut pending), file)?;
-                    return Err(e);
-                }
-            };
+            // A failure to read the next batch is named before the batch just
+            // decoded is merged, as when that batch was read only then.
+            batch = next?;
         }
     }
     Ok(merger.finish(files))

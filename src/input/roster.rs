@@ -370,12 +370,17 @@ impl Roster {
     }
 }
 
-/// A roster whose records are lines — no quotes, no lone CR, UTF-8 — and
-/// rows all good, read in pieces on every core; `None` for any other
-/// (read in order instead).
+/// A roster whose records are lines — no quotes, no lone CR, UTF-8, the
+/// header on the first line — and rows all good, read in pieces on every
+/// core; `None` for any other (read in order instead).
 fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
     if memchr::memchr(b'"', body).is_some() || memchr::memchr_iter(b'\r', body).any(|i| body.get(i + 1) != Some(&b'\n'))
     {
+        return None;
+    }
+    // The CSV reader skips empty lines before the header: the header is then
+    // not the first line (read in order instead).
+    if matches!(body.first(), Some(b'\n' | b'\r')) {
         return None;
     }
     let text = std::str::from_utf8(body).ok()?;
@@ -497,6 +502,24 @@ mod tests {
             err.map(|e| e.message),
             Some("the header has no `class` column".to_string())
         );
+    }
+
+    /// The CSV reader skips empty lines before the header too: the header is
+    /// then not the first line, and must not be read as a customer.
+    #[test]
+    fn empty_lines_before_the_header_are_no_customer() {
+        for text in [
+            "\ncustomer,branch\nS1,x\n",
+            "\r\n\r\ncustomer,branch\r\nS1,x\r\n",
+            "\ncustomer,branch\ncustomer,x\n",
+        ] {
+            let roster = Roster::read(text.as_bytes(), "r.csv", &[]).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            let ids: Vec<&str> = roster.ids().collect();
+            assert_eq!(ids.len(), 1, "{text:?}: {ids:?}");
+        }
+        let roster = Roster::read("\ncustomer,branch\nS1,x\n".as_bytes(), "r.csv", &[]).expect("read");
+        assert_eq!(roster.value("S1", "branch"), Some("x"));
+        assert_eq!(roster.get("S1").map(|e| e.line), Some(3));
     }
 
     /// What a roster read says: every entry with its carried values, or the error.

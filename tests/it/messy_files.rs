@@ -622,6 +622,29 @@ fn item_11_rejects_hold_the_record_as_written() {
     assert!(row(&run, "\"A").contains("B\""), "{}", run.stdout);
 }
 
+/// Reading a log ahead (the next batch of blocks while the last is merged)
+/// does not change which error is named: a log that cannot be decoded in a
+/// later batch is refused with that decoding error, as it was before the
+/// read-ahead, even when the batch before it has a bad row.
+#[test]
+fn item_06_reading_ahead_keeps_the_error_named() {
+    let mut log = b"customer,date,kind,months\nC0,2026-13-01,theft,\n".to_vec();
+    let mut lines = 2;
+    // Past four blocks of 1 MiB: the second batch with two threads.
+    while log.len() < 6 << 20 {
+        log.extend(format!("C{lines},2026-03-01,theft,\n").as_bytes());
+        lines += 1;
+    }
+    log.extend(b"C\xFF,2026-03-01,theft,\n");
+    while log.len() < 7 << 20 {
+        log.extend(b"C1,2026-03-01,theft,\n");
+    }
+    let dir = folder("item06b", &[("events.csv", &log)]);
+    let run = score(&dir, "events.csv", &["--encoding", "gbk", "--threads", "2"]);
+    assert_fails(&run, 1, &[&format!("events.csv:{}: is not valid gb18030", lines + 1)]);
+    assert!(!run.stderr.contains("2026-13-01"), "{}", run.stderr);
+}
+
 #[test]
 fn item_12_explain_with_table_or_csv_is_a_usage_error() {
     let dir = folder("item12a", &[("events.csv", LOG.as_bytes())]);
