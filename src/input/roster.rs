@@ -83,10 +83,9 @@ impl Roster {
         let id = |r: &Row| ids.get(r.start..r.start + r.len as usize).unwrap_or_default();
         // By each id's first 16 bytes first, compared as numbers; the ids
         // themselves only where those tie.
-        let mut keyed: Vec<([u64; 2], Row)> = self
-            .rows
-            .par_iter()
-            .map(|r| (super::prefix(id(r).as_bytes()), *r))
+        let mut keyed: Vec<([u64; 2], Row)> = std::mem::take(&mut self.rows)
+            .into_par_iter()
+            .map(|r| (super::prefix(id(&r).as_bytes()), r))
             .collect();
         keyed.par_sort_unstable_by(|(ka, a), (kb, b)| {
             ka.cmp(kb)
@@ -209,6 +208,9 @@ impl Roster {
         // The usual roster, read on every core; any other (quotes, a lone CR,
         // a bad row) in order, so that its first error is the one named.
         if let Some(read) = read_plain(body, delimiter, &cols) {
+            // The file's bytes are no longer needed: let them go before sorting.
+            drop(rdr);
+            drop(bytes);
             roster.ids = read.ids;
             roster.rows = read.rows;
             roster.extra = read.extra;
