@@ -469,13 +469,7 @@ impl Evaluator<'_> {
     /// finishing must be tried to know (`diff` tries only those customers
     /// before comparing, instead of every one).
     pub fn cannot_overflow(&self, c: &crate::input::Customer, state: &[u32]) -> bool {
-        let class_ix = self.class_of(c);
-        let class = self
-            .prog
-            .classes
-            .get(usize::from(class_ix))
-            .expect("class_of gives a class of the program");
-        let layout = self.layout_of(c.class);
+        let (_, class, layout) = self.class_parts(c);
         let state = match state {
             [] => layout.initial(),
             _ => state,
