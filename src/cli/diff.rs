@@ -86,6 +86,23 @@ pub struct Compared<'a> {
     pub as_of: Date,
 }
 
+impl Compared<'_> {
+    /// `customer `C1` under `new.rules`: …`: why customer `i` cannot be compared.
+    pub fn overflow_message(&self, i: usize, new: bool, e: &rulebook::eval::Overflow) -> String {
+        let side = if new { self.new.path } else { self.old.path };
+        format!("customer `{}` under `{side}`: {e}", self.pair.id(i))
+    }
+
+    /// The first customer whose points cannot be held exactly, as an error:
+    /// for what does not score every customer itself (`Analysis::of` does).
+    pub fn check_overflow(&self) -> Result<(), String> {
+        match self.pair.first_overflow() {
+            Some((i, new, e)) => Err(self.overflow_message(i, new, &e)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Reads the roster before the revision, against both rulebooks' classes.
 fn old_roster(path: &Path, classes: &Classes, data: &DataArgs) -> Result<Roster, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
@@ -158,10 +175,6 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         old_roster: before.as_ref(),
         groups: (!groups.columns.is_empty()).then_some(&groups),
     };
-    if let Some((i, new, e)) = pair.first_overflow() {
-        let side = if new { &new_path } else { &old_path };
-        return Err(format!("customer `{}` under `{side}`: {e}", pair.id(i)));
-    }
     let old_side = Side {
         path: &old_path,
         book: &old,
@@ -242,6 +255,7 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
                 )
                 .exit()
         }
+        c.check_overflow()?;
         let Some(i) = log.find(id) else {
             return Err(format!("customer `{id}` is in neither the event logs nor the roster"));
         };
@@ -260,7 +274,7 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
         downgrades: args.fail_if_downgrades,
         into: args.fail_if_into.as_deref(),
     };
-    let analysis = Analysis::of(c, args.top, &gates);
+    let analysis = Analysis::of(c, args.top, &gates)?;
     let report = analysis.report(c);
     let text = match args.format {
         DiffFormat::Table => diff::table::render(&report),
@@ -290,21 +304,26 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    pub fn of(c: &Compared<'_>, top: usize, asked: &Gates<'_>) -> Analysis {
+    /// The analysis, or the first customer whose points cannot be held
+    /// exactly (the impact pass finds it: every customer is scored there).
+    pub fn of(c: &Compared<'_>, top: usize, asked: &Gates<'_>) -> Result<Analysis, String> {
         let pair = c.pair;
         let impact = diff::impact(pair, top);
+        if let Some((i, new, e)) = &impact.overflow {
+            return Err(c.overflow_message(*i, *new, e));
+        }
         let movers = impact
             .movers
             .par_iter()
             .map(|m| CustomerDiff::of(pair, m.customer))
             .collect();
-        Analysis {
+        Ok(Analysis {
             changes: diff::rule_changes(c.old, c.new),
             gate: asked.grade_changes.map(|g| (g, g.fails(&impact))),
             gates: gates(pair, &impact, asked.downgrades, asked.into),
             impact,
             movers,
-        }
+        })
     }
 
     pub fn report<'a>(&'a self, c: &'a Compared<'a>) -> Report<'a> {

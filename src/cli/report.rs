@@ -204,7 +204,7 @@ fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
         downgrades: args.fail_if_downgrades,
         into: args.fail_if_into.as_deref(),
     };
-    let analysis = Analysis::of(c, args.top, &asked);
+    let analysis = Analysis::of(c, args.top, &asked)?;
     let report = analysis.report(c);
     let (dist, dims) = profile(c.new.prog, pair.log, c.roster, &args.by, c.as_of, |i| {
         pair.evaluate(i, false).1

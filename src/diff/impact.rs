@@ -139,6 +139,10 @@ pub struct Impact {
     /// The first `NEWLY_LISTED` customers (by id) whose new grade has
     /// measures their old grade did not.
     pub newly_measures: Vec<super::committee::Newly>,
+    /// The first customer (in id order) whose points cannot be held exactly
+    /// under either rulebook, with the side (`false`: old) and the rule: the
+    /// impact then means nothing, and the comparison is an error.
+    pub overflow: Option<(usize, bool, crate::eval::Overflow)>,
 }
 
 /// How many customers newly facing measures are listed by id.
@@ -164,6 +168,7 @@ impl Impact {
             top,
             groups: vec![Default::default(); pair.groups.map_or(0, |g| g.columns.len())],
             newly_measures: vec![],
+            overflow: None,
         }
     }
 
@@ -221,7 +226,14 @@ impl Impact {
         self.customers += 1;
         // With ledgers (a folded ledger is one line per rule): a customer
         // whose score moved is matched line by line without scoring it again.
-        let outcomes = pair.evaluate(i, true);
+        let outcomes = match pair.try_evaluate(i, true) {
+            (Some(Err(e)), _) => return self.overflowed(i, false, e),
+            (_, Some(Err(e))) => return self.overflowed(i, true, e),
+            (o, n) => (
+                o.map(|r| r.expect("an overflow returned above")),
+                n.map(|r| r.expect("an overflow returned above")),
+            ),
+        };
         self.committee(
             pair,
             i,
@@ -248,6 +260,13 @@ impl Impact {
                     }
                 }
             }
+        }
+    }
+
+    /// Keeps the first customer, in id order, that overflows.
+    fn overflowed(&mut self, i: usize, new: bool, e: crate::eval::Overflow) {
+        if self.overflow.as_ref().is_none_or(|(first, ..)| i < *first) {
+            self.overflow = Some((i, new, e));
         }
     }
 
@@ -312,6 +331,9 @@ impl Impact {
 
     /// `self` holds customers before `b`'s.
     fn merge(mut self, b: Impact) -> Impact {
+        if let Some((i, new, e)) = b.overflow {
+            self.overflowed(i, new, e);
+        }
         self.customers += b.customers;
         self.both += b.both;
         self.grade_changed += b.grade_changed;

@@ -68,12 +68,13 @@ pub struct Pair<'a> {
 }
 
 impl Pair<'_> {
-    /// Customer `i` scored by each rulebook that scores its class. Call
-    /// `first_overflow` first: a log that overflows cannot be compared.
+    /// Customer `i` scored by each rulebook that scores its class. Call it
+    /// once the log is known not to overflow (`first_overflow`, or an
+    /// `Impact` without `overflow`): a log that overflows cannot be compared.
     pub fn evaluate(&self, i: usize, ledger: bool) -> (Option<Outcome>, Option<Outcome>) {
         let (old, new) = self.try_evaluate(i, ledger);
         let sure = |o: Option<Result<Outcome, eval::Overflow>>| {
-            o.map(|r| r.expect("`first_overflow` found no overflow before the comparison"))
+            o.map(|r| r.expect("no overflow was found before the comparison"))
         };
         (sure(old), sure(new))
     }
@@ -100,8 +101,10 @@ impl Pair<'_> {
             && new_c.is_none_or(|c| self.new.cannot_overflow(&c, new_words))
     }
 
+    /// Customer `i` scored by each rulebook (`None`: not scored by that
+    /// one), or why its points cannot be held exactly.
     #[allow(clippy::type_complexity)]
-    fn try_evaluate(
+    pub fn try_evaluate(
         &self,
         i: usize,
         ledger: bool,

@@ -190,3 +190,54 @@ fn by_a_column_the_roster_lacks_is_a_usage_error() {
         run.stderr
     );
 }
+
+/// Points too large to hold exactly make the comparison an error naming the
+/// first such customer (by id) and the rulebook, whatever the format; the
+/// impact pass finds it as it scores everyone, `--customer` checks first.
+#[test]
+fn a_customer_whose_points_overflow_stops_the_comparison_in_every_format() {
+    let dir = std::env::temp_dir().join(format!("rulebook-diff-overflow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let book = |points: &str| {
+        format!(
+            "standard \"t\" period 12 months\nevent late {{ amount: int >= 0 }}\nrules money {{ M1 deduct {points} x amount per late }}\nclass power default {{ dimension money max 100 uses money }}\ngrades {{ A >= 50, D }}\n"
+        )
+    };
+    let (old, new) = (dir.join("old.rules"), dir.join("new.rules"));
+    std::fs::write(&old, book("0.000001")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&new, book("0.25")).unwrap_or_else(|e| panic!("{e}"));
+    let big = |id: &str| format!("{id},2026-05-01,late,9000000000000\n").repeat(5);
+    let events = dir.join("events.csv");
+    let log = format!(
+        "customer,date,kind,amount\nA1,2026-05-01,late,3\n{}{}Z9,2026-05-01,late,1\n",
+        big("B2"),
+        big("B1")
+    );
+    std::fs::write(&events, log).unwrap_or_else(|e| panic!("{e}"));
+    let run = |more: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .arg("diff")
+            .arg(&old)
+            .arg(&new)
+            .args(["--as-of", "2026-06-30", "--events"])
+            .arg(&events)
+            .args(more)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let want = format!("customer `B1` under `{}`", new.display());
+    for more in [
+        &[][..],
+        &["--format", "json"],
+        &["--format", "csv"],
+        &["--customer", "A1"],
+    ] {
+        let (code, stderr) = run(more);
+        assert_eq!(code, Some(1), "{more:?}: {stderr}");
+        assert!(stderr.contains(&want), "{more:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
