@@ -79,28 +79,6 @@ impl Pair<'_> {
         (sure(old), sure(new))
     }
 
-    /// Whether customer `i` of a folded log certainly scores without
-    /// overflow under both rulebooks (`Evaluator::cannot_overflow`).
-    fn cannot_overflow(&self, i: usize) -> bool {
-        let (Some(c), Some(state)) = (self.log.customers.get(i), self.log.state_of(i)) else {
-            return false;
-        };
-        if state.is_empty() {
-            // No event: the initial state, whose points are each rule's own.
-            return false;
-        }
-        let before = self.old_roster.map(|r| before(r, &c.id));
-        let (old_c, new_c) = (
-            self.classes
-                .customer(before.as_ref().unwrap_or(c), self.old.prog, false),
-            self.classes.customer(c, self.new.prog, true),
-        );
-        let (old_words, new_words) = PairFold::split(&self.old, state);
-        let (new_words, _) = PairFold::split(&self.new, new_words);
-        old_c.is_none_or(|c| self.old.cannot_overflow(&c, old_words))
-            && new_c.is_none_or(|c| self.new.cannot_overflow(&c, new_words))
-    }
-
     /// Customer `i` scored by each rulebook (`None`: not scored by that
     /// one), or why its points cannot be held exactly.
     #[allow(clippy::type_complexity)]
@@ -161,9 +139,6 @@ impl Pair<'_> {
     pub fn first_overflow(&self) -> Option<(usize, bool, eval::Overflow)> {
         use rayon::prelude::*;
         (0..self.log.customers.len()).into_par_iter().find_map_first(|i| {
-            if self.cannot_overflow(i) {
-                return None;
-            }
             let (old, new) = self.try_evaluate(i, false);
             match (old, new) {
                 (Some(Err(e)), _) => Some((i, false, e)),

@@ -462,60 +462,6 @@ impl Evaluator<'_> {
     }
 
     /// An assessed dimension's latest value, from its words.
-    /// Whether finishing customer `c` from `state` certainly holds every sum
-    /// exactly: a bound on the size of each rule's points from its words
-    /// (its count, its sum, its months, its largest tier), with every full
-    /// mark and assessed value, fits in an `i64`. `false` says only that
-    /// finishing must be tried to know (`diff` tries only those customers
-    /// before comparing, instead of every one).
-    pub fn cannot_overflow(&self, c: &crate::input::Customer, state: &[u32]) -> bool {
-        let (_, class, layout) = self.class_parts(c);
-        let state = match state {
-            [] => layout.initial(),
-            _ => state,
-        };
-        let size = |n: Num| i128::from(n.raw()).abs();
-        let largest = |tiers: &[TierProg]| tiers.iter().map(|t| size(t.points)).max().unwrap_or(0);
-        let rule = |r: &RuleProg, w: &[u32]| -> i128 {
-            let count = || i128::from(*w.first().expect("a counter has a word"));
-            match &r.form {
-                Form::PerEvent {
-                    points,
-                    multiplier: None,
-                } => size(*points) * count(),
-                Form::PerEvent {
-                    points,
-                    multiplier: Some(_),
-                } => size(*points) * i128::from(read_u64(w.get(1..).expect("a sum has three words"))),
-                Form::Once { points, .. } | Form::Absence { points } => size(*points),
-                Form::Count { tiers } => largest(tiers),
-                Form::Episodes { tiers, .. } => {
-                    let months = Months::of(self.window(r.window), tiers).expect("a folded rule's months fit");
-                    largest(tiers) * months.n as i128
-                }
-            }
-        };
-        let mut bound = 0i128;
-        for (d, &first) in class.dims.iter().zip(&layout.dim_units) {
-            // Full marks twice: once as the start, once in the clamped sum.
-            bound += 2 * size(d.max);
-            match &d.source {
-                DimSource::Rules(rules) => {
-                    for (i, r) in rules.iter().enumerate() {
-                        bound += rule(r, layout.words(state, first + i));
-                    }
-                }
-                DimSource::Assessed(_) => {
-                    bound += Self::finish_assessed(layout.words(state, first)).map_or(0, size);
-                }
-            }
-        }
-        for (i, r) in self.prog.total_rules.iter().enumerate() {
-            bound += rule(r, layout.words(state, layout.total_units + i));
-        }
-        bound <= i128::from(i64::MAX)
-    }
-
     pub(super) fn finish_assessed(w: &[u32]) -> Option<Num> {
         match w {
             [0, ..] => None,

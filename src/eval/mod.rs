@@ -5,7 +5,7 @@
 pub mod expr;
 mod fold;
 
-use crate::check::program::{ClassProg, DimSource, Form, RuleProg, TierProg, TOTAL};
+use crate::check::program::{DimSource, Form, RuleProg, TierProg, TOTAL};
 pub use crate::check::Program;
 use crate::date::{Date, Window};
 use crate::input::{Customer, Event, EventLog};
@@ -204,8 +204,7 @@ impl<'p> Evaluator<'p> {
         self.layout_of(Some(class)).words_len()
     }
 
-    /// The customer's class: its index, its program and its state layout.
-    fn class_parts(&self, c: &Customer) -> (u16, &ClassProg, &fold::ClassLayout<'p>) {
+    fn outcome(&self, c: &Customer, facts: Facts<'_>, ledger: bool) -> Result<Outcome, Overflow> {
         let class_ix = self.class_of(c);
         let class = self
             .prog
@@ -217,11 +216,6 @@ impl<'p> Evaluator<'p> {
             .classes
             .get(usize::from(class_ix))
             .expect("every class has a layout");
-        (class_ix, class, layout)
-    }
-
-    fn outcome(&self, c: &Customer, facts: Facts<'_>, ledger: bool) -> Result<Outcome, Overflow> {
-        let (class_ix, class, layout) = self.class_parts(c);
         let mut flags = Vec::new();
         let period = self.window(0);
         let replaced = if class.replacing {
