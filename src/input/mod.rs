@@ -11,6 +11,7 @@ mod records;
 pub mod roster;
 pub mod schema;
 mod sorted;
+mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -23,6 +24,7 @@ pub use records::{from_records, Record};
 pub use roster::Roster;
 pub use schema::Schema;
 pub use sorted::{fold_sorted, Keep, SortedRead};
+use table::{Slot, Table};
 
 /// The format of an event log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,7 +415,7 @@ fn read(
             batch = next?;
         }
     }
-    Ok(merger.finish(files))
+    Ok(merger.finish(files, roster))
 }
 
 /// One event log opened: its blocks, and its header if it is CSV.
@@ -484,7 +486,7 @@ fn part_of(hash: u64) -> usize {
 /// `Merger::finish`).
 #[derive(Default)]
 struct Part {
-    table: hashbrown::HashTable<Slot>,
+    table: Table,
     ids: Ids,
     /// Whether events are folded (`Slot::tally` is where a state is) or stored.
     folded: bool,
@@ -501,20 +503,45 @@ struct Ids {
     /// The ids, UTF-8 (the decoder and the roster check it) kept as bytes:
     /// rows are matched to customers without validating them again.
     arena: Vec<u8>,
-    /// `arena[spans[i].0..spans[i].1]` is customer `i`'s id.
-    spans: Vec<(usize, usize)>,
-    /// The roster entry of each customer, if any.
-    listed: Vec<Listed>,
+    /// Where each customer's id ends in `arena` (it starts where the one
+    /// before it ends).
+    ends: Vec<u32>,
+    /// Each customer's place among the roster's entries (`NOT_LISTED`: not
+    /// on the roster).
+    listed: Vec<u32>,
 }
 
+/// `Ids::listed` of a customer the roster does not list.
+const NOT_LISTED: u32 = u32::MAX;
+
 impl Ids {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
     fn name(&self, i: u32) -> &[u8] {
-        let (a, b) = self
-            .spans
-            .get(i as usize)
-            .copied()
-            .expect("every customer number has a span");
-        self.arena.get(a..b).expect("a span is a range of the arena")
+        let i = i as usize;
+        let end = *self.ends.get(i).expect("every customer number has an end");
+        let start = match i {
+            0 => 0,
+            _ => *self.ends.get(i - 1).expect("customers are numbered from 0"),
+        };
+        self.arena
+            .get(start as usize..end as usize)
+            .expect("an id is a range of the arena")
+    }
+
+    /// Numbers customer `id` (on the roster at `listed`, or `NOT_LISTED`).
+    fn push(&mut self, id: &[u8], listed: u32) -> u32 {
+        let i = u32::try_from(self.ends.len())
+            .ok()
+            .filter(|&i| i != table::EMPTY)
+            .expect("a partition numbers its customers in a u32");
+        self.arena.extend_from_slice(id);
+        let end = u32::try_from(self.arena.len()).expect("a partition's ids fit in 4 GiB");
+        self.ends.push(end);
+        self.listed.push(listed);
+        i
     }
 }
 
@@ -526,31 +553,28 @@ fn hash_id(id: &[u8]) -> u64 {
 /// The slot of customer `id` in a partition's table, added (numbered next in
 /// `ids`, with `entry`) if new, with the tally `fresh`.
 fn slot<'t>(
-    table: &'t mut hashbrown::HashTable<Slot>,
+    table: &'t mut Table,
     ids: &mut Ids,
     row: (&[u8], u64, [u64; 2]),
-    entry: Option<&roster::Entry>,
+    entry: Option<&(u32, &roster::Entry)>,
     fresh: u32,
 ) -> &'t mut Slot {
     let (id, hash, head) = row;
     let head = Slot::head(head);
     let len = u16::try_from(id.len()).unwrap_or(u16::MAX);
+    table.make_room(|s| hash_id(ids.name(s.i)));
     let known = &*ids;
     // An id of up to 16 bytes is its head and length: no trip to the arena.
     let eq = |s: &Slot| s.head == head && s.len == len && (id.len() <= 16 || known.name(s.i) == id);
-    let vacant = match table.entry(hash, eq, |s| hash_id(known.name(s.i))) {
-        hashbrown::hash_table::Entry::Occupied(found) => return found.into_mut(),
-        hashbrown::hash_table::Entry::Vacant(vacant) => vacant,
+    let vacant = match table.find(hash, eq) {
+        Ok(found) => return table.get_mut(found),
+        Err(vacant) => vacant,
     };
-    let i = u32::try_from(ids.spans.len()).expect("a partition numbers its customers in a u32");
-    let start = ids.arena.len();
-    ids.arena.extend_from_slice(id);
-    ids.spans.push((start, ids.arena.len()));
-    let class = entry.and_then(|e| e.class);
-    ids.listed.push(Listed {
-        class,
-        since: entry.and_then(|e| e.since),
-    });
+    let (listed, class) = match entry {
+        Some(&(at, e)) => (at, e.class),
+        None => (NOT_LISTED, None),
+    };
+    let i = ids.push(id, listed);
     let slot = Slot {
         head,
         len,
@@ -558,7 +582,7 @@ fn slot<'t>(
         i,
         tally: fresh,
     };
-    vacant.insert(slot).into_mut()
+    table.put(vacant, slot)
 }
 
 impl Part {
@@ -567,7 +591,7 @@ impl Part {
     }
 
     /// The number of customer `id`, added (with `entry`) if new.
-    fn customer(&mut self, row: (&[u8], u64, [u64; 2]), entry: Option<&roster::Entry>) -> u32 {
+    fn customer(&mut self, row: (&[u8], u64, [u64; 2]), entry: Option<&(u32, &roster::Entry)>) -> u32 {
         let fresh = if self.folded { NO_STATE } else { 0 };
         slot(&mut self.table, &mut self.ids, row, entry, fresh).i
     }
@@ -608,12 +632,12 @@ impl Part {
 
     /// Takes each customer's tally out of the table, then drops the table.
     fn drop_table(&mut self) {
-        let mut tallies = vec![0u32; self.ids.spans.len()];
+        let mut tallies = vec![0u32; self.ids.len()];
         for s in self.table.iter() {
             *tallies.get_mut(s.i as usize).expect("a slot numbers a customer") = s.tally;
         }
         self.tallies = tallies;
-        self.table = hashbrown::HashTable::new();
+        self.table = Table::with_room(0);
     }
 
     /// Where customer `i`'s events (or state) are in this partition's store,
@@ -654,41 +678,6 @@ const NO_STATE: u32 = u32::MAX;
 
 /// `Slot::class` of a customer without a roster class.
 const NO_CLASS: u16 = u16::MAX;
-
-/// A customer in its partition's table: the id's first 16 bytes and length
-/// (which settle most comparisons without reading the arena), its number,
-/// and what each of its rows needs — its class and its tally — so that a
-/// row reads its slot and its state, nothing else.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    /// The id's first 16 bytes (`prefix`), as four words: the slot then
-    /// takes 28 bytes, not the 32 that 8-byte alignment would pad it to.
-    head: [u32; 4],
-    /// The id's length, saturated (a longer id is compared in the arena).
-    len: u16,
-    /// The roster class (the checker keeps classes below `NO_CLASS`).
-    class: u16,
-    i: u32,
-    /// A folded load: where the state is in `Part::words`, as its length and
-    /// then its words (`NO_STATE` until its first event: most of a roster's
-    /// customers may have none, and a state is far larger than an event).
-    /// A stored load: how many events it has.
-    tally: u32,
-}
-
-impl Slot {
-    fn head(h: [u64; 2]) -> [u32; 4] {
-        let [a, b] = h;
-        [(a >> 32) as u32, a as u32, (b >> 32) as u32, b as u32]
-    }
-}
-
-/// What the roster says of a customer (nothing, for one it does not list).
-#[derive(Clone, Copy, Debug, Default)]
-struct Listed {
-    class: Option<u16>,
-    since: Option<Date>,
-}
 
 /// Adds a decoded block's counts and rejects to the load's; its first bad
 /// row, when not keeping going, ends the load.
@@ -747,7 +736,7 @@ impl<'f> Merger<'f> {
                     folded: fold.is_some(),
                     ..Part::default()
                 };
-                p.table.reserve(customers / PARTS + 1, |_| 0);
+                p.table = Table::with_room(customers / PARTS + 1);
                 let _ = p.events.try_reserve((rows.min(1 << 27) / PARTS) * 9 / 8);
                 p
             })
@@ -781,11 +770,15 @@ impl<'f> Merger<'f> {
             if let Some(fold) = fold {
                 part.words.reserve(mine.len() * (fold.max_words() + 1));
             }
+            // Its customers, and a few more from the log, without regrowing.
+            let room = mine.len() + mine.len() / 16;
+            part.ids.ends.reserve(room);
+            part.ids.listed.reserve(room);
             for i in mine {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
                 // The roster lists each id once (checked when it is read).
-                part.customer((id.as_bytes(), hash, prefix(id.as_bytes())), Some(entry));
+                part.customer((id.as_bytes(), hash, prefix(id.as_bytes())), Some(&(i, entry)));
             }
         });
     }
@@ -849,7 +842,7 @@ impl<'f> Merger<'f> {
         Ok(())
     }
 
-    fn finish(mut self, files: Vec<String>) -> EventLog {
+    fn finish(mut self, files: Vec<String>, roster: &Roster) -> EventLog {
         self.parts.par_iter_mut().for_each(Part::drop_table);
         let parts = &self.parts;
         let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
@@ -858,9 +851,7 @@ impl<'f> Merger<'f> {
         let mut keyed: Vec<([u64; 2], (u32, u32))> = parts
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(p, part)| {
-                (0..part.ids.spans.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i)))
-            })
+            .flat_map_iter(|(p, part)| (0..part.ids.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i))))
             .collect();
         keyed.par_sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| name(a).cmp(name(b))));
         let order: Vec<(u32, u32)> = keyed.into_iter().map(|(_, key)| key).collect();
@@ -872,9 +863,14 @@ impl<'f> Merger<'f> {
                     .and_then(|part| part.ids.listed.get(old as usize))
                     .copied()
                     .expect("every customer has an entry slot");
+                let entry = (listed != NOT_LISTED).then(|| {
+                    roster
+                        .nth(listed as usize)
+                        .expect("a listed customer's entry is on the roster")
+                });
                 Customer {
-                    class: listed.class,
-                    since: listed.since,
+                    class: entry.and_then(|e| e.class),
+                    since: entry.and_then(|e| e.since),
                     id: id_text(name(key)).into(),
                 }
             })
@@ -903,7 +899,7 @@ impl<'f> Merger<'f> {
                 rejects: self.rejects,
             };
         }
-        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.ids.spans.len()]).collect();
+        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.ids.len()]).collect();
         for (new, &(p, old)) in order.iter().enumerate() {
             if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
                 *r = new as u32;
@@ -936,12 +932,6 @@ impl<'f> Merger<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_table_slot_is_its_28_bytes_unpadded() {
-        // Every customer has a slot, and the table grows by doubling: padding counts.
-        assert_eq!(std::mem::size_of::<Slot>(), 28);
-    }
 
     #[test]
     fn prefixes_keep_the_id_order_and_tell_short_ids_apart() {
