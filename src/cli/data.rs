@@ -6,7 +6,7 @@ use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use rulebook::date::Date;
-use rulebook::input::{self, EventLog, Format, LoadOptions, Roster, Schema, Source};
+use rulebook::input::{self, EventLog, Format, Given, LoadOptions, Roster, Schema, Source};
 use rulebook::report::csv_record;
 
 use super::progress::Progress;
@@ -153,7 +153,29 @@ impl DataArgs {
         horizon: Option<Date>,
     ) -> Result<EventLog, String> {
         let roster = self.roster(class_names)?;
-        self.load_roster_within(&roster, schema, horizon)
+        self.load_targeted(Given::Owned(roster), schema, horizon, None, None)
+    }
+
+    /// Loads with a roster read already (`roster`), folding every event with
+    /// `fold` when there is one, for commands that carry the roster's own
+    /// columns into their output: returns the log and what the output
+    /// carries. A roster without columns of its own carries nothing, so it
+    /// is let go of while the events are read (its customers are in the
+    /// log), and an empty roster is returned in its place; on a million
+    /// customers that is ~50 MB less at the peak.
+    pub fn load_carrying(
+        &self,
+        roster: Roster,
+        schema: &Schema,
+        horizon: Option<Date>,
+        fold: Option<&dyn input::Fold>,
+    ) -> Result<(EventLog, Roster), String> {
+        if roster.columns().is_empty() {
+            let log = self.load_targeted(Given::Owned(roster), schema, horizon, None, fold)?;
+            return Ok((log, Roster::default()));
+        }
+        let log = self.load_targeted(Given::Lent(&roster), schema, horizon, None, fold)?;
+        Ok((log, roster))
     }
 
     /// `load_within` with a roster already read (`roster`), for commands that
@@ -164,7 +186,7 @@ impl DataArgs {
         schema: &Schema,
         horizon: Option<Date>,
     ) -> Result<EventLog, String> {
-        self.load_targeted(roster, schema, horizon, None, None)
+        self.load_targeted(roster.into(), schema, horizon, None, None)
     }
 
     /// Reads logs sorted by customer (`--sorted`), folding each customer's
@@ -210,7 +232,7 @@ impl DataArgs {
         horizon: Option<Date>,
         fold: &dyn input::Fold,
     ) -> Result<EventLog, String> {
-        self.load_targeted(roster, schema, horizon, None, Some(fold))
+        self.load_targeted(roster.into(), schema, horizon, None, Some(fold))
     }
 
     /// `load_within` keeping only customer `id` (and any other customer
@@ -224,12 +246,12 @@ impl DataArgs {
         id: &str,
     ) -> Result<EventLog, String> {
         let roster = self.roster(class_names)?;
-        self.load_targeted(&roster, schema, horizon, Some(id), None)
+        self.load_targeted(Given::Owned(roster), schema, horizon, Some(id), None)
     }
 
     fn load_targeted(
         &self,
-        roster: &Roster,
+        roster: Given<'_>,
         schema: &Schema,
         horizon: Option<Date>,
         only: Option<&str>,
@@ -253,7 +275,7 @@ impl DataArgs {
         if self.keep_going {
             self.write_rejects(&log.rejects)?;
         }
-        warn_split_ids(&log, roster);
+        warn_split_ids(&log);
         Ok(log)
     }
 
@@ -358,24 +380,29 @@ fn loose_hash(id: &str) -> u64 {
 /// `X ` or `00123` beside the log's `X` or `123`: ids are matched exactly, so
 /// the two are scored as two customers, one of them without its roster class
 /// or history, the other without its events.
-fn warn_split_ids(log: &EventLog, roster: &Roster) {
-    if roster.is_empty() {
+fn warn_split_ids(log: &EventLog) {
+    let Some(unlisted) = log.unlisted() else {
         return;
-    }
+    };
     // Only a log customer the roster lacks can be a second spelling: there
     // are usually few, so they are the ones keyed (not the whole roster,
     // which on a million customers cost ~100 MB and a third of a second).
-    // Both are sorted by id: one walk, no lookups.
-    let mut listed = roster.ids().peekable();
-    let unlisted: Vec<&str> = log
-        .customers
-        .iter()
-        .map(|c| &*c.id)
-        .filter(|&id| {
-            while listed.next_if(|&l| l < id).is_some() {}
-            listed.peek() != Some(&id)
-        })
+    let id = |n: u32| {
+        &*log
+            .customers
+            .get(n as usize)
+            .expect("an unlisted customer is a customer")
+            .id
+    };
+    let unlisted_ids: Vec<&str> = unlisted.iter().map(|&n| id(n)).collect();
+    // The roster's customers are the log's others (every roster customer is
+    // in the log, or, for a targeted load, every one with the key kept).
+    let mut skip = unlisted.iter().copied().peekable();
+    let listed: Vec<&str> = (0..log.customers.len() as u32)
+        .filter(|&n| skip.next_if_eq(&n).is_none())
+        .map(id)
         .collect();
+    let unlisted = unlisted_ids;
     if unlisted.is_empty() {
         return;
     }
@@ -387,7 +414,6 @@ fn warn_split_ids(log: &EventLog, roster: &Roster) {
     // there are several).
     // Every roster id is keyed, on every core.
     use rayon::prelude::*;
-    let listed: Vec<&str> = roster.ids().collect();
     let found: Vec<(&str, &str)> = listed
         .par_iter()
         .flat_map_iter(|&listed| {

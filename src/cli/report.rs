@@ -127,10 +127,8 @@ fn one(args: &Args) -> CliResult {
     data::check_by(&roster, &args.by);
     let eval = Evaluator::new(prog, as_of);
     let horizon = Some(prog.horizon(as_of));
-    let log = match eval.foldable() {
-        true => args.data.fold_roster_within(&roster, &prog.schema, horizon, &eval)?,
-        false => args.data.load_roster_within(&roster, &prog.schema, horizon)?,
-    };
+    let fold = eval.foldable().then_some(&eval as &dyn rulebook::input::Fold);
+    let (log, roster) = args.data.load_carrying(roster, &prog.schema, horizon, fold)?;
     // Points too large to hold are an error before anything is drawn.
     let overflow = (0..log.customers.len())
         .into_par_iter()

@@ -144,10 +144,13 @@ pub fn run(args: Args) -> CliResult {
         }
     }
     // Scores need only each customer's folded state; ledgers need the events.
-    let log = match (args.sorted, !args.explain && eval.foldable()) {
-        (true, _) => None,
-        (false, true) => Some(args.data.fold_roster_within(&roster, &prog.schema, horizon, &eval)?),
-        (false, false) => Some(args.data.load_roster_within(&roster, &prog.schema, horizon)?),
+    let (log, roster) = match (args.sorted, !args.explain && eval.foldable()) {
+        (true, _) => (None, roster),
+        (false, fold) => {
+            let fold = fold.then_some(&eval as &dyn rulebook::input::Fold);
+            let (log, carried) = args.data.load_carrying(roster, &prog.schema, horizon, fold)?;
+            (Some(log), carried)
+        }
     };
     let loaded = started.elapsed();
     let layout = match (args.format, args.bom || args.headers.is_some()) {

@@ -12,6 +12,7 @@ pub mod roster;
 pub mod schema;
 mod sorted;
 mod table;
+mod trim;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -126,6 +127,9 @@ pub struct EventLog {
     pub vals: Vec<i64>,
     pub summary: Summary,
     pub rejects: Vec<Reject>,
+    /// The customers (by number) the roster does not list; `None` when not
+    /// kept (a sorted or in-memory log).
+    unlisted: Option<Vec<u32>>,
 }
 
 /// `stores[store][start..start + len]` are one customer's events.
@@ -176,6 +180,12 @@ impl EventLog {
     /// Every event, customer by customer within each store.
     pub fn events_mut(&mut self) -> impl Iterator<Item = &mut Event> {
         self.stores.iter_mut().flatten()
+    }
+
+    /// The customers (by number, ascending) that are not on the roster the
+    /// log was read with; `None` when the load did not keep them.
+    pub fn unlisted(&self) -> Option<&[u32]> {
+        self.unlisted.as_deref()
     }
 
     pub fn find(&self, id: &str) -> Option<usize> {
@@ -265,6 +275,31 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
+/// The roster a load starts from: lent, or given (`Given::Owned`) — a
+/// roster given is let go of as soon as its customers are in the load's
+/// tables, before any event is read. Its customers live on in the log: their
+/// ids, classes and `since` dates, and which are not on it
+/// (`EventLog::unlisted`).
+pub enum Given<'r> {
+    Lent(&'r Roster),
+    Owned(Roster),
+}
+
+impl<'r> From<&'r Roster> for Given<'r> {
+    fn from(roster: &'r Roster) -> Given<'r> {
+        Given::Lent(roster)
+    }
+}
+
+impl Given<'_> {
+    fn roster(&self) -> &Roster {
+        match self {
+            Given::Lent(r) => r,
+            Given::Owned(r) => r,
+        }
+    }
+}
+
 /// Reads every source as one log, plus the roster's customers.
 pub fn load(sources: Vec<Source>, schema: &Schema, roster: &Roster, opts: LoadOptions) -> Result<EventLog, DataError> {
     load_within(sources, schema, roster, opts, Within::default())
@@ -322,39 +357,40 @@ impl Within {
 }
 
 /// Like `load`, with hints (see `Within`).
-pub fn load_within(
+pub fn load_within<'r>(
     sources: Vec<Source>,
     schema: &Schema,
-    roster: &Roster,
+    roster: impl Into<Given<'r>>,
     opts: LoadOptions,
     within: Within,
 ) -> Result<EventLog, DataError> {
-    read(sources, schema, roster, opts, within, None)
+    read(sources, schema, roster.into(), opts, within, None)
 }
 
 /// Like `load_within`, keeping no event: each is folded into its customer's
 /// state by `fold` as it is read (see `EventLog::state_of`). Memory grows
 /// with the customers, not with the events.
-pub fn fold_within(
+pub fn fold_within<'r>(
     sources: Vec<Source>,
     schema: &Schema,
-    roster: &Roster,
+    roster: impl Into<Given<'r>>,
     opts: LoadOptions,
     within: Within,
     fold: &dyn Fold,
 ) -> Result<EventLog, DataError> {
-    read(sources, schema, roster, opts, within, Some(fold))
+    read(sources, schema, roster.into(), opts, within, Some(fold))
 }
 
 fn read(
     sources: Vec<Source>,
     schema: &Schema,
-    roster: &Roster,
+    given: Given<'_>,
     opts: LoadOptions,
     within: Within,
     fold: Option<&dyn Fold>,
 ) -> Result<EventLog, DataError> {
     let horizon = within.horizon;
+    let roster = given.roster();
     let mut merger = match (within.only, fold) {
         (Some(_), _) => Merger::new(1, 1, fold),
         // A folded load keeps ~150 bytes a customer: a table reserved for the
@@ -365,6 +401,7 @@ fn read(
     merger.only = within.only;
     // Roster customers first, with their class and history.
     merger.add_roster(roster);
+    drop(given);
     let known = decode::Names::of(schema);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
@@ -415,7 +452,9 @@ fn read(
             batch = next?;
         }
     }
-    Ok(merger.finish(files, roster))
+    let log = merger.finish(files);
+    trim::release_free_memory();
+    Ok(log)
 }
 
 /// One event log opened: its blocks, and its header if it is CSV.
@@ -495,6 +534,8 @@ struct Part {
     /// Each customer's tally (`Slot::tally`), taken from the table when it is
     /// dropped (`Merger::finish`).
     tallies: Vec<u32>,
+    /// Each customer's class (`Slot::class`), taken with its tally.
+    classes: Vec<u16>,
 }
 
 /// A partition's customers by number: their ids and roster entries.
@@ -506,13 +547,28 @@ struct Ids {
     /// Where each customer's id ends in `arena` (it starts where the one
     /// before it ends).
     ends: Vec<u32>,
-    /// Each customer's place among the roster's entries (`NOT_LISTED`: not
-    /// on the roster).
-    listed: Vec<u32>,
+    /// What the roster says of each customer besides its class (which its
+    /// slot holds): `NOT_LISTED`, `NO_SINCE`, or the day of its `since`.
+    listed: Vec<i32>,
 }
 
 /// `Ids::listed` of a customer the roster does not list.
-const NOT_LISTED: u32 = u32::MAX;
+const NOT_LISTED: i32 = i32::MIN;
+/// `Ids::listed` of a roster customer without a `since` date (dates are
+/// days of years 1 to 9999, far from either).
+const NO_SINCE: i32 = i32::MIN + 1;
+
+/// `Ids::listed` of a customer with this roster entry (if any).
+fn listed(entry: Option<&roster::Entry>) -> i32 {
+    match entry {
+        None => NOT_LISTED,
+        Some(roster::Entry { since: None, .. }) => NO_SINCE,
+        Some(roster::Entry { since: Some(d), .. }) => {
+            assert!(d.days() > NO_SINCE, "a date's day is far from i32::MIN");
+            d.days()
+        }
+    }
+}
 
 impl Ids {
     fn len(&self) -> usize {
@@ -531,8 +587,8 @@ impl Ids {
             .expect("an id is a range of the arena")
     }
 
-    /// Numbers customer `id` (on the roster at `listed`, or `NOT_LISTED`).
-    fn push(&mut self, id: &[u8], listed: u32) -> u32 {
+    /// Numbers customer `id` (`listed` as the roster lists it).
+    fn push(&mut self, id: &[u8], listed: i32) -> u32 {
         let i = u32::try_from(self.ends.len())
             .ok()
             .filter(|&i| i != table::EMPTY)
@@ -556,7 +612,7 @@ fn slot<'t>(
     table: &'t mut Table,
     ids: &mut Ids,
     row: (&[u8], u64, [u64; 2]),
-    entry: Option<&(u32, &roster::Entry)>,
+    entry: Option<&roster::Entry>,
     fresh: u32,
 ) -> &'t mut Slot {
     let (id, hash, head) = row;
@@ -570,11 +626,8 @@ fn slot<'t>(
         Ok(found) => return table.get_mut(found),
         Err(vacant) => vacant,
     };
-    let (listed, class) = match entry {
-        Some(&(at, e)) => (at, e.class),
-        None => (NOT_LISTED, None),
-    };
-    let i = ids.push(id, listed);
+    let class = entry.and_then(|e| e.class);
+    let i = ids.push(id, listed(entry));
     let slot = Slot {
         head,
         len,
@@ -591,7 +644,7 @@ impl Part {
     }
 
     /// The number of customer `id`, added (with `entry`) if new.
-    fn customer(&mut self, row: (&[u8], u64, [u64; 2]), entry: Option<&(u32, &roster::Entry)>) -> u32 {
+    fn customer(&mut self, row: (&[u8], u64, [u64; 2]), entry: Option<&roster::Entry>) -> u32 {
         let fresh = if self.folded { NO_STATE } else { 0 };
         slot(&mut self.table, &mut self.ids, row, entry, fresh).i
     }
@@ -633,10 +686,13 @@ impl Part {
     /// Takes each customer's tally out of the table, then drops the table.
     fn drop_table(&mut self) {
         let mut tallies = vec![0u32; self.ids.len()];
+        let mut classes = vec![NO_CLASS; self.ids.len()];
         for s in self.table.iter() {
             *tallies.get_mut(s.i as usize).expect("a slot numbers a customer") = s.tally;
+            *classes.get_mut(s.i as usize).expect("a slot numbers a customer") = s.class;
         }
         self.tallies = tallies;
+        self.classes = classes;
         self.table = Table::with_room(0);
     }
 
@@ -778,7 +834,7 @@ impl<'f> Merger<'f> {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
                 // The roster lists each id once (checked when it is read).
-                part.customer((id.as_bytes(), hash, prefix(id.as_bytes())), Some(&(i, entry)));
+                part.customer((id.as_bytes(), hash, prefix(id.as_bytes())), Some(entry));
             }
         });
     }
@@ -842,8 +898,9 @@ impl<'f> Merger<'f> {
         Ok(())
     }
 
-    fn finish(mut self, files: Vec<String>, roster: &Roster) -> EventLog {
+    fn finish(mut self, files: Vec<String>) -> EventLog {
         self.parts.par_iter_mut().for_each(Part::drop_table);
+        trim::release_free_memory();
         let parts = &self.parts;
         let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
         // Customers sorted by id, by a 16-byte prefix first (the full ids
@@ -863,17 +920,25 @@ impl<'f> Merger<'f> {
                     .and_then(|part| part.ids.listed.get(old as usize))
                     .copied()
                     .expect("every customer has an entry slot");
-                let entry = (listed != NOT_LISTED).then(|| {
-                    roster
-                        .nth(listed as usize)
-                        .expect("a listed customer's entry is on the roster")
-                });
+                let class = parts
+                    .get(p as usize)
+                    .and_then(|part| part.classes.get(old as usize))
+                    .copied()
+                    .expect("every customer has a class slot");
                 Customer {
-                    class: entry.and_then(|e| e.class),
-                    since: entry.and_then(|e| e.since),
+                    class: (class != NO_CLASS).then_some(class),
+                    since: (listed > NO_SINCE).then(|| Date::from_days(listed)),
                     id: id_text(name(key)).into(),
                 }
             })
+            .collect();
+        let unlisted: Vec<u32> = order
+            .par_iter()
+            .enumerate()
+            .filter(|(_, &(p, old))| {
+                parts.get(p as usize).and_then(|part| part.ids.listed.get(old as usize)) == Some(&NOT_LISTED)
+            })
+            .map(|(n, _)| u32::try_from(n).expect("customers are numbered in a u32"))
             .collect();
         // A partition's customers are in the same order in its sorted store
         // as in `order`, so each run starts where the previous one ended.
@@ -897,6 +962,7 @@ impl<'f> Merger<'f> {
                 vals: Vec::new(),
                 summary: self.summary,
                 rejects: self.rejects,
+                unlisted: Some(unlisted),
             };
         }
         let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.ids.len()]).collect();
@@ -925,6 +991,7 @@ impl<'f> Merger<'f> {
             vals: self.vals,
             summary: self.summary,
             rejects: self.rejects,
+            unlisted: Some(unlisted),
         }
     }
 }

@@ -125,5 +125,6 @@ pub fn from_records(
         vals,
         summary,
         rejects: vec![],
+        unlisted: None,
     })
 }

@@ -58,11 +58,6 @@ impl Roster {
         self.row(id).map(|r| &r.entry)
     }
 
-    /// The `i`th entry in id order (as `entries` gives them).
-    pub fn nth(&self, i: usize) -> Option<&Entry> {
-        self.rows.get(i).map(|r| &r.entry)
-    }
-
     /// Every entry of the roster, in id order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.rows.iter().map(|r| (self.id(r), &r.entry))

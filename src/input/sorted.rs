@@ -187,6 +187,7 @@ impl Batch {
             vals: self.vals,
             summary: Summary::default(),
             rejects: Vec::new(),
+            unlisted: None,
         }
     }
 
