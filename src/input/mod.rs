@@ -912,6 +912,7 @@ impl<'f> Merger<'f> {
             .collect();
         keyed.par_sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| name(a).cmp(name(b))));
         let order: Vec<(u32, u32)> = keyed.into_iter().map(|(_, key)| key).collect();
+        trim::release_free_memory();
         let customers: Vec<Customer> = order
             .par_iter()
             .map(|key @ &(p, old)| {
@@ -940,6 +941,13 @@ impl<'f> Merger<'f> {
             })
             .map(|(n, _)| u32::try_from(n).expect("customers are numbered in a u32"))
             .collect();
+        // The ids are in `customers` now: their arenas go before the places
+        // are made.
+        for part in &mut self.parts {
+            part.ids = Ids::default();
+        }
+        trim::release_free_memory();
+        let parts = &self.parts;
         // A partition's customers are in the same order in its sorted store
         // as in `order`, so each run starts where the previous one ended.
         let mut next = vec![0usize; PARTS];
@@ -965,7 +973,7 @@ impl<'f> Merger<'f> {
                 unlisted: Some(unlisted),
             };
         }
-        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.ids.len()]).collect();
+        let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.tallies.len()]).collect();
         for (new, &(p, old)) in order.iter().enumerate() {
             if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
                 *r = new as u32;
@@ -999,6 +1007,23 @@ impl<'f> Merger<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_roster_entry_packs_beside_the_id_and_unpacks_as_it_was() {
+        assert_eq!(listed(None), NOT_LISTED);
+        let entry = |since| roster::Entry {
+            class: Some(0),
+            since,
+            line: 2,
+        };
+        assert_eq!(listed(Some(&entry(None))), NO_SINCE);
+        for (y, m, d) in [(1, 1, 1), (1969, 12, 30), (1970, 1, 1), (2026, 6, 30), (9999, 12, 31)] {
+            let day = Date::from_ymd(y, m, d).expect("a date");
+            let packed = listed(Some(&entry(Some(day))));
+            assert!(packed > NO_SINCE, "{day}");
+            assert_eq!(Date::from_days(packed), day);
+        }
+    }
 
     #[test]
     fn prefixes_keep_the_id_order_and_tell_short_ids_apart() {

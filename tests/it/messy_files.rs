@@ -860,3 +860,54 @@ fn explain_of_a_split_id_is_warned_too() {
     );
     assert!(!run.stderr.contains("`00123`"), "{}", run.stderr);
 }
+
+/// A roster with columns of its own is kept to carry them into the output;
+/// one without is let go of while the events are read, its customers living
+/// on in the log (issue 10). Either way every customer gets the same class,
+/// `since` (Y's history starts inside the window, so P7 is withheld: 90, not
+/// 95) and score, and the same two-spellings warnings are given.
+#[test]
+fn a_roster_carried_or_let_go_scores_and_warns_alike() {
+    let dir = folder(
+        "given",
+        &[
+            (
+                "e.csv",
+                b"customer,date,kind,months\nX,2026-05-01,arrears,1\n123,2026-05-01,theft,\nZ,2026-05-01,arrears,2\n",
+            ),
+            (
+                "plain.csv",
+                b"customer,class,since\nX ,lighting,2020-01-01\n00123,power,\nY,power,2026-06-01\nZ,lighting,0001-01-01\n",
+            ),
+            (
+                "branch.csv",
+                b"customer,class,since,branch\nX ,lighting,2020-01-01,east\n00123,power,,west\nY,power,2026-06-01,\nZ,lighting,0001-01-01,north\n",
+            ),
+        ],
+    );
+    let plain = score(&dir, "e.csv", &["--customers", "plain.csv"]);
+    let carried = score(&dir, "e.csv", &["--customers", "branch.csv"]);
+    let want = [
+        ("00123", "00123,power,90,AAA,30,20,30,10,0,0"),
+        ("123", "123,power,60,D,30,20,0,10,0,0"),
+        ("X", "X,power,80.5,AA,20.5,20,30,10,0,0"),
+        ("Y", "Y,power,90,AAA,30,20,30,10,0,0"),
+        ("Z", "Z,lighting,80,AA,30,,50,,,"),
+    ];
+    for run in [&plain, &carried] {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for (customer, line) in want {
+            assert!(row(run, customer).starts_with(line), "{customer}: {}", run.stdout);
+        }
+        assert!(
+            run.stdout.contains("\"X \",lighting,100,AAA,50,,50,,,"),
+            "{}",
+            run.stdout
+        );
+        for pair in ["`00123` and log customer `123`", "`X ` and log customer `X` differ"] {
+            assert!(run.stderr.contains(pair), "{pair}: {}", run.stderr);
+        }
+        assert!(run.stderr.contains("6 customers scored"), "{}", run.stderr);
+    }
+    assert!(row(&carried, "Z").ends_with(",north"), "{}", carried.stdout);
+}
