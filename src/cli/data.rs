@@ -178,17 +178,6 @@ impl DataArgs {
         Ok((log, roster))
     }
 
-    /// `load_within` with a roster already read (`roster`), for commands that
-    /// also carry the roster's columns into their output.
-    pub fn load_roster_within(
-        &self,
-        roster: &Roster,
-        schema: &Schema,
-        horizon: Option<Date>,
-    ) -> Result<EventLog, String> {
-        self.load_targeted(roster.into(), schema, horizon, None, None)
-    }
-
     /// Reads logs sorted by customer (`--sorted`), folding each customer's
     /// rows (or keeping its events: `keep`) and handing `each` batches of up to `batch`
     /// customers as they end (see `input::fold_sorted`); writes rejects with
@@ -221,18 +210,6 @@ impl DataArgs {
             self.write_rejects(&read.rejects)?;
         }
         Ok(read)
-    }
-
-    /// `load_roster_within`, folding every event into its customer's state
-    /// with `fold` instead of storing it (see `input::fold_within`).
-    pub fn fold_roster_within(
-        &self,
-        roster: &Roster,
-        schema: &Schema,
-        horizon: Option<Date>,
-        fold: &dyn input::Fold,
-    ) -> Result<EventLog, String> {
-        self.load_targeted(roster.into(), schema, horizon, None, Some(fold))
     }
 
     /// `load_within` keeping only customer `id` (and any other customer

@@ -142,17 +142,15 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         .map(|p| old_roster(p, &classes, inp.data))
         .transpose()?;
     let (old_eval, new_eval) = (Evaluator::new(&old_prog, as_of), Evaluator::new(&new_prog, as_of));
-    let log = if !inp.events && old_eval.foldable() && new_eval.foldable() {
-        let fold = diff::PairFold {
-            old: &old_eval,
-            new: &new_eval,
-            classes: &classes,
-            old_roster: before.as_ref(),
-        };
-        inp.data.fold_roster_within(&roster, &schema, Some(horizon), &fold)?
-    } else {
-        inp.data.load_roster_within(&roster, &schema, Some(horizon))?
+    let fold = diff::PairFold {
+        old: &old_eval,
+        new: &new_eval,
+        classes: &classes,
+        old_roster: before.as_ref(),
     };
+    let folds = !inp.events && old_eval.foldable() && new_eval.foldable();
+    let fold = folds.then_some(&fold as &dyn rulebook::input::Fold);
+    let (log, roster) = inp.data.load_carrying(roster, &schema, Some(horizon), fold)?;
     if let Some(before) = &before {
         let gone = before.ids().filter(|id| log.find(id).is_none()).count();
         if gone > 0 {
