@@ -137,7 +137,20 @@ pub struct EventLog {
 struct Place {
     store: u32,
     len: u32,
-    start: usize,
+    /// A `u32`, as `Slot::tally` is: a place takes 12 bytes, not 16.
+    start: u32,
+}
+
+impl Place {
+    fn new(store: u32, start: usize, len: u32) -> Place {
+        let start = u32::try_from(start).expect("a store holds fewer than 2^32 events (or state words)");
+        Place { store, len, start }
+    }
+
+    /// `start..start + len`.
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
 }
 
 impl EventLog {
@@ -152,7 +165,7 @@ impl EventLog {
             Some(p) => self
                 .stores
                 .get(p.store as usize)
-                .and_then(|s| s.get(p.start..p.start + p.len as usize))
+                .and_then(|s| s.get(p.range()))
                 .expect("a place is a range of its store"),
             None => &[],
         }
@@ -172,7 +185,7 @@ impl EventLog {
         Some(
             states
                 .get(p.store as usize)
-                .and_then(|s| s.get(p.start..p.start + p.len as usize))
+                .and_then(|s| s.get(p.range()))
                 .expect("a place is a range of its store"),
         )
     }
@@ -702,28 +715,16 @@ impl Part {
         let tally = *self.tallies.get(i as usize).expect("every customer has a tally");
         match (self.folded, tally) {
             // No event was folded into it: an empty state, which means the initial one.
-            (true, NO_STATE) => Place {
-                store: p,
-                len: 0,
-                start: 0,
-            },
+            (true, NO_STATE) => Place::new(p, 0, 0),
             (true, at) => {
                 let at = at as usize;
                 let len = *self.words.get(at).expect("a state starts with its length");
-                Place {
-                    store: p,
-                    len,
-                    start: at + 1,
-                }
+                Place::new(p, at + 1, len)
             }
             (false, n) => {
                 let start = *next;
                 *next += n as usize;
-                Place {
-                    store: p,
-                    len: n,
-                    start,
-                }
+                Place::new(p, start, n)
             }
         }
     }
@@ -830,6 +831,12 @@ impl<'f> Merger<'f> {
             let room = mine.len() + mine.len() / 16;
             part.ids.ends.reserve(room);
             part.ids.listed.reserve(room);
+            let bytes: usize = mine
+                .iter()
+                .filter_map(|&i| entries.get(i as usize))
+                .map(|(id, _)| id.len())
+                .sum();
+            part.ids.arena.reserve(bytes + bytes / 16);
             for i in mine {
                 let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
                 let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
@@ -857,13 +864,20 @@ impl<'f> Merger<'f> {
             }
         }
         let only = self.only;
+        // Each block's rows are let go of once split (copied to their
+        // partitions, each reserved to its size): they are not held twice.
         let splits: Vec<Split> = blocks
-            .par_iter()
+            .par_iter_mut()
             .map(|(custs, rows, _, _)| {
-                let mut split: Split = vec![Vec::new(); PARTS];
+                let rows = std::mem::take(rows);
+                let mut counts = [0usize; PARTS];
+                for r in &rows {
+                    *counts.get_mut(part_of(r.hash)).expect("part_of is below PARTS") += 1;
+                }
+                let mut split: Split = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
                 for r in rows {
-                    if only.is_none_or(|only| only.keeps(id_text(row_id(custs, r)))) {
-                        split.get_mut(part_of(r.hash)).expect("part_of is below PARTS").push(*r);
+                    if only.is_none_or(|only| only.keeps(id_text(row_id(custs, &r)))) {
+                        split.get_mut(part_of(r.hash)).expect("part_of is below PARTS").push(r);
                     }
                 }
                 split

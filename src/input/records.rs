@@ -98,11 +98,11 @@ pub fn from_records(
         let len = events
             .get(start..)
             .map_or(0, |rest| rest.iter().take_while(|e| e.cust as usize == c).count());
-        places.push(Place {
-            store: 0,
-            len: u32::try_from(len).unwrap_or(u32::MAX),
+        places.push(Place::new(
+            0,
             start,
-        });
+            u32::try_from(len).expect("a test case's customer has fewer than 2^32 events"),
+        ));
         start += len;
     }
     let customers = ids

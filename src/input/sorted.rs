@@ -198,7 +198,7 @@ impl Batch {
             Keep::Events(_) => self.events.len(),
         };
         let len = u32::try_from(end - start).expect("a customer's state (or events) fit a batch");
-        self.places.push(Place { store: 0, len, start });
+        self.places.push(Place::new(0, start, len));
         self.customers.push(c);
     }
 
