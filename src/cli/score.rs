@@ -200,8 +200,13 @@ pub fn run(args: Args) -> CliResult {
                 .map(|run| {
                     let mut text = Vec::new();
                     let mut kept = Vec::new();
-                    for i in run {
-                        let outcome = match eval.evaluate_in(log, i, ledger).expect("i is a customer of the log") {
+                    let states = log.gather(&run);
+                    for (k, i) in run.into_iter().enumerate() {
+                        let state = states.as_ref().map(|g| g.state(k));
+                        let outcome = match eval
+                            .evaluate_with(log, i, state, ledger)
+                            .expect("i is a customer of the log")
+                        {
                             Ok(o) => o,
                             Err(e) => {
                                 let id = log.customers.get(i).map_or("", |c| &*c.id);

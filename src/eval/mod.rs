@@ -165,8 +165,20 @@ impl<'p> Evaluator<'p> {
     /// A folded log (see `input::fold_within`) is finished from each
     /// customer's state and has no ledger to give.
     pub fn evaluate_in(&self, log: &EventLog, i: usize, ledger: bool) -> Option<Result<Outcome, Overflow>> {
+        self.evaluate_with(log, i, log.state_of(i), ledger)
+    }
+
+    /// `evaluate_in` with customer `i`'s state given (from
+    /// `EventLog::gather`; `None` for a log that stores events).
+    pub fn evaluate_with(
+        &self,
+        log: &EventLog,
+        i: usize,
+        state: Option<&[u32]>,
+        ledger: bool,
+    ) -> Option<Result<Outcome, Overflow>> {
         let c = log.customers.get(i)?;
-        Some(match log.state_of(i) {
+        Some(match state {
             Some(state) => {
                 assert!(
                     !ledger,

@@ -132,6 +132,25 @@ pub struct EventLog {
     unlisted: Option<Vec<u32>>,
 }
 
+/// The states of a run of customers, side by side (`EventLog::gather`).
+#[derive(Debug)]
+pub struct Gathered {
+    words: Vec<u32>,
+    ends: Vec<usize>,
+}
+
+impl Gathered {
+    /// The state of the `k`th customer of the run (empty: the initial one).
+    pub fn state(&self, k: usize) -> &[u32] {
+        let end = *self.ends.get(k).expect("k is a customer of the run");
+        let start = match k {
+            0 => 0,
+            _ => *self.ends.get(k - 1).expect("k is a customer of the run"),
+        };
+        self.words.get(start..end).expect("a state is a range of the run's words")
+    }
+}
+
 /// `stores[store][start..start + len]` are one customer's events.
 #[derive(Clone, Copy, Debug)]
 struct Place {
@@ -188,6 +207,24 @@ impl EventLog {
                 .and_then(|s| s.get(p.range()))
                 .expect("a place is a range of its store"),
         )
+    }
+
+    /// The states of customers `run` (of a folded log; `None` otherwise),
+    /// copied side by side. Each customer's state is a read that misses the
+    /// cache (the states are laid out by partition, not by id); in this
+    /// tight loop those reads overlap, where finishing one customer after
+    /// another would wait for each in turn.
+    pub fn gather(&self, run: &[usize]) -> Option<Gathered> {
+        self.states.as_ref()?;
+        let mut g = Gathered {
+            words: Vec::with_capacity(run.len() * 40),
+            ends: Vec::with_capacity(run.len()),
+        };
+        for &i in run {
+            g.words.extend_from_slice(self.state_of(i).expect("a folded log has a state for every customer"));
+            g.ends.push(g.words.len());
+        }
+        Some(g)
     }
 
     /// Every event, customer by customer within each store.
