@@ -222,11 +222,12 @@ impl Impact {
         }
     }
 
-    fn add(&mut self, pair: &Pair<'_>, i: usize) {
+    /// Adds customer `i`, whose state (of a folded log) is `state`.
+    fn add(&mut self, pair: &Pair<'_>, i: usize, state: Option<&[u32]>) {
         self.customers += 1;
         // With ledgers (a folded ledger is one line per rule): a customer
         // whose score moved is matched line by line without scoring it again.
-        let outcomes = match pair.try_evaluate(i, true) {
+        let outcomes = match pair.try_evaluate_with(i, state, true) {
             (Some(Err(e)), _) => return self.overflowed(i, false, e),
             (_, Some(Err(e))) => return self.overflowed(i, true, e),
             (o, n) => (
@@ -387,11 +388,15 @@ impl Impact {
 pub fn impact(pair: &Pair<'_>, top: usize) -> Impact {
     (0..pair.log.customers.len())
         .into_par_iter()
-        .with_min_len(256)
+        .chunks(256)
         .fold(
             || Impact::empty(pair, top),
-            |mut acc, i| {
-                acc.add(pair, i);
+            |mut acc, run| {
+                // A run's states side by side first (see `EventLog::gather`).
+                let states = pair.log.gather(&run);
+                for (k, i) in run.into_iter().enumerate() {
+                    acc.add(pair, i, states.as_ref().map(|g| g.state(k)));
+                }
                 acc
             },
         )

@@ -90,6 +90,20 @@ impl Pair<'_> {
         Option<Result<Outcome, eval::Overflow>>,
         Option<Result<Outcome, eval::Overflow>>,
     ) {
+        self.try_evaluate_with(i, self.log.state_of(i), ledger)
+    }
+
+    /// `try_evaluate` with customer `i`'s state given (from
+    /// `EventLog::gather`; `None` for a log that stores events).
+    pub fn try_evaluate_with(
+        &self,
+        i: usize,
+        state: Option<&[u32]>,
+        ledger: bool,
+    ) -> (
+        Option<Result<Outcome, eval::Overflow>>,
+        Option<Result<Outcome, eval::Overflow>>,
+    ) {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };
@@ -99,7 +113,7 @@ impl Pair<'_> {
                 .customer(before.as_ref().unwrap_or(c), self.old.prog, false),
             self.classes.customer(c, self.new.prog, true),
         );
-        match self.log.state_of(i) {
+        match state {
             // A folded log: each side's words, after its class (see `PairFold`).
             Some(state) => {
                 // No event was folded into this customer: its initial state.

@@ -147,7 +147,9 @@ impl Gathered {
             0 => 0,
             _ => *self.ends.get(k - 1).expect("k is a customer of the run"),
         };
-        self.words.get(start..end).expect("a state is a range of the run's words")
+        self.words
+            .get(start..end)
+            .expect("a state is a range of the run's words")
     }
 }
 
@@ -221,7 +223,8 @@ impl EventLog {
             ends: Vec::with_capacity(run.len()),
         };
         for &i in run {
-            g.words.extend_from_slice(self.state_of(i).expect("a folded log has a state for every customer"));
+            g.words
+                .extend_from_slice(self.state_of(i).expect("a folded log has a state for every customer"));
             g.ends.push(g.words.len());
         }
         Some(g)
