@@ -67,6 +67,13 @@ pub struct Pair<'a> {
     pub groups: Option<&'a committee::Groups<'a>>,
 }
 
+/// A customer's outcome under the old rulebook and the new one (`None`:
+/// not scored on that side; `Err`: its points cannot be held exactly).
+pub type Sides = (
+    Option<Result<Outcome, eval::Overflow>>,
+    Option<Result<Outcome, eval::Overflow>>,
+);
+
 impl Pair<'_> {
     /// Customer `i` scored by each rulebook that scores its class. Call it
     /// once the log is known not to overflow (`first_overflow`, or an
@@ -82,28 +89,13 @@ impl Pair<'_> {
     /// Customer `i` scored by each rulebook (`None`: not scored by that
     /// one), or why its points cannot be held exactly.
     #[allow(clippy::type_complexity)]
-    pub fn try_evaluate(
-        &self,
-        i: usize,
-        ledger: bool,
-    ) -> (
-        Option<Result<Outcome, eval::Overflow>>,
-        Option<Result<Outcome, eval::Overflow>>,
-    ) {
+    pub fn try_evaluate(&self, i: usize, ledger: bool) -> Sides {
         self.try_evaluate_with(i, self.log.state_of(i), ledger)
     }
 
     /// `try_evaluate` with customer `i`'s state given (from
     /// `EventLog::gather`; `None` for a log that stores events).
-    pub fn try_evaluate_with(
-        &self,
-        i: usize,
-        state: Option<&[u32]>,
-        ledger: bool,
-    ) -> (
-        Option<Result<Outcome, eval::Overflow>>,
-        Option<Result<Outcome, eval::Overflow>>,
-    ) {
+    pub fn try_evaluate_with(&self, i: usize, state: Option<&[u32]>, ledger: bool) -> Sides {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };
