@@ -364,6 +364,9 @@ fn warn_split_ids(log: &EventLog) {
     // Only a log customer the roster lacks can be a second spelling: there
     // are usually few, so they are the ones keyed (not the whole roster,
     // which on a million customers cost ~100 MB and a third of a second).
+    if unlisted.is_empty() {
+        return;
+    }
     let id = |n: u32| {
         &*log
             .customers
@@ -371,7 +374,6 @@ fn warn_split_ids(log: &EventLog) {
             .expect("an unlisted customer is a customer")
             .id
     };
-    let unlisted_ids: Vec<&str> = unlisted.iter().map(|&n| id(n)).collect();
     // The roster's customers are the log's others (every roster customer is
     // in the log, or, for a targeted load, every one with the key kept).
     let mut skip = unlisted.iter().copied().peekable();
@@ -379,10 +381,7 @@ fn warn_split_ids(log: &EventLog) {
         .filter(|&n| skip.next_if_eq(&n).is_none())
         .map(id)
         .collect();
-    let unlisted = unlisted_ids;
-    if unlisted.is_empty() {
-        return;
-    }
+    let unlisted: Vec<&str> = unlisted.iter().map(|&n| id(n)).collect();
     let by_key: rustc_hash::FxHashMap<u64, Vec<&str>> = unlisted.iter().fold(Default::default(), |mut m, &id| {
         m.entry(loose_hash(id)).or_default().push(id);
         m

@@ -136,21 +136,27 @@ pub struct EventLog {
 #[derive(Debug)]
 pub struct Gathered {
     words: Vec<u32>,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl Gathered {
     /// The state of the `k`th customer of the run (empty: the initial one).
     pub fn state(&self, k: usize) -> &[u32] {
-        let end = *self.ends.get(k).expect("k is a customer of the run");
-        let start = match k {
-            0 => 0,
-            _ => *self.ends.get(k - 1).expect("k is a customer of the run"),
-        };
         self.words
-            .get(start..end)
+            .get(nth_range(&self.ends, k))
             .expect("a state is a range of the run's words")
     }
+}
+
+/// The `k`th of consecutive ranges, each ending at `ends[k]` where the one
+/// before it ends (the first at 0).
+fn nth_range(ends: &[u32], k: usize) -> std::ops::Range<usize> {
+    let end = *ends.get(k).expect("k numbers one of the ranges");
+    let start = match k {
+        0 => 0,
+        _ => *ends.get(k - 1).expect("k numbers one of the ranges"),
+    };
+    start as usize..end as usize
 }
 
 /// `stores[store][start..start + len]` are one customer's events.
@@ -225,7 +231,8 @@ impl EventLog {
         for &i in run {
             g.words
                 .extend_from_slice(self.state_of(i).expect("a folded log has a state for every customer"));
-            g.ends.push(g.words.len());
+            g.ends
+                .push(u32::try_from(g.words.len()).expect("a run's states are a few words each"));
         }
         Some(g)
     }
@@ -629,14 +636,8 @@ impl Ids {
     }
 
     fn name(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        let end = *self.ends.get(i).expect("every customer number has an end");
-        let start = match i {
-            0 => 0,
-            _ => *self.ends.get(i - 1).expect("customers are numbered from 0"),
-        };
         self.arena
-            .get(start as usize..end as usize)
+            .get(nth_range(&self.ends, i as usize))
             .expect("an id is a range of the arena")
     }
 
