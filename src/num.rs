@@ -164,9 +164,25 @@ impl std::iter::Sum for Num {
 }
 
 /// Prints exactly, without trailing zeros: `29.5`, `30`, `-0.25`.
-impl fmt::Display for Num {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // At most 20 digits, a sign, a point and 6 fraction digits.
+/// A `Num` as text: at most 20 digits, a sign, a point and 6 fraction digits.
+pub struct NumText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl NumText {
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).expect("a number's text fits its buffer")
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("a number's text is ASCII digits, a sign and a point")
+    }
+}
+
+impl Num {
+    /// The shortest exact decimal text: `29.5`, `30`, `-1`, `0.000001`.
+    pub fn text(self) -> NumText {
         let mut buf = [0u8; 32];
         let mut n = 0;
         let mut put = |b: u8| {
@@ -205,11 +221,17 @@ impl fmt::Display for Num {
                 div /= 10;
             }
         }
-        let text = std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("");
+        NumText { buf, len: n }
+    }
+}
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.text();
         if f.width().is_none() {
-            f.write_str(text)
+            f.write_str(text.as_str())
         } else {
-            f.pad(text)
+            f.pad(text.as_str())
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod columns;
 pub mod explain;
 pub mod html;
 pub mod index_html;
+pub mod json_line;
 pub mod summary;
 pub mod svg;
 pub mod table;
@@ -167,10 +168,15 @@ pub fn json_object_carrying(s: &Scored<'_>, with_ledger: bool, roster: &crate::i
     to_json(&CustomerJson::new(s, with_ledger).carrying(roster))
 }
 
-/// `json_object_carrying`, appended to `out`.
+/// `json_object_carrying`, appended to `out`; without a ledger, written
+/// directly (`json_line`), the hot path of `score --format jsonl`.
 pub fn write_json_carrying(out: &mut Vec<u8>, s: &Scored<'_>, with_ledger: bool, roster: &crate::input::Roster) {
-    serde_json::to_writer(out, &CustomerJson::new(s, with_ledger).carrying(roster))
-        .expect("texts, numbers and maps with text keys serialize");
+    if with_ledger {
+        serde_json::to_writer(out, &CustomerJson::new(s, with_ledger).carrying(roster))
+            .expect("texts, numbers and maps with text keys serialize");
+    } else {
+        json_line::write_customer(out, s, roster);
+    }
 }
 
 pub fn write_jsonl(w: &mut dyn Write, s: &Scored<'_>, with_ledger: bool) -> io::Result<()> {

@@ -240,3 +240,80 @@ fn xlsx_needs_an_output_file() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--output FILE.xlsx"), "{}", run.stderr);
 }
+
+/// The jsonl line written byte by byte (`report::json_line`) is the one
+/// serde_json makes of the pinned object, for every customer of a log with
+/// measures on a grade, flags, roster columns (Chinese, empty, a customer
+/// the roster does not list) and ids that JSON must escape.
+#[test]
+fn the_direct_jsonl_writer_writes_what_serde_json_writes() {
+    use rulebook::date::Date;
+    use rulebook::eval::Evaluator;
+    use rulebook::input::{self, Format, LoadOptions, Roster, Source};
+    use rulebook::report::{self, Scored};
+    use std::io::Cursor;
+
+    let rules = std::fs::read_to_string(PathBuf::from(ROOT).join("rules/credit.rules")).expect("the standard");
+    // A grade with measures (quotes and a backslash in them), so `measures` is written too.
+    let rules = rules.replace("  C   >= 50\n", "  C   >= 50 measures \"预付电费 \\\"先付\\\"\"\n");
+    assert!(rules.contains("measures"), "the band was not found to add measures to");
+    let checked = rulebook::load(&rules).expect("the standard with measures loads");
+    let prog = &checked.program;
+    let as_of = Date::parse("2026-06-30").expect("a date");
+    let mut events = std::fs::read_to_string(PathBuf::from(ROOT).join("examples/events.csv")).expect("events");
+    events.push_str("\"Q\"\"uote\\1\t\",2026-01-05,arrears,2,,,,,\nUNLISTED,2026-02-01,theft,,,,,,\n");
+    events.push_str("C,2026-03-01,arrears,1,,,,,\n");
+    let mut roster =
+        std::fs::read_to_string(PathBuf::from(ROOT).join("examples/customers-branches.csv")).expect("roster");
+    roster.push_str("\"Q\"\"uote\\1\t\",power,2015-01-01,\"a \"\"b\"\"\"\nC,lighting,,\n");
+    let roster = Roster::read(Cursor::new(roster.into_bytes()), "customers.csv", &prog.class_names()).expect("roster");
+    assert!(!roster.columns().is_empty());
+    let source = Source {
+        name: "events.csv".into(),
+        format: Format::Csv,
+        reader: Box::new(Cursor::new(events.into_bytes())),
+    };
+    let opts = LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
+    };
+    let log = input::load(vec![source], &prog.schema, &roster, opts).expect("valid events");
+    let eval = Evaluator::new(prog, as_of);
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..log.customers.len() {
+        let outcome = eval
+            .evaluate_in(&log, i, false)
+            .expect("a customer")
+            .expect("no overflow");
+        let s = Scored {
+            prog,
+            log: &log,
+            customer: i,
+            outcome: &outcome,
+            as_of,
+        };
+        let mut direct = Vec::new();
+        report::json_line::write_customer(&mut direct, &s, &roster);
+        let direct = String::from_utf8(direct).expect("UTF-8");
+        assert_eq!(
+            direct,
+            report::json_object_carrying(&s, false, &roster),
+            "customer {}",
+            s.id()
+        );
+        for part in [
+            "\"measures\"",
+            "\"flags\"",
+            "\\\"",
+            "\\t",
+            "东城供电所",
+            "\"branch\":\"\"",
+        ] {
+            if direct.contains(part) {
+                seen.insert(part);
+            }
+        }
+    }
+    assert_eq!(seen.len(), 6, "not every case was written: {seen:?}");
+}

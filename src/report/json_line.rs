@@ -1,0 +1,161 @@
+//! The pinned `--format jsonl` object of a customer without a ledger,
+//! written byte by byte: the bytes serde_json makes of `CustomerJson`,
+//! without building it (on a million customers serializing through serde
+//! cost more than scoring them).
+
+use super::Scored;
+use crate::date::Date;
+use crate::input::Roster;
+
+/// Appends the JSON object of one customer (no ledger) to `out`, with the
+/// roster's own columns when it has any: the same bytes as
+/// `super::json_object_carrying(s, false, roster)`.
+pub fn write_customer(out: &mut Vec<u8>, s: &Scored<'_>, roster: &Roster) {
+    out.extend_from_slice(b"{\"customer\":");
+    string(out, s.id());
+    out.extend_from_slice(b",\"class\":");
+    string(out, s.class_name());
+    out.extend_from_slice(b",\"total\":");
+    out.extend_from_slice(s.outcome.total.text().as_bytes());
+    out.extend_from_slice(b",\"grade\":");
+    string(out, s.grade());
+    out.extend_from_slice(b",\"dimensions\":{");
+    for (n, (name, score)) in s.dimensions().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        string(out, name);
+        out.push(b':');
+        out.extend_from_slice(score.text().as_bytes());
+    }
+    out.extend_from_slice(b"},\"as_of\":");
+    date(out, s.as_of);
+    if let Some(measures) = s.measures() {
+        out.extend_from_slice(b",\"measures\":");
+        string(out, measures);
+    }
+    if !s.outcome.flags.is_empty() {
+        out.extend_from_slice(b",\"flags\":[");
+        for (n, flag) in s.outcome.flags.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            string(out, flag);
+        }
+        out.push(b']');
+    }
+    let columns = roster.columns();
+    if !columns.is_empty() {
+        let values = roster.extra(s.id());
+        out.extend_from_slice(b",\"roster\":{");
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, column);
+            out.push(b':');
+            string(out, values.and_then(|v| v.get(i)).map_or("", |v| &**v));
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+/// A date as a JSON string, `"2026-06-30"`.
+fn date(out: &mut Vec<u8>, d: Date) {
+    let (y, m, day) = d.ymd();
+    match u32::try_from(y).ok().filter(|&y| y <= 9999) {
+        Some(y) => {
+            let digit = |n: u32| b'0' + (n % 10) as u8;
+            out.extend_from_slice(&[
+                b'"',
+                digit(y / 1000),
+                digit(y / 100),
+                digit(y / 10),
+                digit(y),
+                b'-',
+                digit(m / 10),
+                digit(m),
+                b'-',
+                digit(day / 10),
+                digit(day),
+                b'"',
+            ]);
+        }
+        None => string(out, &d.to_string()),
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it: `"` and `\` and the
+/// control characters below U+0020 (the usual five by letter, the rest as
+/// `\u00xx`); everything else, DEL and all non-ASCII included, as it is.
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.extend_from_slice(bytes.get(from..i).expect("an escape is within the text"));
+        from = i + 1;
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                let hex = |n: u8| *HEX.get(usize::from(n)).expect("a nibble is below 16");
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0xf)]);
+            }
+        }
+    }
+    out.extend_from_slice(bytes.get(from..).expect("the rest of the text"));
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut texts: Vec<String> = (0u32..0x80)
+            .filter_map(char::from_u32)
+            .map(|c| format!("a{c}b"))
+            .collect();
+        texts.extend(
+            [
+                "",
+                "\"",
+                "\\",
+                "C00000001",
+                "东城供电所",
+                "\u{7f}\u{80}\u{2028}\u{feff}",
+                "a\"b\\c\nd\u{1}e\u{1f}",
+                "\u{0}",
+            ]
+            .map(String::from),
+        );
+        for t in texts {
+            let mut ours = Vec::new();
+            string(&mut ours, &t);
+            let theirs = serde_json::to_string(&t).expect("a string serializes");
+            assert_eq!(String::from_utf8(ours).expect("UTF-8"), theirs, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn dates_are_written_as_their_display() {
+        for text in ["0001-01-01", "2026-06-30", "2024-02-29", "9999-12-31", "1970-10-09"] {
+            let d = Date::parse(text).expect("a valid date");
+            let mut ours = Vec::new();
+            date(&mut ours, d);
+            assert_eq!(String::from_utf8(ours).expect("UTF-8"), format!("\"{text}\""));
+        }
+    }
+}
