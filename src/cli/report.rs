@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 use rulebook::diff::Gate;
-use rulebook::eval::{Evaluator, Outcome, Program};
+use rulebook::eval::{Evaluator, Outcome, Overflow, Program};
 use rulebook::input::{EventLog, Roster};
 use rulebook::report::html::{self, Page};
 use rulebook::report::summary::{DimStats, Distribution};
@@ -54,37 +54,43 @@ pub struct Args {
 const CHUNK: usize = 1 << 14;
 
 /// The grade distribution and dimension spreads of `prog` over every customer,
-/// `outcome(i)` scoring customer `i`.
+/// `outcome(i)` scoring customer `i` (`None`: not scored); the first
+/// customer, in the log's order, whose points cannot be held exactly is an
+/// error, before anything is drawn.
 fn profile(
     prog: &Program,
     log: &EventLog,
     roster: &Roster,
     by: &[String],
     as_of: rulebook::date::Date,
-    outcome: impl Fn(usize) -> Option<Outcome> + Sync,
-) -> (Distribution, DimStats) {
+    outcome: impl Fn(usize) -> Option<Result<Outcome, Overflow>> + Sync,
+) -> Result<(Distribution, DimStats), String> {
     let by: Vec<String> = by.iter().filter(|b| *b != "class").cloned().collect();
     let mut dist = Distribution::new(prog, &by);
     let mut dims = DimStats::new(prog);
     for start in (0..log.customers.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(log.customers.len());
-        let outcomes: Vec<(usize, Outcome)> = (start..end)
+        let outcomes: Vec<(usize, Result<Outcome, Overflow>)> = (start..end)
             .into_par_iter()
             .filter_map(|i| outcome(i).map(|o| (i, o)))
             .collect();
-        for (i, o) in &outcomes {
+        for (i, o) in outcomes {
+            let o = o.map_err(|e| {
+                let id = log.customers.get(i).map_or("", |c| &*c.id);
+                format!("customer `{id}`: {e}")
+            })?;
             let s = Scored {
                 prog,
                 log,
-                customer: *i,
-                outcome: o,
+                customer: i,
+                outcome: &o,
                 as_of,
             };
             dist.add_scored(&s, roster);
-            dims.add(prog, o);
+            dims.add(prog, &o);
         }
     }
-    (dist, dims)
+    Ok((dist, dims))
 }
 
 fn write_page(path: &std::path::Path, page: &str) -> Result<(), String> {
@@ -130,17 +136,9 @@ fn one(args: &Args) -> CliResult {
     let fold = eval.foldable().then_some(&eval as &dyn rulebook::input::Fold);
     let (log, roster) = args.data.load_carrying(roster, &prog.schema, horizon, fold)?;
     // Points too large to hold are an error before anything is drawn.
-    let overflow = (0..log.customers.len())
-        .into_par_iter()
-        .find_map_first(|i| eval.evaluate_in(&log, i, false).and_then(Result::err).map(|e| (i, e)));
-    if let Some((i, e)) = overflow {
-        let id = log.customers.get(i).map_or("", |c| &*c.id);
-        return Err(format!("customer `{id}`: {e}"));
-    }
     let (dist, dims) = profile(prog, &log, &roster, &args.by, as_of, |i| {
         eval.evaluate_in(&log, i, false)
-            .map(|r| r.expect("no customer overflows: checked above"))
-    });
+    })?;
     let summary = data::summary(&log, as_of);
     let path = args.rulebook.display().to_string();
     let page = html::render(&Page {
@@ -205,8 +203,8 @@ fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
     let analysis = Analysis::of(c, args.top, &asked)?;
     let report = analysis.report(c);
     let (dist, dims) = profile(c.new.prog, pair.log, c.roster, &args.by, c.as_of, |i| {
-        pair.evaluate(i, false).1
-    });
+        pair.evaluate(i, false).1.map(Ok)
+    })?;
     let summary = data::summary(pair.log, c.as_of);
     let page = html::render(&Page {
         prog: c.new.prog,

@@ -295,3 +295,41 @@ fn an_index_rulebook_cannot_be_a_revision_report() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("only an index"), "{stderr}");
 }
+
+/// Points too large to hold exactly stop the report before a page is drawn,
+/// naming the first such customer by id (B1, though B2 comes first in the
+/// file and a thousand customers score before either).
+#[test]
+fn a_customer_whose_points_overflow_stops_the_report_before_any_page() {
+    let rules = temp("overflow.rules");
+    std::fs::write(
+        &rules,
+        "standard \"t\" period 12 months\nevent late { amount: int >= 0 }\nrules money { M1 deduct 0.25 x amount per late }\nclass power default { dimension money max 100 uses money }\ngrades { A >= 50, D }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let big = |id: &str| format!("{id},2026-05-01,late,9000000000000\n").repeat(5);
+    let fine: String = (0..1000).map(|i| format!("A{i:04},2026-05-01,late,3\n")).collect();
+    let events = temp("overflow.csv");
+    std::fs::write(
+        &events,
+        format!("customer,date,kind,amount\n{}{fine}{}", big("B2"), big("B1")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let page = temp("overflow.html");
+    let _ = std::fs::remove_file(&page);
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .arg("report")
+        .arg(&rules)
+        .arg("--events")
+        .arg(&events)
+        .args(["--as-of", "2026-06-30", "--output"])
+        .arg(&page)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("customer `B1`"), "{stderr}");
+    assert!(!page.exists(), "a page was written: {}", page.display());
+}
