@@ -203,7 +203,7 @@ fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
     let analysis = Analysis::of(c, args.top, &asked)?;
     let report = analysis.report(c);
     let (dist, dims) = profile(c.new.prog, pair.log, c.roster, &args.by, c.as_of, |i| {
-        pair.evaluate(i, false).1.map(Ok)
+        pair.try_evaluate_new(i)
     })?;
     let summary = data::summary(pair.log, c.as_of);
     let page = html::render(&Page {

@@ -96,15 +96,32 @@ impl Pair<'_> {
     /// `try_evaluate` with customer `i`'s state given (from
     /// `EventLog::gather`; `None` for a log that stores events).
     pub fn try_evaluate_with(&self, i: usize, state: Option<&[u32]>, ledger: bool) -> Sides {
+        self.try_evaluate_sides(i, state, ledger, (true, true))
+    }
+
+    /// Customer `i` scored by the new rulebook only, or why its points
+    /// cannot be held exactly (`None`: not scored by it).
+    pub fn try_evaluate_new(&self, i: usize) -> Option<Result<Outcome, eval::Overflow>> {
+        self.try_evaluate_sides(i, self.log.state_of(i), false, (false, true)).1
+    }
+
+    /// `try_evaluate_with` for the sides asked for (old, new); a side not
+    /// asked for is `None`.
+    fn try_evaluate_sides(&self, i: usize, state: Option<&[u32]>, ledger: bool, (old, new): (bool, bool)) -> Sides {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };
-        let before = self.old_roster.map(|r| before(r, &c.id));
-        let (old_c, new_c) = (
-            self.classes
+        let before = self.old_roster.filter(|_| old).map(|r| before(r, &c.id));
+        let old_c = match old {
+            true => self
+                .classes
                 .customer(before.as_ref().unwrap_or(c), self.old.prog, false),
-            self.classes.customer(c, self.new.prog, true),
-        );
+            false => None,
+        };
+        let new_c = match new {
+            true => self.classes.customer(c, self.new.prog, true),
+            false => None,
+        };
         match state {
             // A folded log: each side's words, after its class (see `PairFold`).
             Some(state) => {

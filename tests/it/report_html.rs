@@ -333,3 +333,35 @@ fn a_customer_whose_points_overflow_stops_the_report_before_any_page() {
     assert!(stderr.contains("customer `B1`"), "{stderr}");
     assert!(!page.exists(), "a page was written: {}", page.display());
 }
+
+/// A revision's page draws the new rulebook's groups and dimension spreads:
+/// the same sections, to the byte, as the new rulebook's own page over the
+/// same customers (the old rulebook's differ: customers move).
+#[test]
+fn a_revision_page_draws_the_new_rulebooks_distribution() {
+    let (code, stderr, revision, _) = report(
+        &["rules/credit.rules", "examples/revised.rules", "--customers", AFTER],
+        "revision-grades.html",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr, new, _) = report(&["examples/revised.rules", "--customers", AFTER], "new-alone.html");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr, old, _) = report(&["rules/credit.rules", "--customers", AFTER], "old-alone.html");
+    assert_eq!(code, 0, "{stderr}");
+    let section = |page: &str, id: &str| -> String {
+        let from = page
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no section {id}"));
+        let rest = &page[from..];
+        let end = rest.find("</section>").unwrap_or(rest.len());
+        rest[..end].to_string()
+    };
+    for id in ["groups", "dimensions"] {
+        assert_eq!(section(&revision, id), section(&new, id), "section {id}");
+        assert_ne!(
+            section(&old, id),
+            section(&new, id),
+            "the two rulebooks draw section {id} alike: the test shows nothing"
+        );
+    }
+}
