@@ -1003,16 +1003,23 @@ impl<'f> Merger<'f> {
         }
         trim::release_free_memory();
         let parts = &self.parts;
-        // A partition's customers are in the same order in its sorted store
-        // as in `order`, so each run starts where the previous one ended.
-        let mut next = vec![0usize; PARTS];
-        let places: Vec<Place> = order
-            .iter()
-            .map(|&(p, old)| {
-                let part = parts.get(p as usize).expect("a partition number");
-                part.place(p, old, next.get_mut(p as usize).expect("a partition number"))
-            })
-            .collect();
+        let part = |p: u32| parts.get(p as usize).expect("a partition number");
+        let places: Vec<Place> = if self.fold.is_some() {
+            // A state's place is in its slot's tally: found on every core
+            // (each is a read that misses the cache).
+            order
+                .par_iter()
+                .map(|&(p, old)| part(p).place(p, old, &mut 0))
+                .collect()
+        } else {
+            // A partition's customers are in the same order in its sorted store
+            // as in `order`, so each run starts where the previous one ended.
+            let mut next = vec![0usize; PARTS];
+            order
+                .iter()
+                .map(|&(p, old)| part(p).place(p, old, next.get_mut(p as usize).expect("a partition number")))
+                .collect()
+        };
         if self.fold.is_some() {
             drop(order);
             let states = self.parts.iter_mut().map(|p| std::mem::take(&mut p.words)).collect();
