@@ -163,7 +163,6 @@ impl std::iter::Sum for Num {
     }
 }
 
-/// Prints exactly, without trailing zeros: `29.5`, `30`, `-0.25`.
 /// A `Num` as text: at most 20 digits, a sign, a point and 6 fraction digits.
 pub struct NumText {
     buf: [u8; 32],
@@ -225,6 +224,7 @@ impl Num {
     }
 }
 
+/// Prints exactly, without trailing zeros: `29.5`, `30`, `-0.25`.
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = self.text();

@@ -88,7 +88,6 @@ impl Pair<'_> {
 
     /// Customer `i` scored by each rulebook (`None`: not scored by that
     /// one), or why its points cannot be held exactly.
-    #[allow(clippy::type_complexity)]
     pub fn try_evaluate(&self, i: usize, ledger: bool) -> Sides {
         self.try_evaluate_with(i, self.log.state_of(i), ledger)
     }
