@@ -32,9 +32,15 @@ pub struct Blocks {
     block: usize,
     /// The CSV field separator: `,`, or a tab or `;` when the header says so.
     delimiter: u8,
-    /// What each read fills, kept from block to block.
-    chunk: Vec<u8>,
+    /// Buffers of blocks already decoded (`recycle`), each reused for the
+    /// next block rather than a fresh allocation whose pages would be faulted
+    /// in and zeroed again.
+    spare: Vec<Vec<u8>>,
 }
+
+/// The most block buffers kept for reuse: a batch being decoded and the
+/// next being read, on a big machine.
+const SPARE: usize = 64;
 
 /// The field separator a CSV file's first line uses: a comma if it has one,
 /// else a tab (Excel's "Unicode text"), else a semicolon, else a comma.
@@ -67,7 +73,7 @@ impl Blocks {
             cr_only: false,
             block: block.max(1),
             delimiter: b',',
-            chunk: Vec::new(),
+            spare: Vec::new(),
         };
         b.fill(3)?;
         if b.carry.starts_with(b"\xEF\xBB\xBF") {
@@ -121,20 +127,22 @@ impl Blocks {
         }
     }
 
-    /// Reads until `carry` holds at least `want` bytes or the input ends.
+    /// Reads until `carry` holds at least `want` bytes or the input ends,
+    /// straight into `carry` (no copy from a read buffer).
     fn fill(&mut self, want: usize) -> Result<(), DataError> {
         let size = BLOCK.min(want.max(64 << 10));
-        if self.chunk.len() < size {
-            self.chunk.resize(size, 0);
-        }
-        let chunk = self.chunk.get_mut(..size).expect("the chunk was just sized");
         while self.carry.len() < want && !self.eof {
-            match self.reader.read(chunk) {
+            let from = self.carry.len();
+            self.carry.reserve_exact(size);
+            self.carry.resize(from + size, 0);
+            let read = self
+                .reader
+                .read(self.carry.get_mut(from..).expect("the carry was just extended"));
+            let n = *read.as_ref().unwrap_or(&0);
+            self.carry.truncate(from + n);
+            match read {
                 Ok(0) => self.eof = true,
-                Ok(n) => {
-                    let from = self.carry.len();
-                    self.carry
-                        .extend_from_slice(chunk.get(..n).expect("read returns at most the buffer's length"));
+                Ok(_) => {
                     if self.cr_only {
                         for c in self.carry.get_mut(from..).expect("just extended") {
                             if *c == b'\r' {
@@ -148,6 +156,15 @@ impl Blocks {
             }
         }
         Ok(())
+    }
+
+    /// Keeps the buffers of blocks done with, for the blocks to come.
+    pub fn recycle(&mut self, blocks: Vec<Block>) {
+        for b in blocks {
+            if self.spare.len() < SPARE {
+                self.spare.push(b.bytes);
+            }
+        }
     }
 
     /// The CSV header record (line 1), without its line end.
@@ -203,7 +220,12 @@ impl Blocks {
             match cut {
                 Some(0) => return Ok(None),
                 Some(cut) => {
-                    let rest = self.carry.split_off(cut);
+                    // The records after the cut start the next block, in a
+                    // spare buffer when there is one.
+                    let mut rest = self.spare.pop().unwrap_or_default();
+                    rest.clear();
+                    rest.extend_from_slice(self.carry.get(cut..).expect("the cut is within the buffer"));
+                    self.carry.truncate(cut);
                     let bytes = std::mem::replace(&mut self.carry, rest);
                     let first_line = self.line;
                     self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
@@ -413,5 +435,31 @@ mod tests {
             total += b.bytes.len();
         }
         assert_eq!(total, text.len() - "customer,date\n".len());
+    }
+
+    #[test]
+    fn recycled_buffers_carry_nothing_of_their_last_block() {
+        // Lines of every length, so that each block's tail differs from the
+        // one its reused buffer held before.
+        let body: String = (0..3_000).map(|i| format!("c{i},{}\n", "x".repeat(i % 97))).collect();
+        let text = format!("customer,note\n{body}");
+        for (size, batch) in [(1, 1), (100, 3), (4_000, 2), (70_000, 4)] {
+            let reader = Box::new(std::io::Cursor::new(text.clone().into_bytes()));
+            let mut blocks = Blocks::with_block_size(reader, Format::Csv, "x.csv", size).expect("reads from memory");
+            assert_eq!(blocks.header().unwrap_or_default(), b"customer,note");
+            let mut read = Vec::new();
+            loop {
+                let got = blocks.next_batch(batch).expect("reads from memory");
+                if got.is_empty() {
+                    break;
+                }
+                for b in &got {
+                    assert!(b.bytes.ends_with(b"\n"), "a block of whole lines");
+                    read.extend_from_slice(&b.bytes);
+                }
+                blocks.recycle(got);
+            }
+            assert!(read == body.as_bytes(), "blocks of {size}, {batch} at a time");
+        }
     }
 }

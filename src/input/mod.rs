@@ -507,6 +507,7 @@ fn read(
             if done {
                 break;
             }
+            blocks.recycle(std::mem::take(&mut batch));
             // A failure to read the next batch is named before the batch just
             // decoded is merged, as when that batch was read only then.
             batch = next?;

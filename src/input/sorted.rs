@@ -89,6 +89,7 @@ impl Stream {
             horizon: d.horizon,
         };
         let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
+        self.opened.blocks.recycle(batch);
         for mut block in decoded {
             account(summary, &mut self.rejects, &mut block)?;
             self.ready.push_back(block);
