@@ -129,7 +129,8 @@ fn one(args: &Args) -> CliResult {
         return index(args, prog);
     }
     let as_of = args.data.as_of();
-    let roster = args.data.roster(&prog.class_names())?;
+    // Sorted only if it is kept: a load needs no order.
+    let roster = args.data.roster_any_order(&prog.class_names())?;
     data::check_by(&roster, &args.by);
     let eval = Evaluator::new(prog, as_of);
     let horizon = Some(prog.horizon(as_of));

@@ -119,7 +119,8 @@ pub fn run(args: Args) -> CliResult {
     let prog = &checked.program;
     let as_of = args.data.as_of();
     let started = std::time::Instant::now();
-    let roster = args.data.roster(&prog.class_names())?;
+    // Sorted only if it is kept: a load needs no order.
+    let roster = args.data.roster_any_order(&prog.class_names())?;
     data::check_by(&roster, &args.by);
     if args.format == OutputFormat::Xlsx && args.output.is_none() {
         clap::Command::new("rulebook")
@@ -145,7 +146,7 @@ pub fn run(args: Args) -> CliResult {
     }
     // Scores need only each customer's folded state; ledgers need the events.
     let (log, roster) = match (args.sorted, !args.explain && eval.foldable()) {
-        (true, _) => (None, roster),
+        (true, _) => (None, roster.sorted()),
         (false, fold) => {
             let fold = fold.then_some(&eval as &dyn rulebook::input::Fold);
             let (log, carried) = args.data.load_carrying(roster, &prog.schema, horizon, fold)?;

@@ -851,7 +851,7 @@ impl<'f> Merger<'f> {
     }
 
     fn add_roster(&mut self, roster: &Roster) {
-        let entries: Vec<(&str, &roster::Entry)> = roster.entries().collect();
+        let entries: Vec<(&str, &roster::Entry)> = roster.listing().collect();
         let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id.as_bytes())).collect();
         let mut split: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
         for (i, (&h, (id, _))) in hashes.iter().zip(&entries).enumerate() {
