@@ -829,7 +829,9 @@ impl<'f> Merger<'f> {
     /// the partitions. Reserved address space costs no memory until it is
     /// written (a hint too large to reserve is simply ignored).
     fn new(customers: usize, rows: usize, fold: Option<&'f dyn Fold>) -> Merger<'f> {
+        // Each table is written empty as it is made: on every core.
         let parts = (0..PARTS)
+            .into_par_iter()
             .map(|_| {
                 let mut p = Part {
                     folded: fold.is_some(),
