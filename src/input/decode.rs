@@ -514,7 +514,7 @@ fn plain_lines<'a, T: Field<'a>>(ctx: &Context<'_>, h: &CsvHeader, b: &Block, bl
 /// Calls `each` with the offset of every `delim` in `line`, in order. Lines
 /// are short, so eight bytes are compared at a time in a word (SWAR) rather
 /// than set up a vector search per line.
-fn delimiters(line: &[u8], delim: u8, mut each: impl FnMut(usize)) {
+pub(super) fn delimiters(line: &[u8], delim: u8, mut each: impl FnMut(usize)) {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let pattern = u64::from_le_bytes([delim; 8]);
     let mut words = line.chunks_exact(8);

@@ -511,7 +511,12 @@ fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
                     continue;
                 }
                 fields.clear();
-                fields.extend(text.split(char::from(delimiter)));
+                let mut at = 0;
+                super::decode::delimiters(text.as_bytes(), delimiter, |i| {
+                    fields.push(text.get(at..i).expect("a separator is ASCII: a cut on a boundary"));
+                    at = i + 1;
+                });
+                fields.push(text.get(at..).expect("a separator is ASCII: a cut on a boundary"));
                 let record = cols.record(|i| fields.get(i).copied(), fields.len(), line).ok()?;
                 if let Some(r) = record {
                     part.push(r);
