@@ -662,12 +662,12 @@ fn hash_id(id: &[u8]) -> u64 {
 }
 
 /// The slot of customer `id` in a partition's table, added (numbered next in
-/// `ids`, with `entry`) if new, with the tally `fresh`.
+/// `ids`, with its roster class and `Ids::listed`) if new, with the tally `fresh`.
 fn slot<'t>(
     table: &'t mut Table,
     ids: &mut Ids,
     row: (&[u8], u64, [u64; 2]),
-    entry: Option<&roster::Entry>,
+    (class, listed): (u16, i32),
     fresh: u32,
 ) -> &'t mut Slot {
     let (id, hash, head) = row;
@@ -681,16 +681,34 @@ fn slot<'t>(
         Ok(found) => return table.get_mut(found),
         Err(vacant) => vacant,
     };
-    let class = entry.and_then(|e| e.class);
-    let i = ids.push(id, listed(entry));
+    let i = ids.push(id, listed);
     let slot = Slot {
         head,
         len,
-        class: class.unwrap_or(NO_CLASS),
+        class,
         i,
         tally: fresh,
     };
     table.put(vacant, slot)
+}
+
+/// Roster customers split by partition at a time (`Merger::add_roster`).
+const ROSTER_RUN: usize = 1 << 16;
+
+/// A roster customer as its partition takes it (`Merger::add_roster`).
+struct Listed<'r> {
+    id: &'r str,
+    hash: u64,
+    head: [u64; 2],
+    /// `Ids::listed`.
+    listed: i32,
+    /// `Slot::class`.
+    class: u16,
+}
+
+/// The bytes of a `prefix`: an id of up to 16 bytes, zero-padded.
+fn head_bytes([hi, lo]: [u64; 2]) -> [u8; 16] {
+    (u128::from(hi) << 64 | u128::from(lo)).to_be_bytes()
 }
 
 impl Part {
@@ -698,15 +716,15 @@ impl Part {
         self.ids.name(i)
     }
 
-    /// The number of customer `id`, added (with `entry`) if new.
-    fn customer(&mut self, row: (&[u8], u64, [u64; 2]), entry: Option<&roster::Entry>) -> u32 {
+    /// The number of customer `id` (off the roster), added if new.
+    fn customer(&mut self, row: (&[u8], u64, [u64; 2])) -> u32 {
         let fresh = if self.folded { NO_STATE } else { 0 };
-        slot(&mut self.table, &mut self.ids, row, entry, fresh).i
+        slot(&mut self.table, &mut self.ids, row, (NO_CLASS, NOT_LISTED), fresh).i
     }
 
     /// Stores one event of customer `row`.
     fn store(&mut self, row: (&[u8], u64, [u64; 2]), mut event: Event) {
-        let s = slot(&mut self.table, &mut self.ids, row, None, 0);
+        let s = slot(&mut self.table, &mut self.ids, row, (NO_CLASS, NOT_LISTED), 0);
         s.tally = s
             .tally
             .checked_add(1)
@@ -717,7 +735,7 @@ impl Part {
 
     /// Folds one event of customer `row` into its state, made on its first event.
     fn fold(&mut self, fold: &dyn Fold, row: (&[u8], u64, [u64; 2]), mut event: Event, vals: &[i64]) {
-        let s = slot(&mut self.table, &mut self.ids, row, None, NO_STATE);
+        let s = slot(&mut self.table, &mut self.ids, row, (NO_CLASS, NOT_LISTED), NO_STATE);
         event.cust = s.i;
         let class = (s.class != NO_CLASS).then_some(s.class);
         if s.tally == NO_STATE {
@@ -853,41 +871,78 @@ impl<'f> Merger<'f> {
     }
 
     fn add_roster(&mut self, roster: &Roster) {
-        let entries: Vec<(&str, &roster::Entry)> = roster.listing().collect();
-        let hashes: Vec<u64> = entries.par_iter().map(|(id, _)| hash_id(id.as_bytes())).collect();
-        let mut split: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
-        for (i, (&h, (id, _))) in hashes.iter().zip(&entries).enumerate() {
-            if self.only.is_none_or(|only| only.keeps(id)) {
-                split
-                    .get_mut(part_of(h))
-                    .expect("part_of is below PARTS")
-                    .push(i as u32);
+        // Room for every listed customer (and a few more from the log) in
+        // every partition, without regrowing; for each one's state too (and
+        // its length word), reserved, not touched, until its first event.
+        let (count, bytes) = (roster.len() / PARTS, roster.id_bytes() / PARTS);
+        let (count, bytes) = (count + count / 16 + 16, bytes + bytes / 16 + 256);
+        let words = self.fold.map(|f| count * (f.max_words() + 1));
+        self.parts.par_iter_mut().for_each(|part| {
+            if let Some(words) = words {
+                part.words.reserve(words);
             }
-        }
-        let fold = self.fold;
-        self.parts.par_iter_mut().zip(split).for_each(|(part, mine)| {
-            // Room for every listed customer's state (and its length word):
-            // reserved, not touched, until its first event.
-            if let Some(fold) = fold {
-                part.words.reserve(mine.len() * (fold.max_words() + 1));
-            }
-            // Its customers, and a few more from the log, without regrowing.
-            let room = mine.len() + mine.len() / 16;
-            part.ids.ends.reserve(room);
-            part.ids.listed.reserve(room);
-            let bytes: usize = mine
-                .iter()
-                .filter_map(|&i| entries.get(i as usize))
-                .map(|(id, _)| id.len())
-                .sum();
-            part.ids.arena.reserve(bytes + bytes / 16);
-            for i in mine {
-                let (id, entry) = entries.get(i as usize).copied().expect("split indexes the roster");
-                let hash = hashes.get(i as usize).copied().expect("one hash per roster entry");
-                // The roster lists each id once (checked when it is read).
-                part.customer((id.as_bytes(), hash, prefix(id.as_bytes())), Some(entry));
-            }
+            part.ids.ends.reserve(count);
+            part.ids.listed.reserve(count);
+            part.ids.arena.reserve(bytes);
         });
+        let only = self.only;
+        // A run of the roster at a time: each customer as what its partition
+        // needs, split by partition on every core, then every partition
+        // takes its share in one sweep, not scattered over the roster (and
+        // the runs, always the same size, reuse one another's memory).
+        let mut listing = roster.listing();
+        let mut entries = Vec::with_capacity(ROSTER_RUN);
+        loop {
+            entries.clear();
+            entries.extend(listing.by_ref().take(ROSTER_RUN));
+            if entries.is_empty() {
+                break;
+            }
+            let runs: Vec<Vec<Vec<Listed<'_>>>> = entries
+                .par_chunks(ROSTER_RUN / 16)
+                .map(|run| {
+                    let mut split: Vec<Vec<Listed<'_>>> = (0..PARTS)
+                        .map(|_| Vec::with_capacity(run.len() / PARTS + run.len() / PARTS / 2))
+                        .collect();
+                    for &(id, entry) in run.iter().filter(|(id, _)| only.is_none_or(|only| only.keeps(id))) {
+                        let hash = hash_id(id.as_bytes());
+                        split
+                            .get_mut(part_of(hash))
+                            .expect("part_of is below PARTS")
+                            .push(Listed {
+                                id,
+                                hash,
+                                head: prefix(id.as_bytes()),
+                                listed: listed(Some(entry)),
+                                class: entry.class.unwrap_or(NO_CLASS),
+                            });
+                    }
+                    split
+                })
+                .collect();
+            self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
+                let fresh = if part.folded { NO_STATE } else { 0 };
+                for l in runs
+                    .iter()
+                    .flat_map(|run| run.get(p).expect("a run is split into every partition"))
+                {
+                    // An id of up to 16 bytes is its head: the roster is not read again.
+                    let head = head_bytes(l.head);
+                    let id = match head.get(..l.id.len()) {
+                        Some(short) => short,
+                        None => l.id.as_bytes(),
+                    };
+                    // The roster lists each id once (checked when it is read).
+                    slot(
+                        &mut part.table,
+                        &mut part.ids,
+                        (id, l.hash, l.head),
+                        (l.class, l.listed),
+                        fresh,
+                    );
+                }
+            });
+        }
     }
 
     /// Merges decoded blocks; the first bad row ends the load. The
@@ -934,7 +989,7 @@ impl<'f> Merger<'f> {
                     let row = (row_id(custs, r), r.hash, r.head);
                     let Some(kind) = r.kind else {
                         // Its customer is scored all the same.
-                        part.customer(row, None);
+                        part.customer(row);
                         continue;
                     };
                     let event = Event {
@@ -1087,6 +1142,14 @@ mod tests {
             let packed = listed(Some(&entry(Some(day))));
             assert!(packed > NO_SINCE, "{day}");
             assert_eq!(Date::from_days(packed), day);
+        }
+    }
+
+    #[test]
+    fn an_id_of_up_to_16_bytes_is_read_back_from_its_head() {
+        for id in ["", "A", "C00000042", "客户甲", "AAAAAAAAAAAAAAAA", "\0\0x\0"] {
+            let head = head_bytes(prefix(id.as_bytes()));
+            assert_eq!(head.get(..id.len()), Some(id.as_bytes()), "{id:?}");
         }
     }
 

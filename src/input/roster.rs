@@ -115,6 +115,11 @@ impl Roster {
         self.rows.len()
     }
 
+    /// The bytes of all its ids.
+    pub fn id_bytes(&self) -> usize {
+        self.ids.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

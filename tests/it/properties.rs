@@ -732,3 +732,90 @@ fn a_sorted_read_hands_on_roster_customers_without_rows_in_batches_too() {
     assert_eq!(sizes.iter().sum::<usize>(), 1001);
     assert!(sizes.iter().all(|&n| n <= 64), "{sizes:?}");
 }
+
+/// A roster of more customers than the load takes at a time (runs of 65,536)
+/// gives each its class and `since`, however it is read (in any order and
+/// given, or sorted and lent), whether events are folded or stored, and ids
+/// past 16 bytes (kept in the arena, not in a slot's head) are matched too.
+#[test]
+fn a_roster_of_several_runs_gives_every_customer_its_entry() {
+    let checked = rulebook::load(EVERY_FORM).expect("loads");
+    let prog = &checked.program;
+    let as_of = date("2026-06-30");
+    let id = |i: usize| match i % 3 {
+        0 => format!("C{i:06}"),
+        1 => format!("CUSTOMER-ACCOUNT-{i:09}"),
+        _ => format!("客户{i:05}"),
+    };
+    let n = 140_000;
+    let mut roster = String::from("customer,class,since\n");
+    for i in (0..n).rev() {
+        let class = ["one", "two", ""][i % 3 / 2 + i % 2];
+        let since = if i % 5 == 0 {
+            format!("2020-01-{:02}", 1 + i % 28)
+        } else {
+            String::new()
+        };
+        roster.push_str(&format!("{},{class},{since}\n", id(i)));
+    }
+    let header = "customer,date,kind,days,amount,grade,dimension,value\n";
+    // Some roster customers have events, and two customers are off the roster.
+    let rows: String = (0..n)
+        .step_by(997)
+        .map(id)
+        .chain(["OFF-THE-ROSTER-000001".to_string(), "X1".to_string()])
+        .map(|c| format!("{c},2026-05-01,late,3,1,,,\n"))
+        .collect();
+    let source = || Source {
+        name: "events.csv".into(),
+        format: Format::Csv,
+        reader: Box::new(Cursor::new(format!("{header}{rows}").into_bytes())),
+    };
+    let opts = LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
+    };
+    let classes = prog.class_names();
+    let sorted = Roster::read(roster.as_bytes(), "customers.csv", &classes).expect("a valid roster");
+    let expected: BTreeMap<String, (Option<u16>, Option<Date>)> = sorted
+        .entries()
+        .map(|(id, e)| (id.to_string(), (e.class, e.since)))
+        .collect();
+    assert_eq!(expected.len(), n);
+    let eval = Evaluator::new(prog, as_of);
+    let any = || Roster::read_any_order(roster.as_bytes(), "customers.csv", &classes).expect("a valid roster");
+    let logs = [
+        input::fold_within(
+            vec![source()],
+            &prog.schema,
+            input::Given::Owned(any()),
+            opts,
+            Default::default(),
+            &eval,
+        ),
+        input::fold_within(vec![source()], &prog.schema, &sorted, opts, Default::default(), &eval),
+        input::load_within(
+            vec![source()],
+            &prog.schema,
+            input::Given::Owned(any()),
+            opts,
+            Default::default(),
+        ),
+    ];
+    for (k, log) in logs.into_iter().enumerate() {
+        let log = log.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(log.customers.len(), n + 2, "load {k}");
+        for c in &log.customers {
+            let want = expected.get(&*c.id).copied().unwrap_or((None, None));
+            assert_eq!((c.class, c.since), want, "load {k}, customer {}", c.id);
+        }
+        let unlisted: Vec<&str> = log
+            .unlisted()
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| &*log.customers[i as usize].id)
+            .collect();
+        assert_eq!(unlisted, ["OFF-THE-ROSTER-000001", "X1"], "load {k}");
+    }
+}
