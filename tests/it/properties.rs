@@ -654,18 +654,9 @@ fn a_customer_no_event_was_folded_into_keeps_no_state() {
     );
     let roster = Roster::read(roster.as_bytes(), "customers.csv", &prog.class_names()).expect("a valid roster");
     let eval = Evaluator::new(prog, as_of);
-    let source = Source {
-        name: "events.csv".into(),
-        format: Format::Csv,
-        reader: Box::new(Cursor::new(format!("{header}{rows}").into_bytes())),
-    };
-    let opts = LoadOptions {
-        as_of,
-        strict: false,
-        keep_going: false,
-    };
     let within = input::Within::new(Some(prog.horizon(as_of)), 0);
-    let log = input::fold_within(vec![source], &prog.schema, &roster, opts, within, &eval).expect("loads");
+    let source = csv_source(format!("{header}{rows}"));
+    let log = input::fold_within(vec![source], &prog.schema, &roster, plain(as_of), within, &eval).expect("loads");
     let ids: Vec<&str> = log.customers.iter().map(|c| &*c.id).collect();
     assert_eq!(ids, ["C0", "C1", "C2", "C3"]);
     for (i, c) in log.customers.iter().enumerate() {
@@ -766,16 +757,8 @@ fn a_roster_of_several_runs_gives_every_customer_its_entry() {
         .chain(["OFF-THE-ROSTER-000001".to_string(), "X1".to_string()])
         .map(|c| format!("{c},2026-05-01,late,3,1,,,\n"))
         .collect();
-    let source = || Source {
-        name: "events.csv".into(),
-        format: Format::Csv,
-        reader: Box::new(Cursor::new(format!("{header}{rows}").into_bytes())),
-    };
-    let opts = LoadOptions {
-        as_of,
-        strict: false,
-        keep_going: false,
-    };
+    let source = || csv_source(format!("{header}{rows}"));
+    let opts = plain(as_of);
     let classes = prog.class_names();
     let sorted = Roster::read(roster.as_bytes(), "customers.csv", &classes).expect("a valid roster");
     let expected: BTreeMap<String, (Option<u16>, Option<Date>)> = sorted
@@ -817,5 +800,23 @@ fn a_roster_of_several_runs_gives_every_customer_its_entry() {
             .map(|&i| &*log.customers[i as usize].id)
             .collect();
         assert_eq!(unlisted, ["OFF-THE-ROSTER-000001", "X1"], "load {k}");
+    }
+}
+
+/// `events.csv` holding `text`.
+fn csv_source(text: String) -> Source {
+    Source {
+        name: "events.csv".into(),
+        format: Format::Csv,
+        reader: Box::new(Cursor::new(text.into_bytes())),
+    }
+}
+
+/// A load as of `as_of`, neither strict nor keeping going.
+fn plain(as_of: Date) -> LoadOptions {
+    LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
     }
 }
