@@ -769,24 +769,28 @@ impl Part {
         self.table = Table::with_room(0);
     }
 
-    /// Where customer `i`'s events (or state) are in this partition's store,
-    /// given where its events start (`next`, ignored for a state).
-    fn place(&self, p: u32, i: u32, next: &mut usize) -> Place {
-        let tally = *self.tallies.get(i as usize).expect("every customer has a tally");
-        match (self.folded, tally) {
+    /// Where customer `i`'s state is in this partition's words (a folded load).
+    fn state_place(&self, p: u32, i: u32) -> Place {
+        debug_assert!(self.folded, "a state's place is asked of a folded load");
+        match *self.tallies.get(i as usize).expect("every customer has a tally") {
             // No event was folded into it: an empty state, which means the initial one.
-            (true, NO_STATE) => Place::new(p, 0, 0),
-            (true, at) => {
+            NO_STATE => Place::new(p, 0, 0),
+            at => {
                 let at = at as usize;
                 let len = *self.words.get(at).expect("a state starts with its length");
                 Place::new(p, at + 1, len)
             }
-            (false, n) => {
-                let start = *next;
-                *next += n as usize;
-                Place::new(p, start, n)
-            }
         }
+    }
+
+    /// Where customer `i`'s events are in this partition's sorted store (a
+    /// stored load), given where they start (`next`, moved past them).
+    fn events_place(&self, p: u32, i: u32, next: &mut usize) -> Place {
+        debug_assert!(!self.folded, "events' place is asked of a stored load");
+        let n = *self.tallies.get(i as usize).expect("every customer has a tally");
+        let start = *next;
+        *next += n as usize;
+        Place::new(p, start, n)
     }
 }
 
@@ -1065,17 +1069,14 @@ impl<'f> Merger<'f> {
         let places: Vec<Place> = if self.fold.is_some() {
             // A state's place is in its slot's tally: found on every core
             // (each is a read that misses the cache).
-            order
-                .par_iter()
-                .map(|&(p, old)| part(p).place(p, old, &mut 0))
-                .collect()
+            order.par_iter().map(|&(p, old)| part(p).state_place(p, old)).collect()
         } else {
             // A partition's customers are in the same order in its sorted store
             // as in `order`, so each run starts where the previous one ended.
             let mut next = vec![0usize; PARTS];
             order
                 .iter()
-                .map(|&(p, old)| part(p).place(p, old, next.get_mut(p as usize).expect("a partition number")))
+                .map(|&(p, old)| part(p).events_place(p, old, next.get_mut(p as usize).expect("a partition number")))
                 .collect()
         };
         if self.fold.is_some() {
