@@ -20,20 +20,53 @@ fn days_in_month(y: i32, m: u32) -> u32 {
     }
 }
 
+/// Howard Hinnant's days_from_civil: the day number of a valid date.
+const fn civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i32 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The years whose months' first days are tabled (`MONTH_STARTS`): the
+/// dates of logs, looked up rather than computed on every row.
+const TABLED_FROM: i32 = 1900;
+const TABLED_YEARS: usize = 256;
+
+/// The day number of the first of each month of the tabled years, and of
+/// the month after the last (so that every month's length is a difference).
+static MONTH_STARTS: [i32; TABLED_YEARS * 12 + 1] = {
+    let mut t = [0; TABLED_YEARS * 12 + 1];
+    let mut k = 0;
+    while k < t.len() {
+        t[k] = civil(TABLED_FROM + (k / 12) as i32, (k % 12) as u32 + 1, 1);
+        k += 1;
+    }
+    t
+};
+
 impl Date {
     /// The date of a year, month (1–12) and day, if it exists.
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        // A tabled year: its month's first day and length, looked up.
+        if let Ok(year) = usize::try_from(y - TABLED_FROM) {
+            if year < TABLED_YEARS && (1..=12).contains(&m) {
+                let k = year * 12 + (m as usize - 1);
+                let (Some(&start), Some(&next)) = (MONTH_STARTS.get(k), MONTH_STARTS.get(k + 1)) else {
+                    unreachable!("a tabled month and the one after it are in the table")
+                };
+                return (1..=(next - start) as u32)
+                    .contains(&d)
+                    .then(|| Date(start + d as i32 - 1));
+            }
+        }
         if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
             return None;
         }
-        // Howard Hinnant's days_from_civil.
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m as i32 + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d as i32 - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Some(Date(era * 146_097 + doe - 719_468))
+        Some(Date(civil(y, m, d)))
     }
 
     /// Year, month, day.
@@ -216,6 +249,26 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tabled_year_gives_the_date_the_formula_gives() {
+        let computed = |y: i32, m: u32, d: u32| {
+            ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m) && (1..=9999).contains(&y))
+                .then(|| Date(civil(y, m, d)))
+        };
+        let last = TABLED_FROM + TABLED_YEARS as i32;
+        for y in (TABLED_FROM - 3..=last + 3).chain([1, 400, 1600, 1899, 9999, 10_000, 0, -1]) {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let date = Date::from_ymd(y, m, d);
+                    assert_eq!(date, computed(y, m, d), "{y}-{m}-{d}");
+                    if let Some(date) = date {
+                        assert_eq!(date.ymd(), (y, m, d));
+                    }
+                }
+            }
+        }
+    }
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap_or_default()
