@@ -878,7 +878,11 @@ impl<'f> Merger<'f> {
         // Room for every listed customer (and a few more from the log) in
         // every partition, without regrowing; for each one's state too (and
         // its length word), reserved, not touched, until its first event.
-        let (count, bytes) = (roster.len() / PARTS, roster.id_bytes() / PARTS);
+        // A load that keeps one customer (`Within::only`) reserves nothing.
+        let (count, bytes) = match self.only {
+            Some(_) => (0, 0),
+            None => (roster.len() / PARTS, roster.id_bytes() / PARTS),
+        };
         let (count, bytes) = (count + count / 16 + 16, bytes + bytes / 16 + 256);
         let words = self.fold.map(|f| count * (f.max_words() + 1));
         self.parts.par_iter_mut().for_each(|part| {

@@ -161,19 +161,14 @@ impl Roster {
     fn twice_unsorted(&self) -> Option<(String, u64, u64)> {
         let ids = &self.ids;
         let id = |r: &Row| ids.get(r.start..r.start + r.len as usize).unwrap_or_default();
-        let mut hashed: Vec<(u64, u32)> = self
+        let mut hashed: Vec<(u64, usize)> = self
             .rows
             .par_iter()
             .enumerate()
-            .map(|(i, r)| {
-                (
-                    super::hash_id(id(r).as_bytes()),
-                    u32::try_from(i).expect("a roster has under 2^32 rows"),
-                )
-            })
+            .map(|(i, r)| (super::hash_id(id(r).as_bytes()), i))
             .collect();
         hashed.par_sort_unstable();
-        let row = |i: u32| self.rows.get(i as usize).expect("a hashed row is a row");
+        let row = |i: usize| self.rows.get(i).expect("a hashed row is a row");
         let mut first: Option<(String, u64, u64)> = None;
         for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
             // In file order: each row's first earlier listing of its id.
