@@ -133,7 +133,9 @@ impl Blocks {
         let size = BLOCK.min(want.max(64 << 10));
         while self.carry.len() < want && !self.eof {
             let from = self.carry.len();
-            self.carry.reserve_exact(size);
+            // Grown by doubling, not by exactly one read: a record longer
+            // than many blocks is then not copied again on every read.
+            self.carry.reserve(size);
             self.carry.resize(from + size, 0);
             let read = self
                 .reader
