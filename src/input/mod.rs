@@ -719,12 +719,12 @@ impl Part {
     /// The number of customer `id` (off the roster), added if new.
     fn customer(&mut self, row: (&[u8], u64, [u64; 2])) -> u32 {
         let fresh = if self.folded { NO_STATE } else { 0 };
-        slot(&mut self.table, &mut self.ids, row, (NO_CLASS, NOT_LISTED), fresh).i
+        slot(&mut self.table, &mut self.ids, row, OFF_ROSTER, fresh).i
     }
 
     /// Stores one event of customer `row`.
     fn store(&mut self, row: (&[u8], u64, [u64; 2]), mut event: Event) {
-        let s = slot(&mut self.table, &mut self.ids, row, (NO_CLASS, NOT_LISTED), 0);
+        let s = slot(&mut self.table, &mut self.ids, row, OFF_ROSTER, 0);
         s.tally = s
             .tally
             .checked_add(1)
@@ -735,7 +735,7 @@ impl Part {
 
     /// Folds one event of customer `row` into its state, made on its first event.
     fn fold(&mut self, fold: &dyn Fold, row: (&[u8], u64, [u64; 2]), mut event: Event, vals: &[i64]) {
-        let s = slot(&mut self.table, &mut self.ids, row, (NO_CLASS, NOT_LISTED), NO_STATE);
+        let s = slot(&mut self.table, &mut self.ids, row, OFF_ROSTER, NO_STATE);
         event.cust = s.i;
         let class = (s.class != NO_CLASS).then_some(s.class);
         if s.tally == NO_STATE {
@@ -799,6 +799,9 @@ const NO_STATE: u32 = u32::MAX;
 
 /// `Slot::class` of a customer without a roster class.
 const NO_CLASS: u16 = u16::MAX;
+
+/// The class and `Ids::listed` of a customer the roster does not list.
+const OFF_ROSTER: (u16, i32) = (NO_CLASS, NOT_LISTED);
 
 /// Adds a decoded block's counts and rejects to the load's; its first bad
 /// row, when not keeping going, ends the load.
