@@ -692,6 +692,14 @@ fn slot<'t>(
     table.put(vacant, slot)
 }
 
+/// How many rows ahead of the one it matches a partition's sweep asks for a
+/// row's home slot (and its values) to be brought into cache: each row's
+/// slot is a cache miss (its customer's last row was many blocks ago), and
+/// asked for early, the misses of a run of rows overlap instead of waiting
+/// one after another. Measured: 8, 16 and 32 alike, all ≈ 10% faster reading
+/// on one core; asking for the state as well was no faster.
+const AHEAD: usize = 16;
+
 /// Roster customers split by partition at a time (`Merger::add_roster`).
 const ROSTER_RUN: usize = 1 << 16;
 
@@ -933,24 +941,29 @@ impl<'f> Merger<'f> {
                 .collect();
             self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
                 let fresh = if part.folded { NO_STATE } else { 0 };
-                for l in runs
+                for share in runs
                     .iter()
-                    .flat_map(|run| run.get(p).expect("a run is split into every partition"))
+                    .map(|run| run.get(p).expect("a run is split into every partition"))
                 {
-                    // An id of up to 16 bytes is its head: the roster is not read again.
-                    let head = head_bytes(l.head);
-                    let id = match head.get(..l.id.len()) {
-                        Some(short) => short,
-                        None => l.id.as_bytes(),
-                    };
-                    // The roster lists each id once (checked when it is read).
-                    slot(
-                        &mut part.table,
-                        &mut part.ids,
-                        (id, l.hash, l.head),
-                        (l.class, l.listed),
-                        fresh,
-                    );
+                    for (j, l) in share.iter().enumerate() {
+                        if let Some(ahead) = share.get(j + AHEAD) {
+                            part.table.prefetch(ahead.hash);
+                        }
+                        // An id of up to 16 bytes is its head: the roster is not read again.
+                        let head = head_bytes(l.head);
+                        let id = match head.get(..l.id.len()) {
+                            Some(short) => short,
+                            None => l.id.as_bytes(),
+                        };
+                        // The roster lists each id once (checked when it is read).
+                        slot(
+                            &mut part.table,
+                            &mut part.ids,
+                            (id, l.hash, l.head),
+                            (l.class, l.listed),
+                            fresh,
+                        );
+                    }
                 }
             });
         }
@@ -996,7 +1009,14 @@ impl<'f> Merger<'f> {
         let fold = self.fold;
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
             for ((custs, _, vals, base), split) in blocks.iter().zip(&splits) {
-                for r in split.get(p).expect("a split has every partition") {
+                let rows = split.get(p).expect("a split has every partition");
+                for (j, r) in rows.iter().enumerate() {
+                    if let Some(ahead) = rows.get(j + AHEAD) {
+                        part.table.prefetch(ahead.hash);
+                        if let Some(v) = vals.get(ahead.vals as usize..) {
+                            table::prefetch(v);
+                        }
+                    }
                     let row = (row_id(custs, r), r.hash, r.head);
                     let Some(kind) = r.kind else {
                         // Its customer is scored all the same.

@@ -123,6 +123,14 @@ impl Table {
         }
     }
 
+    /// Asks the processor to bring `hash`'s home slot into cache, for a
+    /// lookup a few rows later.
+    pub fn prefetch(&self, hash: u64) {
+        if let Some(s) = self.slots.get(self.home(hash)..) {
+            prefetch(s);
+        }
+    }
+
     pub fn get_mut(&mut self, at: usize) -> &mut Slot {
         self.slots.get_mut(at).expect("a slot found by a probe")
     }
@@ -141,6 +149,21 @@ impl Table {
     pub fn iter(&self) -> impl Iterator<Item = &Slot> {
         self.slots.iter().filter(|s| s.i != EMPTY)
     }
+}
+
+/// Asks the processor to bring the start of `data` into its caches (the
+/// second level: it is wanted a few rows later, not at once). A hint only:
+/// nothing is read, and no result can depend on it.
+pub(super) fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch instruction reads nothing a program sees and cannot
+    // fault, whatever the address; this one is the first element of `data`.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+        _mm_prefetch::<_MM_HINT_T1>(data.as_ptr().cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
 }
 
 #[cfg(test)]
