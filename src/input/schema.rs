@@ -28,7 +28,7 @@ use crate::syntax::ast::{Expr, ExprKind, Literal, Rulebook, Type};
 /// appended to `others`, which every core reads without a lock.
 pub struct Texts {
     known: Vec<Box<str>>,
-    ids: FxHashMap<Box<str>, u32>,
+    ids: Lookup,
     added: Mutex<FxHashMap<Box<str>, u32>>,
     others: Appended,
 }
@@ -46,10 +46,9 @@ impl Texts {
     /// The table of a rulebook's texts, in the order given (repeats ignored).
     fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Texts {
         let mut known: Vec<Box<str>> = Vec::new();
-        let mut ids = FxHashMap::default();
+        let mut ids = Lookup::default();
         for s in texts {
-            if !ids.contains_key(s) && known.len() < Appended::ROOM {
-                ids.insert(Box::from(s), known.len() as u32);
+            if known.len() < Appended::ROOM && ids.insert(s, known.len() as u32) {
                 known.push(Box::from(s));
             }
         }
@@ -63,7 +62,7 @@ impl Texts {
 
     /// The id of a text the rulebook writes.
     pub fn known(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        self.ids.get(s)
     }
 
     /// The text of an id (`""` for an id no text has).
@@ -216,11 +215,86 @@ fn book_texts(book: &Rulebook) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Names (the kinds a rulebook declares, the texts it writes) to their ids,
+/// looked up for every cell of a log. A name is filed under a key made of
+/// its length and its first and last bytes: a name alone on its key is
+/// found by one comparison, without hashing, and a cell no name shares a key
+/// with is refused at once; only names that share a key are hashed.
+#[derive(Debug)]
+struct Lookup {
+    /// By key: the `entries` index of the one name with that key, or
+    /// `NOBODY`, or `SHARED`.
+    cells: Vec<u32>,
+    entries: Vec<(Box<str>, u32)>,
+    /// Every name, for keys two names share.
+    map: FxHashMap<Box<str>, u32>,
+}
+
+/// How many keys a `Lookup` has (a power of two).
+const KEYS: usize = 1 << 10;
+/// A `Lookup` cell no name has.
+const NOBODY: u32 = u32::MAX;
+/// A `Lookup` cell two names or more have.
+const SHARED: u32 = u32::MAX - 1;
+
+impl Default for Lookup {
+    fn default() -> Lookup {
+        Lookup {
+            cells: vec![NOBODY; KEYS],
+            entries: Vec::new(),
+            map: FxHashMap::default(),
+        }
+    }
+}
+
+impl Lookup {
+    fn key(name: &[u8]) -> usize {
+        let (first, last) = match (name.first(), name.last()) {
+            (Some(&a), Some(&z)) => (usize::from(a), usize::from(z)),
+            _ => (0, 0),
+        };
+        (name.len().wrapping_mul(0x9e) ^ first.wrapping_mul(0x3b) ^ last) % KEYS
+    }
+
+    /// Adds `name` with `id`; false (and nothing changed) when it is there.
+    fn insert(&mut self, name: &str, id: u32) -> bool {
+        if self.map.contains_key(name) {
+            return false;
+        }
+        self.map.insert(Box::from(name), id);
+        let cell = self
+            .cells
+            .get_mut(Lookup::key(name.as_bytes()))
+            .expect("a key is below KEYS");
+        *cell = match u32::try_from(self.entries.len()) {
+            Ok(e) if *cell == NOBODY && e < SHARED => e,
+            _ => SHARED,
+        };
+        self.entries.push((Box::from(name), id));
+        true
+    }
+
+    fn get(&self, name: &str) -> Option<u32> {
+        match *self
+            .cells
+            .get(Lookup::key(name.as_bytes()))
+            .expect("a key is below KEYS")
+        {
+            NOBODY => None,
+            SHARED => self.map.get(name).copied(),
+            e => {
+                let (known, id) = self.entries.get(e as usize).expect("a cell holds an entry");
+                (**known == *name).then_some(*id)
+            }
+        }
+    }
+}
+
 /// The declared event kinds, in declaration order.
 #[derive(Debug)]
 pub struct Schema {
     pub kinds: Vec<KindSchema>,
-    by_name: FxHashMap<String, u16>,
+    by_name: Lookup,
     pub texts: Arc<Texts>,
 }
 
@@ -259,13 +333,12 @@ impl Schema {
     pub fn of(book: &Rulebook) -> Schema {
         let texts = Arc::new(Texts::of(book_texts(book)));
         let mut kinds = Vec::new();
-        let mut by_name = FxHashMap::default();
+        let mut by_name = Lookup::default();
         for ev in &book.events {
-            if by_name.contains_key(&ev.name.node) || kinds.len() >= usize::from(u16::MAX) {
+            if kinds.len() >= usize::from(u16::MAX) || !by_name.insert(&ev.name.node, kinds.len() as u32) {
                 continue;
             }
             let attrs = ev.attrs.iter().map(|a| attr_schema(a, &texts)).collect();
-            by_name.insert(ev.name.node.clone(), kinds.len() as u16);
             kinds.push(KindSchema {
                 name: ev.name.node.clone(),
                 label: ev.label.as_ref().map(|l| l.node.clone()),
@@ -288,7 +361,7 @@ impl Schema {
         let mut kinds: Vec<KindSchema> = Vec::new();
         // Which book first declared each attribute of each kind (for conflicts).
         let mut origin: Vec<Vec<usize>> = Vec::new();
-        let mut by_name: FxHashMap<String, u16> = FxHashMap::default();
+        let mut by_name = Lookup::default();
         for (b, book) in books.iter().enumerate() {
             let mut seen: Vec<&str> = Vec::new();
             for ev in &book.events {
@@ -297,9 +370,9 @@ impl Schema {
                 }
                 seen.push(&ev.name.node);
                 let k = match by_name.get(&ev.name.node) {
-                    Some(&k) => usize::from(k),
+                    Some(k) => k as usize,
                     None if kinds.len() < usize::from(u16::MAX) => {
-                        by_name.insert(ev.name.node.clone(), kinds.len() as u16);
+                        by_name.insert(&ev.name.node, kinds.len() as u32);
                         kinds.push(KindSchema {
                             name: ev.name.node.clone(),
                             label: ev.label.as_ref().map(|l| l.node.clone()),
@@ -364,7 +437,8 @@ impl Schema {
     }
 
     pub fn kind(&self, name: &str) -> Option<u16> {
-        self.by_name.get(name).copied()
+        let k = self.by_name.get(name)?;
+        Some(u16::try_from(k).expect("kinds are numbered below u16::MAX"))
     }
 
     pub fn kind_of(&self, id: u16) -> Option<&KindSchema> {
@@ -541,6 +615,49 @@ fn parse_int(s: &str) -> Result<i64, CellError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_finds_exactly_its_names_alone_on_a_key_or_sharing_one() {
+        // Names alone on their key, names sharing one (same length, first
+        // and last byte), the empty name, Chinese names, and 3,000 more so
+        // that unrelated keys collide too; then near misses of each.
+        let mut names: Vec<String> = ["assessment", "arrears", "a1b", "a2b", "a3b", "", "窃电", "x"]
+            .map(String::from)
+            .to_vec();
+        names.extend((0..3000).map(|i| format!("k{i}")));
+        let mut lookup = Lookup::default();
+        for (id, name) in names.iter().enumerate() {
+            assert!(lookup.insert(name, id as u32 * 3), "{name}");
+        }
+        assert!(!lookup.insert("a2b", 7), "a name is added once");
+        assert!(lookup.cells.contains(&SHARED) && lookup.cells.iter().any(|&c| c < SHARED));
+        for (id, name) in names.iter().enumerate() {
+            assert_eq!(lookup.get(name), Some(id as u32 * 3), "{name}");
+        }
+        for miss in [
+            "assessmenT",
+            "Assessment",
+            "arrear",
+            "a4b",
+            "ab",
+            "窃",
+            "电",
+            "y",
+            "k3000",
+            "k",
+        ] {
+            assert_eq!(lookup.get(miss), None, "{miss}");
+        }
+        let few = {
+            let mut l = Lookup::default();
+            l.insert("arrears", 1);
+            l
+        };
+        // A name on the same key as the only one there is not it.
+        assert_eq!(Lookup::key(b"arrears"), Lookup::key(b"aXXXXXs"));
+        assert_eq!(few.get("aXXXXXs"), None);
+        assert_eq!(few.get("arrears"), Some(1));
+    }
 
     #[test]
     fn buckets_cover_every_id_in_order() {
