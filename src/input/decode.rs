@@ -135,6 +135,9 @@ pub struct Context<'a> {
     pub horizon: Option<Date>,
     pub name: &'a str,
     pub opts: LoadOptions,
+    /// Keep only the rows of these customers (`Within::only`): every row is
+    /// still checked and counted. Keyed here, while the id is in cache.
+    pub only: Option<super::Only>,
 }
 
 /// One valid row: its customer (a range of `Decoded::custs`), and its event
@@ -314,6 +317,10 @@ impl Decoded {
                 Some(k)
             }
         };
+        if ctx.only.is_some_and(|only| !only.keeps(customer)) {
+            self.vals.truncate(base);
+            return Ok(());
+        }
         let start = self.custs.len() as u32;
         self.custs.extend_from_slice(customer.as_bytes());
         self.rows_out.push(Row {
@@ -777,6 +784,7 @@ mod tests {
                 strict: false,
                 keep_going: true,
             },
+            only: None,
         };
         let (mut out, mut blank) = (Vec::new(), 0);
         loop {

@@ -383,13 +383,13 @@ pub struct Within {
 
 /// A key of ids, and the key to keep.
 #[derive(Clone, Copy, Debug)]
-struct Only {
+pub(crate) struct Only {
     key: fn(&str) -> u64,
     want: u64,
 }
 
 impl Only {
-    fn keeps(&self, id: &str) -> bool {
+    pub(crate) fn keeps(&self, id: &str) -> bool {
         (self.key)(id) == self.want
     }
 }
@@ -483,6 +483,7 @@ fn read(
             name: &name,
             opts,
             horizon,
+            only: within.only,
         };
         let batch_size = rayon::current_num_threads().max(1) * 2;
         // Decoding batch k+1 on every core overlaps merging batch k and
@@ -986,12 +987,11 @@ impl<'f> Merger<'f> {
                 blocks.push((d.custs, d.rows_out, Vec::new(), base));
             }
         }
-        let only = self.only;
         // Each block's rows are let go of once split (copied to their
         // partitions, each reserved to its size): they are not held twice.
         let splits: Vec<Split> = blocks
             .par_iter_mut()
-            .map(|(custs, rows, _, _)| {
+            .map(|(_, rows, _, _)| {
                 let rows = std::mem::take(rows);
                 let mut counts = [0usize; PARTS];
                 for r in &rows {
@@ -999,9 +999,7 @@ impl<'f> Merger<'f> {
                 }
                 let mut split: Split = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
                 for r in rows {
-                    if only.is_none_or(|only| only.keeps(id_text(row_id(custs, &r)))) {
-                        split.get_mut(part_of(r.hash)).expect("part_of is below PARTS").push(r);
-                    }
+                    split.get_mut(part_of(r.hash)).expect("part_of is below PARTS").push(r);
                 }
                 split
             })

@@ -87,6 +87,7 @@ impl Stream {
             name: &self.opened.name,
             opts: d.opts,
             horizon: d.horizon,
+            only: None,
         };
         let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
         self.opened.blocks.recycle(batch);
