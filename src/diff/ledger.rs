@@ -84,12 +84,21 @@ impl CustomerDiff {
 
     /// Matches the lines of customer `i`'s outcomes (`Pair::evaluate` with ledgers).
     pub fn matched(pair: &Pair<'_>, i: usize, old: Option<Outcome>, new: Option<Outcome>) -> CustomerDiff {
+        // Room for every dimension and line of both sides: grown one push at
+        // a time, these were most of `diff`'s reallocations.
+        let sides = [old.as_ref(), new.as_ref()];
+        let dims = sides.iter().flatten().map(|o| o.dims.len()).sum();
+        let lines = sides
+            .iter()
+            .flatten()
+            .map(|o| o.total_ledger.len() + o.dims.iter().map(|d| d.ledger.len()).sum::<usize>())
+            .sum();
         let mut d = CustomerDiff {
             customer: i,
             old,
             new,
-            dims: vec![],
-            rows: vec![],
+            dims: Vec::with_capacity(dims),
+            rows: Vec::with_capacity(lines),
             causes: vec![],
         };
         d.match_lines(pair.cat, pair.old.prog, pair.new.prog);
