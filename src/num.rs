@@ -195,6 +195,7 @@ impl Num {
         }
         let abs = self.0.unsigned_abs();
         let (int, mut frac) = (abs / SCALE as u64, abs % SCALE as u64);
+        const _: () = assert!(SCALE == 1_000_000, "six decimal places");
         let mut digits = [0u8; 20];
         let mut d = 0;
         let mut rest = int;
@@ -213,11 +214,16 @@ impl Num {
         }
         if frac != 0 {
             put(b'.');
-            let mut div = SCALE as u64 / 10;
-            while frac != 0 {
-                put(b'0' + (frac / div) as u8);
-                frac %= div;
-                div /= 10;
+            // The six places, each by a constant divisor (a multiply), then
+            // without the trailing zeros.
+            let mut places = [0u8; 6];
+            for p in places.iter_mut().rev() {
+                *p = b'0' + (frac % 10) as u8;
+                frac /= 10;
+            }
+            let used = places.iter().rposition(|&p| p != b'0').map_or(0, |last| last + 1);
+            for &p in places.get(..used).expect("at most six places") {
+                put(p);
             }
         }
         NumText { buf, len: n }
@@ -276,6 +282,37 @@ mod tests {
         }
         assert_eq!(Num::parse("0.0000001"), Err(NumError::TooPrecise));
         assert_eq!(Num::parse("99999999999999999999"), Err(NumError::Overflow));
+    }
+
+    #[test]
+    fn every_number_prints_as_its_exact_decimal_without_trailing_zeros() {
+        // Written out independently: integer part, six places, zeros and a
+        // bare point trimmed.
+        let reference = |raw: i64| {
+            let abs = i128::from(raw).abs();
+            let text = format!("{}.{:06}", abs / 1_000_000, abs % 1_000_000);
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            format!("{}{text}", if raw < 0 { "-" } else { "" })
+        };
+        let mut raws: Vec<i64> = (-2_000_100..=2_000_100).step_by(7).collect();
+        raws.extend([
+            0,
+            1,
+            -1,
+            10,
+            100_000,
+            999_999,
+            1_000_001,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX - 1,
+        ]);
+        raws.extend((0..63).flat_map(|b| [1i64 << b, (1i64 << b) - 1, -(1i64 << b)]));
+        raws.extend((1..=6).map(|k| 10i64.pow(k) * 1_234_567));
+        for raw in raws {
+            assert_eq!(Num::from_raw(raw).to_string(), reference(raw), "{raw}");
+        }
     }
 
     #[test]
