@@ -1011,7 +1011,8 @@ impl<'f> Merger<'f> {
                 for (j, r) in rows.iter().enumerate() {
                     if let Some(ahead) = rows.get(j + AHEAD) {
                         part.table.prefetch(ahead.hash);
-                        if let Some(v) = vals.get(ahead.vals as usize..) {
+                        let at = ahead.vals as usize;
+                        if let Some(v) = vals.get(at..at + 2).or_else(|| vals.get(at..)) {
                             table::prefetch(v);
                         }
                     }

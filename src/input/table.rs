@@ -126,7 +126,8 @@ impl Table {
     /// Asks the processor to bring `hash`'s home slot into cache, for a
     /// lookup a few rows later.
     pub fn prefetch(&self, hash: u64) {
-        if let Some(s) = self.slots.get(self.home(hash)..) {
+        let home = self.home(hash);
+        if let Some(s) = self.slots.get(home..home + 1) {
             prefetch(s);
         }
     }
@@ -151,19 +152,24 @@ impl Table {
     }
 }
 
-/// Asks the processor to bring the start of `data` into its caches (the
-/// second level: it is wanted a few rows later, not at once). A hint only:
-/// nothing is read, and no result can depend on it.
+/// Asks the processor to bring `data` (a slot, a row's values: less than a
+/// cache line, which it may straddle) into its caches — the second level:
+/// it is wanted a few rows later, not at once. A hint only: nothing is
+/// read, and no result can depend on it.
 pub(super) fn prefetch<T>(data: &[T]) {
+    let first = data.as_ptr().cast::<i8>();
+    // Its last byte, on the next line when it straddles two (an empty `data` asks for its start).
+    let last = first.wrapping_add(std::mem::size_of_val(data).saturating_sub(1));
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch instruction reads nothing a program sees and cannot
-    // fault, whatever the address; this one is the first element of `data`.
+    // fault, whatever the address; these are the first and last bytes of `data`.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
-        _mm_prefetch::<_MM_HINT_T1>(data.as_ptr().cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T1>(first);
+        _mm_prefetch::<_MM_HINT_T1>(last);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
+    let _ = (first, last);
 }
 
 #[cfg(test)]
