@@ -93,6 +93,13 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most texts (ids, names, grades) need no escape: found so eight bytes
+    // at a time, they are copied whole.
+    if !needs_escape(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut from = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b >= 0x20 && b != b'"' && b != b'\\' {
@@ -118,6 +125,26 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Whether `bytes` holds a `"`, a `\` or a control character below U+0020,
+/// eight bytes at a time in a word (the tests for a byte below a bound and
+/// for a zero byte are exact: no false answer either way).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let special = |w: u64| {
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        below_space | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        if special(u64::from_le_bytes(word.try_into().expect("chunks_exact gives 8 bytes"))) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +168,15 @@ mod tests {
             ]
             .map(String::from),
         );
+        // Each ASCII character and a few others at every place of texts
+        // long enough to be read a word at a time.
+        for c in (0u32..0x80).chain([0xe9, 0x4e1c, 0x2028]).filter_map(char::from_u32) {
+            for at in 0..17 {
+                let mut t: String = "C0000000100000001".chars().take(17).collect();
+                t.replace_range(at..at + 1, &c.to_string());
+                texts.push(t);
+            }
+        }
         for t in texts {
             let mut ours = Vec::new();
             string(&mut ours, &t);
