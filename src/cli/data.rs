@@ -349,7 +349,7 @@ fn loose(id: &str) -> impl Iterator<Item = char> + '_ {
 /// key. `explain` keys every row of the log with it, so an id whose loose
 /// form is ASCII (nearly every id) is hashed eight bytes at a time.
 fn loose_hash(id: &str) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
+    use std::hash::Hasher;
     let trimmed = id.trim().trim_start_matches('0');
     if trimmed.is_ascii() {
         return ascii_key(trimmed.as_bytes());
@@ -359,7 +359,7 @@ fn loose_hash(id: &str) -> u64 {
         let chars: String = loose(id).collect();
         return ascii_key(chars.as_bytes());
     }
-    let mut h = std::hash::BuildHasherDefault::<rustc_hash::FxHasher>::default().build_hasher();
+    let mut h = rustc_hash::FxHasher::default();
     for c in loose(id) {
         h.write_u32(u32::from(c));
     }
@@ -368,8 +368,8 @@ fn loose_hash(id: &str) -> u64 {
 
 /// The key of ASCII text, lowercased, eight bytes to a word, then its length.
 fn ascii_key(text: &[u8]) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::hash::BuildHasherDefault::<rustc_hash::FxHasher>::default().build_hasher();
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
     for chunk in text.chunks(8) {
         let mut word = [0u8; 8];
         for (w, b) in word.iter_mut().zip(chunk) {

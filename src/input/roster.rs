@@ -159,8 +159,7 @@ impl Roster {
     /// ids' hashes are sorted (with the row, in file order, breaking ties),
     /// and only rows of equal hashes are compared.
     fn twice_unsorted(&self) -> Option<(String, u64, u64)> {
-        let ids = &self.ids;
-        let id = |r: &Row| ids.get(r.start..r.start + r.len as usize).unwrap_or_default();
+        let id = |r: &Row| self.id(r);
         let mut hashed: Vec<(u64, usize)> = self
             .rows
             .par_iter()
