@@ -202,13 +202,15 @@ pub fn run(args: Args) -> CliResult {
                     let mut text = Vec::new();
                     let mut kept = Vec::new();
                     let states = log.gather(&run);
+                    // One outcome written over customer after customer (kept ones taken out).
+                    let mut outcome = Outcome::default();
                     for (k, i) in run.into_iter().enumerate() {
                         let state = states.as_ref().map(|g| g.state(k));
-                        let outcome = match eval
-                            .evaluate_with(log, i, state, ledger)
+                        match eval
+                            .evaluate_with_into(log, i, state, ledger, &mut outcome)
                             .expect("i is a customer of the log")
                         {
-                            Ok(o) => o,
+                            Ok(()) => {}
                             Err(e) => {
                                 let id = log.customers.get(i).map_or("", |c| &*c.id);
                                 let error = Some(format!("customer `{id}`: {e}"));
@@ -238,7 +240,7 @@ pub fn run(args: Args) -> CliResult {
                             OutputFormat::Table | OutputFormat::Xlsx => {}
                         }
                         if keep {
-                            kept.push((i, outcome));
+                            kept.push((i, std::mem::take(&mut outcome)));
                         }
                     }
                     Rendered {

@@ -84,118 +84,137 @@ impl CustomerDiff {
 
     /// Matches the lines of customer `i`'s outcomes (`Pair::evaluate` with ledgers).
     pub fn matched(pair: &Pair<'_>, i: usize, old: Option<Outcome>, new: Option<Outcome>) -> CustomerDiff {
-        // Room for every dimension and line of both sides: grown one push at
-        // a time, these were most of `diff`'s reallocations.
-        let sides = [old.as_ref(), new.as_ref()];
-        let dims = sides.iter().flatten().map(|o| o.dims.len()).sum();
-        let lines = sides
-            .iter()
-            .flatten()
-            .map(|o| o.total_ledger.len() + o.dims.iter().map(|d| d.ledger.len()).sum::<usize>())
-            .sum();
-        let mut d = CustomerDiff {
+        let mut m = Matched::default();
+        m.fill(pair, old.as_ref(), new.as_ref());
+        CustomerDiff {
             customer: i,
             old,
             new,
-            dims: Vec::with_capacity(dims),
-            rows: Vec::with_capacity(lines),
-            causes: vec![],
-        };
-        d.match_lines(pair.cat, pair.old.prog, pair.new.prog);
-        d
+            dims: m.dims,
+            rows: m.rows,
+            causes: m.causes,
+        }
     }
+    /// The ledger lines of one clause in one dimension on one side.
+    pub fn lines<'s>(&'s self, cat: &Catalog, new: bool, dim: usize, key: usize) -> Vec<&'s Line> {
+        let Some(o) = (if new { &self.new } else { &self.old }) else {
+            return vec![];
+        };
+        let Some(map) = class_map(cat, new, o) else {
+            return vec![];
+        };
+        map.dims
+            .iter()
+            .zip(&o.dims)
+            .enumerate()
+            .filter(|(_, (dm, _))| dm.dim == dim)
+            .flat_map(|(j, (_, res))| res.ledger.iter().filter(move |l| line_key(map, j, l) == Some(key)))
+            .collect()
+    }
+}
 
-    fn match_lines(&mut self, cat: &Catalog, old_prog: &Program, new_prog: &Program) {
-        let sides = [
-            (false, self.old.as_ref(), old_prog),
-            (true, self.new.as_ref(), new_prog),
-        ];
-        for (new, outcome, prog) in sides {
+/// Two ledgers matched line by line: a customer's dimensions, clause rows
+/// and causes (see `CustomerDiff`), in vectors that the impact pass fills
+/// again for customer after customer.
+#[derive(Default)]
+pub struct Matched {
+    pub dims: Vec<DimRow>,
+    pub rows: Vec<Row>,
+    pub causes: Vec<usize>,
+}
+
+impl Matched {
+    /// Matches the lines of one customer's outcomes (with ledgers), over
+    /// what was here.
+    pub fn fill(&mut self, pair: &Pair<'_>, old: Option<&Outcome>, new: Option<&Outcome>) {
+        let (cat, old_prog, new_prog) = (pair.cat, pair.old.prog, pair.new.prog);
+        self.dims.clear();
+        self.rows.clear();
+        self.causes.clear();
+        // Room for every dimension and line of both sides: grown one push at
+        // a time, these were most of `diff`'s reallocations.
+        let sides = [old, new];
+        self.dims.reserve(sides.iter().flatten().map(|o| o.dims.len()).sum());
+        self.rows.reserve(
+            sides
+                .iter()
+                .flatten()
+                .map(|o| o.total_ledger.len() + o.dims.iter().map(|d| d.ledger.len()).sum::<usize>())
+                .sum(),
+        );
+        for (is_new, outcome, prog) in [(false, old, old_prog), (true, new, new_prog)] {
             let Some(o) = outcome else { continue };
-            let Some(map) = class_map(cat, new, o) else {
+            let Some(map) = class_map(cat, is_new, o) else {
                 continue;
             };
             let dims = prog.classes.get(usize::from(o.class)).map_or(&[][..], |c| &c.dims[..]);
             for (j, ((dm, res), dp)) in map.dims.iter().zip(&o.dims).zip(dims).enumerate() {
-                let row = match self.dims.iter_mut().find(|r| r.dim == dm.dim) {
-                    Some(r) => r,
+                let row = match self.dims.iter_mut().position(|r| r.dim == dm.dim) {
+                    Some(at) => at,
                     None => {
                         self.dims.push(DimRow {
                             dim: dm.dim,
                             old: None,
                             new: None,
                         });
-                        let Some(r) = self.dims.last_mut() else {
-                            continue;
-                        };
-                        r
+                        self.dims.len() - 1
                     }
                 };
-                *(if new { &mut row.new } else { &mut row.old }) = Some((res.score, dp.max));
+                if let Some(row) = self.dims.get_mut(row) {
+                    *(if is_new { &mut row.new } else { &mut row.old }) = Some((res.score, dp.max));
+                }
                 // A withheld bonus is the same nothing on both sides.
                 for line in res.ledger.iter().filter(|l| l.status != Status::Withheld) {
-                    let Some(key) = line_key(map, j, line) else {
-                        continue;
-                    };
-                    let row = match self.rows.iter_mut().find(|r| r.dim == dm.dim && r.key == key) {
-                        Some(r) => r,
-                        None => {
-                            self.rows.push(Row {
-                                dim: dm.dim,
-                                key,
-                                old: None,
-                                new: None,
-                            });
-                            let Some(r) = self.rows.last_mut() else {
-                                continue;
-                            };
-                            r
-                        }
-                    };
-                    let slot = if new { &mut row.new } else { &mut row.old };
-                    *slot = Some(slot.unwrap_or(Num::ZERO) + line.points);
+                    if let Some(key) = line_key(map, j, line) {
+                        self.add(dm.dim, key, is_new, line.points);
+                    }
                 }
             }
         }
-        for (new, outcome) in [(false, self.old.as_ref()), (true, self.new.as_ref())] {
+        for (is_new, outcome) in [(false, old), (true, new)] {
             let Some(o) = outcome else { continue };
-            let keys = if new { &cat.new.total } else { &cat.old.total };
+            let keys = if is_new { &cat.new.total } else { &cat.old.total };
             for line in o.total_ledger.iter().filter(|l| l.status != Status::Withheld) {
-                let Some(&key) = line.rule.and_then(|i| keys.get(i)) else {
-                    continue;
-                };
-                let row = match self.rows.iter().position(|r| r.dim == TOTAL_ROW && r.key == key) {
-                    Some(i) => &mut self.rows[i],
-                    None => {
-                        self.rows.push(Row {
-                            dim: TOTAL_ROW,
-                            key,
-                            old: None,
-                            new: None,
-                        });
-                        let last = self.rows.len() - 1;
-                        &mut self.rows[last]
-                    }
-                };
-                let slot = if new { &mut row.new } else { &mut row.old };
-                *slot = Some(slot.unwrap_or(Num::ZERO) + line.points);
+                if let Some(&key) = line.rule.and_then(|i| keys.get(i)) {
+                    self.add(TOTAL_ROW, key, is_new, line.points);
+                }
             }
         }
         self.dims.sort_by_key(|r| r.dim);
         // Rows in dimension order, each dimension's clauses as first met.
         self.rows.sort_by_key(|r| r.dim);
-        self.causes = self.moved(cat, old_prog, new_prog);
+        if let (Some(o), Some(n)) = (old, new) {
+            self.moved(cat, (old_prog, o), (new_prog, n));
+        }
     }
 
-    /// What moved this customer: in each dimension whose score changed, the
-    /// clauses whose points differ and a changed `max`; when the grade
-    /// changed, an override that holds on one side only, or the bands when
-    /// they grade the new total differently.
-    fn moved(&self, cat: &Catalog, old_prog: &Program, new_prog: &Program) -> Vec<usize> {
-        let (Some(o), Some(n)) = (&self.old, &self.new) else {
-            return vec![];
+    /// Adds a line's points to its clause's row on one side.
+    fn add(&mut self, dim: usize, key: usize, is_new: bool, points: Num) {
+        let at = match self.rows.iter().position(|r| r.dim == dim && r.key == key) {
+            Some(at) => at,
+            None => {
+                self.rows.push(Row {
+                    dim,
+                    key,
+                    old: None,
+                    new: None,
+                });
+                self.rows.len() - 1
+            }
         };
-        let mut out = Vec::new();
+        if let Some(row) = self.rows.get_mut(at) {
+            let slot = if is_new { &mut row.new } else { &mut row.old };
+            *slot = Some(slot.unwrap_or(Num::ZERO) + points);
+        }
+    }
+
+    /// What moved this customer, into `causes`: in each dimension whose
+    /// score changed, the clauses whose points differ and a changed `max`;
+    /// when the total changed, the rules on the total whose points differ;
+    /// when the grade changed, an override that holds on one side only, or
+    /// the bands when they grade the new total differently.
+    fn moved(&mut self, cat: &Catalog, (old_prog, o): (&Program, &Outcome), (new_prog, n): (&Program, &Outcome)) {
+        let out = &mut self.causes;
         for d in self
             .dims
             .iter()
@@ -213,7 +232,7 @@ impl CustomerDiff {
                 }
             }
         }
-        if self.total_moved() {
+        if o.total != n.total {
             out.extend(
                 self.rows
                     .iter()
@@ -221,8 +240,7 @@ impl CustomerDiff {
                     .map(|r| r.key),
             );
         }
-        let grade = |p: &Program, x: &Outcome| p.bands.get(x.grade).map_or(String::new(), |b| b.grade.clone());
-        if grade(old_prog, o) != grade(new_prog, n) {
+        if super::table::grade(old_prog, o.grade) != super::table::grade(new_prog, n.grade) {
             let (ko, kn) = (override_key(cat, false, o), override_key(cat, true, n));
             if ko != kn {
                 out.extend(ko.into_iter().chain(kn));
@@ -231,29 +249,17 @@ impl CustomerDiff {
                 out.push(cat.new.grades);
             }
         }
-        let mut seen = Vec::new();
-        out.retain(|k| {
-            let fresh = !seen.contains(k);
-            seen.push(*k);
-            fresh
-        });
-        out
-    }
-
-    /// The ledger lines of one clause in one dimension on one side.
-    pub fn lines<'s>(&'s self, cat: &Catalog, new: bool, dim: usize, key: usize) -> Vec<&'s Line> {
-        let Some(o) = (if new { &self.new } else { &self.old }) else {
-            return vec![];
-        };
-        let Some(map) = class_map(cat, new, o) else {
-            return vec![];
-        };
-        map.dims
-            .iter()
-            .zip(&o.dims)
-            .enumerate()
-            .filter(|(_, (dm, _))| dm.dim == dim)
-            .flat_map(|(j, (_, res))| res.ledger.iter().filter(move |l| line_key(map, j, l) == Some(key)))
-            .collect()
+        // Each key once, where first met.
+        let mut kept = 0;
+        for at in 0..out.len() {
+            let k = out.get(at).copied().expect("within the causes");
+            if !out.get(..kept).is_some_and(|seen| seen.contains(&k)) {
+                if let Some(slot) = out.get_mut(kept) {
+                    *slot = k;
+                }
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
     }
 }

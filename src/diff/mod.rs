@@ -25,7 +25,7 @@ use crate::syntax::ast::Rulebook;
 
 pub use changes::{rule_changes, Change, ChangeKind};
 pub use impact::{impact, Gate, Impact};
-pub use ledger::CustomerDiff;
+pub use ledger::{CustomerDiff, Matched};
 
 /// One of the two rulebooks: where it came from, its AST and source (for the
 /// rule changes) and its program compiled against the merged schema.
@@ -74,6 +74,10 @@ pub type Sides = (
     Option<Result<Outcome, eval::Overflow>>,
 );
 
+/// Which sides `Pair::score_into` scored (`None`: not scored on that
+/// side; `Err`: its points cannot be held exactly).
+pub type Scores = (Option<Result<(), eval::Overflow>>, Option<Result<(), eval::Overflow>>);
+
 impl Pair<'_> {
     /// Customer `i` scored by each rulebook that scores its class. Call it
     /// once the log is known not to overflow (`first_overflow`, or an
@@ -106,10 +110,28 @@ impl Pair<'_> {
 
     /// `try_evaluate_with` for the sides asked for (old, new); a side not
     /// asked for is `None`.
-    fn try_evaluate_sides(&self, i: usize, state: Option<&[u32]>, ledger: bool, (old, new): (bool, bool)) -> Sides {
+    fn try_evaluate_sides(&self, i: usize, state: Option<&[u32]>, ledger: bool, sides: (bool, bool)) -> Sides {
+        let mut into = [Outcome::default(), Outcome::default()];
+        let (old, new) = self.score_into(i, state, ledger, sides, &mut into);
+        let [o, n] = into;
+        (old.map(|r| r.map(|()| o)), new.map(|r| r.map(|()| n)))
+    }
+
+    /// `try_evaluate_sides`, each side written over `into` (old, new; see
+    /// `Evaluator::evaluate_with_into`): the impact pass scores a million
+    /// customers into the same two outcomes.
+    pub fn score_into(
+        &self,
+        i: usize,
+        state: Option<&[u32]>,
+        ledger: bool,
+        (old, new): (bool, bool),
+        into: &mut [Outcome; 2],
+    ) -> Scores {
         let Some(c) = self.log.customers.get(i) else {
             return (None, None);
         };
+        let [old_out, new_out] = into;
         let before = self.old_roster.filter(|_| old).map(|r| before(r, &c.id));
         let old_c = match old {
             true => self
@@ -144,14 +166,19 @@ impl Pair<'_> {
                 let (old_words, new_words) = PairFold::split(&self.old, state);
                 let (new_words, _) = PairFold::split(&self.new, new_words);
                 (
-                    old_c.map(|c| self.old.finish(&c, old_words, ledger)),
-                    new_c.map(|c| self.new.finish(&c, new_words, ledger)),
+                    old_c.map(|c| self.old.finish_into(&c, old_words, ledger, old_out)),
+                    new_c.map(|c| self.new.finish_into(&c, new_words, ledger, new_out)),
                 )
             }
             None => {
                 let events = self.log.events_of(i);
-                let run = |c: Customer, e: &Evaluator<'_>| e.evaluate(&c, events, &self.log.vals, ledger);
-                (old_c.map(|c| run(c, &self.old)), new_c.map(|c| run(c, &self.new)))
+                let run = |c: Customer, e: &Evaluator<'_>, out: &mut Outcome| {
+                    e.evaluate_into(&c, events, &self.log.vals, ledger, out)
+                };
+                (
+                    old_c.map(|c| run(c, &self.old, old_out)),
+                    new_c.map(|c| run(c, &self.new, new_out)),
+                )
             }
         }
     }

@@ -64,7 +64,7 @@ impl std::fmt::Display for Overflow {
 }
 
 /// One customer's result.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
     pub class: u16,
     pub dims: Vec<DimOutcome>,
@@ -82,7 +82,7 @@ pub struct Outcome {
     pub flags: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimOutcome {
     /// Full marks plus every rule's points, before the clamp.
     pub raw: Num,
@@ -177,6 +177,20 @@ impl<'p> Evaluator<'p> {
         state: Option<&[u32]>,
         ledger: bool,
     ) -> Option<Result<Outcome, Overflow>> {
+        let mut out = Outcome::default();
+        Some(self.evaluate_with_into(log, i, state, ledger, &mut out)?.map(|()| out))
+    }
+
+    /// `evaluate_with`, written over `out` (see `outcome_into`): scoring a
+    /// run of customers into one `Outcome` allocates next to nothing.
+    pub fn evaluate_with_into(
+        &self,
+        log: &EventLog,
+        i: usize,
+        state: Option<&[u32]>,
+        ledger: bool,
+        out: &mut Outcome,
+    ) -> Option<Result<(), Overflow>> {
         let c = log.customers.get(i)?;
         Some(match state {
             Some(state) => {
@@ -189,9 +203,9 @@ impl<'p> Evaluator<'p> {
                     [] => self.layout_of(c.class).initial(),
                     _ => state,
                 };
-                self.finish(c, state, false)
+                self.outcome_into(c, Facts::State(state), false, out)
             }
-            None => self.evaluate(c, log.events_of(i), &log.vals, ledger),
+            None => self.outcome_into(c, Facts::Events(log.events_of(i), &log.vals), ledger, out),
         })
     }
 
@@ -210,6 +224,23 @@ impl<'p> Evaluator<'p> {
         self.outcome(c, Facts::State(state), ledger)
     }
 
+    /// `finish`, written over `out` (see `outcome_into`).
+    pub fn finish_into(&self, c: &Customer, state: &[u32], ledger: bool, out: &mut Outcome) -> Result<(), Overflow> {
+        self.outcome_into(c, Facts::State(state), ledger, out)
+    }
+
+    /// `evaluate`, written over `out` (see `outcome_into`).
+    pub fn evaluate_into(
+        &self,
+        c: &Customer,
+        events: &[Event],
+        vals: &[i64],
+        ledger: bool,
+        out: &mut Outcome,
+    ) -> Result<(), Overflow> {
+        self.outcome_into(c, Facts::Events(events, vals), ledger, out)
+    }
+
     /// How many state words a customer of this class (an index into the
     /// program's classes) folds into.
     pub fn state_words(&self, class: u16) -> usize {
@@ -217,6 +248,15 @@ impl<'p> Evaluator<'p> {
     }
 
     fn outcome(&self, c: &Customer, facts: Facts<'_>, ledger: bool) -> Result<Outcome, Overflow> {
+        let mut out = Outcome::default();
+        self.outcome_into(c, facts, ledger, &mut out)?;
+        Ok(out)
+    }
+
+    /// `outcome`, written over `out`: its vectors (dimensions, ledgers,
+    /// flags) are reused, so that scoring customer after customer into one
+    /// `Outcome` allocates next to nothing. On `Err`, `out` means nothing.
+    fn outcome_into(&self, c: &Customer, facts: Facts<'_>, ledger: bool, out: &mut Outcome) -> Result<(), Overflow> {
         let class_ix = self.class_of(c);
         let class = self
             .prog
@@ -228,7 +268,13 @@ impl<'p> Evaluator<'p> {
             .classes
             .get(usize::from(class_ix))
             .expect("every class has a layout");
-        let mut flags = Vec::new();
+        let Outcome {
+            dims,
+            total_ledger,
+            flags,
+            ..
+        } = out;
+        let mut flagged = 0;
         let period = self.window(0);
         let replaced = if class.replacing {
             self.replacements(layout, c.since, facts)
@@ -246,7 +292,7 @@ impl<'p> Evaluator<'p> {
                             rule: None,
                             points: Num::ZERO,
                             events: vec![],
-                            note: by.clone(),
+                            note: by.to_string(),
                             tier: None,
                             status: Status::Replaced,
                         });
@@ -260,90 +306,91 @@ impl<'p> Evaluator<'p> {
             }
             Some(points)
         };
-        // Filled in place: collecting into a `Result` would lose the exact size.
-        let mut dims: Vec<DimOutcome> = Vec::with_capacity(class.dims.len());
-        class
-            .dims
-            .iter()
-            .zip(&layout.dim_units)
-            .map(|(d, &first_unit)| {
-                let mut lines = Vec::new();
-                let mut raw = d.max;
-                match &d.source {
-                    DimSource::Rules(rules) => {
-                        for (i, r) in rules.iter().enumerate() {
-                            raw = run(r, &mut lines, i, first_unit + i)
-                                .and_then(|points| raw.checked_add(points))
-                                .ok_or_else(|| Overflow::at(&d.name, r, i))?;
-                        }
-                    }
-                    DimSource::Assessed(a) => {
-                        let latest = match facts {
-                            Facts::Events(events, vals) => events
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, e)| e.kind == a.kind && period.contains(e.date))
-                                .filter(|(_, e)| {
-                                    a.filter
-                                        .as_ref()
-                                        .is_none_or(|f| f.holds(&|s| val(vals, e, s), &self.prog.schema.texts))
-                                })
-                                .max_by_key(|(_, e)| (e.date, e.file, e.line))
-                                .map(|(i, e)| (Num::from_raw(val(vals, e, a.value)), Some((i, e.date)))),
-                            Facts::State(state) => {
-                                Self::finish_assessed(layout.words(state, first_unit)).map(|v| (v, None))
-                            }
-                        };
-                        raw = match latest {
-                            Some((v, at)) => {
-                                if ledger {
-                                    // A folded ledger knows the value, not the event.
-                                    let (events, note) = match at {
-                                        Some((i, date)) => (vec![i], format!("assessed {v} on {date}")),
-                                        None => (vec![], String::new()),
-                                    };
-                                    lines.push(Line {
-                                        rule: None,
-                                        points: v,
-                                        events,
-                                        note,
-                                        tier: None,
-                                        status: Status::Applied,
-                                    });
-                                }
-                                v
-                            }
-                            None => {
-                                flags.push(format!("not assessed: {}", d.name));
-                                if ledger {
-                                    lines.push(Line {
-                                        rule: None,
-                                        points: Num::ZERO,
-                                        events: vec![],
-                                        note: "no assessment in the period".into(),
-                                        tier: None,
-                                        status: Status::Applied,
-                                    });
-                                }
-                                Num::ZERO
-                            }
-                        };
+        // Each dimension written over the last customer's (its ledger's room kept).
+        dims.truncate(class.dims.len());
+        let mut scored = 0;
+        for (d, &first_unit) in class.dims.iter().zip(&layout.dim_units) {
+            if dims.len() == scored {
+                dims.push(DimOutcome::default());
+            }
+            let dim = dims.get_mut(scored).expect("pushed above when missing");
+            scored += 1;
+            let lines = &mut dim.ledger;
+            lines.clear();
+            let mut raw = d.max;
+            match &d.source {
+                DimSource::Rules(rules) => {
+                    for (i, r) in rules.iter().enumerate() {
+                        raw = run(r, lines, i, first_unit + i)
+                            .and_then(|points| raw.checked_add(points))
+                            .ok_or_else(|| Overflow::at(&d.name, r, i))?;
                     }
                 }
-                Ok(DimOutcome {
-                    raw,
-                    score: raw.clamp_to(Num::ZERO, d.max),
-                    ledger: lines,
-                })
-            })
-            .try_for_each(|d| d.map(|d| dims.push(d)))?;
+                DimSource::Assessed(a) => {
+                    let latest = match facts {
+                        Facts::Events(events, vals) => events
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, e)| e.kind == a.kind && period.contains(e.date))
+                            .filter(|(_, e)| {
+                                a.filter
+                                    .as_ref()
+                                    .is_none_or(|f| f.holds(&|s| val(vals, e, s), &self.prog.schema.texts))
+                            })
+                            .max_by_key(|(_, e)| (e.date, e.file, e.line))
+                            .map(|(i, e)| (Num::from_raw(val(vals, e, a.value)), Some((i, e.date)))),
+                        Facts::State(state) => {
+                            Self::finish_assessed(layout.words(state, first_unit)).map(|v| (v, None))
+                        }
+                    };
+                    raw = match latest {
+                        Some((v, at)) => {
+                            if ledger {
+                                // A folded ledger knows the value, not the event.
+                                let (events, note) = match at {
+                                    Some((i, date)) => (vec![i], format!("assessed {v} on {date}")),
+                                    None => (vec![], String::new()),
+                                };
+                                lines.push(Line {
+                                    rule: None,
+                                    points: v,
+                                    events,
+                                    note,
+                                    tier: None,
+                                    status: Status::Applied,
+                                });
+                            }
+                            v
+                        }
+                        None => {
+                            flag(flags, &mut flagged, format_args!("not assessed: {}", d.name));
+                            if ledger {
+                                lines.push(Line {
+                                    rule: None,
+                                    points: Num::ZERO,
+                                    events: vec![],
+                                    note: "no assessment in the period".into(),
+                                    tier: None,
+                                    status: Status::Applied,
+                                });
+                            }
+                            Num::ZERO
+                        }
+                    };
+                }
+            }
+            dim.raw = raw;
+            dim.score = raw.clamp_to(Num::ZERO, d.max);
+        }
+        dims.truncate(scored);
+        flags.truncate(flagged);
         // Each score is within its full marks, which the checker keeps small: no overflow.
         let sum: Num = dims.iter().map(|d| d.score).sum();
-        let mut total_ledger = Vec::new();
+        total_ledger.clear();
         let mut adjust = Num::ZERO;
         for (i, r) in self.prog.total_rules.iter().enumerate() {
             // The sum of scores is small (checked), so only `adjust` can be too large.
-            adjust = run(r, &mut total_ledger, i, layout.total_units + i)
+            adjust = run(r, total_ledger, i, layout.total_units + i)
                 .and_then(|points| adjust.checked_add(points))
                 .filter(|a| a.checked_add(sum).is_some())
                 .ok_or_else(|| Overflow::at("total", r, i))?;
@@ -367,16 +414,12 @@ impl<'p> Evaluator<'p> {
             Some(o) => o.band,
             None => self.prog.band(total),
         };
-        Ok(Outcome {
-            class: class_ix,
-            dims,
-            total,
-            adjust,
-            total_ledger,
-            grade,
-            by_override,
-            flags,
-        })
+        out.class = class_ix;
+        out.total = total;
+        out.adjust = adjust;
+        out.grade = grade;
+        out.by_override = by_override;
+        Ok(())
     }
 
     /// The clauses replaced for this customer, each with the clause (or
@@ -384,21 +427,16 @@ impl<'p> Evaluator<'p> {
     /// that gives points replaces the rules it names.
     fn replacements(
         &self,
-        layout: &fold::ClassLayout<'_>,
+        layout: &fold::ClassLayout<'p>,
         since: Option<Date>,
         facts: Facts<'_>,
-    ) -> Vec<(u16, String)> {
+    ) -> Vec<(u16, &'p str)> {
         let mut out = Vec::new();
         for &(unit, r) in &layout.replacers {
             // Points too large to hold are not zero: the rule replaces (and its overflow is reported when it runs).
             if self.points(r, layout, unit, since, facts, &mut Vec::new(), false) != Some(Num::ZERO) {
-                let by = r
-                    .meta
-                    .clause
-                    .clone()
-                    .or_else(|| r.meta.label.clone())
-                    .unwrap_or_default();
-                out.extend(r.replaces.iter().map(|&id| (id, by.clone())));
+                let by = r.meta.clause.as_deref().or(r.meta.label.as_deref()).unwrap_or_default();
+                out.extend(r.replaces.iter().map(|&id| (id, by)));
             }
         }
         out
@@ -658,6 +696,20 @@ fn show_tier(t: &TierProg) -> String {
 
 fn month(index: i32) -> String {
     format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
+/// Sets flag number `*n` of an outcome being written over (see
+/// `outcome_into`), reusing the text there, and counts it.
+fn flag(flags: &mut Vec<String>, n: &mut usize, text: std::fmt::Arguments<'_>) {
+    use std::fmt::Write;
+    match flags.get_mut(*n) {
+        Some(f) => {
+            f.clear();
+            f.write_fmt(text).expect("writing to a String cannot fail");
+        }
+        None => flags.push(text.to_string()),
+    }
+    *n += 1;
 }
 
 fn plural(n: usize) -> &'static str {

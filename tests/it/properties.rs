@@ -244,6 +244,20 @@ fn run_book(book: &str, files: Vec<(&str, Format, String)>, roster: &str, as_of:
         folded.customers.iter().map(|c| &c.id).collect::<Vec<_>>(),
         log.customers.iter().map(|c| &c.id).collect::<Vec<_>>()
     );
+    // Scored one after another into one outcome, as `score` does: last to
+    // first, with a ledger from the events then without from the state.
+    // Nothing of one customer (its class's dimensions, lines, flags) may
+    // stay for the next.
+    let mut reused = rulebook::eval::Outcome::default();
+    for i in (0..log.customers.len()).rev() {
+        for (log, ledger) in [(&log, true), (&folded, false)] {
+            let fresh = eval.evaluate_in(log, i, ledger).expect("every index is a customer");
+            let over = eval
+                .evaluate_with_into(log, i, log.state_of(i), ledger, &mut reused)
+                .expect("every index is a customer");
+            assert_eq!(over.map(|()| reused.clone()), fresh, "customer {i} scored over another");
+        }
+    }
     (0..log.customers.len())
         .map(|i| {
             let outcome = eval
@@ -559,7 +573,7 @@ fn diff_folds_as_it_stores(
     old_roster: Option<&str>,
     as_of: Date,
 ) {
-    use rulebook::diff::{Catalog, Classes, CustomerDiff, Pair, PairFold};
+    use rulebook::diff::{Catalog, Classes, CustomerDiff, Matched, Pair, PairFold};
     let (old, _) = rulebook::parse_and_check(old_src).unwrap_or_else(|d| panic!("{d:?}"));
     let (new, _) = rulebook::parse_and_check(new_src).unwrap_or_else(|d| panic!("{d:?}"));
     let schema =
@@ -612,6 +626,23 @@ fn diff_folds_as_it_stores(
             o
         })
     };
+    // As the impact pass does: every customer scored and matched over the
+    // one before (last to first), the same as on its own.
+    let (mut outcomes, mut matched) = (Default::default(), Matched::default());
+    for i in (0..stored.customers.len()).rev() {
+        let alone = CustomerDiff::of(&f, i);
+        let (o, n) = f.score_into(i, folded.state_of(i), true, (true, true), &mut outcomes);
+        let [old, new] = &outcomes;
+        let o = o.map(|r| r.map(|()| old.clone())).transpose().expect("no overflow");
+        let n = n.map(|r| r.map(|()| new.clone())).transpose().expect("no overflow");
+        assert_eq!((&o, &n), (&alone.old, &alone.new), "customer {i}: scored over another");
+        matched.fill(&f, o.as_ref(), n.as_ref());
+        assert_eq!(
+            (&matched.dims, &matched.rows, &matched.causes),
+            (&alone.dims, &alone.rows, &alone.causes),
+            "customer {i}: matched over another"
+        );
+    }
     for i in 0..stored.customers.len() {
         let (a, b) = (CustomerDiff::of(&f, i), CustomerDiff::of(&s, i));
         assert_eq!(a.rows, b.rows, "customer {i}: rows");
