@@ -433,7 +433,7 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
             }
             Ok(true) => {
                 let fields: Vec<&[u8]> = rec.iter().collect();
-                csv_row(ctx, h, &mut out, line, &fields, raw)
+                csv_row(ctx, h, &mut out, line, &fields[..], raw)
             }
         };
         if !ok {
@@ -490,7 +490,7 @@ impl<'a> Field<'a> for &'a [u8] {
 fn plain_lines<'a, T: Field<'a>>(ctx: &Context<'_>, h: &CsvHeader, b: &Block, block: T) -> Decoded {
     let bytes = block.bytes();
     let mut out = Decoded::with_room(bytes.len());
-    let mut fields: Vec<T> = Vec::with_capacity(h.width + 1);
+    let mut bounds: Vec<usize> = Vec::with_capacity(h.width + 2);
     let mut from = 0;
     let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
     for (this, end) in (b.first_line..).zip(ends) {
@@ -504,18 +504,64 @@ fn plain_lines<'a, T: Field<'a>>(ctx: &Context<'_>, h: &CsvHeader, b: &Block, bl
             continue;
         }
         let text = block.slice(start, to);
-        fields.clear();
-        let mut at = 0;
-        delimiters(text.bytes(), h.delimiter, |i| {
-            fields.push(text.slice(at, i));
-            at = i + 1;
-        });
-        fields.push(text.slice(at, to - start));
+        bounds.clear();
+        bounds.push(0);
+        delimiters(text.bytes(), h.delimiter, |i| bounds.push(i + 1));
+        bounds.push(to - start + 1);
+        let fields = Cut { text, bounds: &bounds };
         if !csv_row(ctx, h, &mut out, this, &fields, text.bytes()) {
             break;
         }
     }
     out
+}
+
+/// The fields of one CSV record, read by column.
+trait Fields<'a> {
+    fn count(&self) -> usize;
+    fn cell(&self, i: usize) -> Cell<'a>;
+    /// Every field empty or spaces (Excel's trailing `,,,,`).
+    fn blank(&self) -> bool;
+}
+
+/// A record the CSV reader cut into fields.
+impl<'a> Fields<'a> for [&'a [u8]] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn cell(&self, i: usize) -> Cell<'a> {
+        self.get(i).map_or(Cell::Absent, |f| Cell::Bytes(f))
+    }
+    fn blank(&self) -> bool {
+        self.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
+    }
+}
+
+/// A plain line and where its fields begin (one past each delimiter), with
+/// one past its end last: a field is cut out only when it is read, so the
+/// columns a row's kind does not use cost nothing.
+struct Cut<'b, T> {
+    text: T,
+    bounds: &'b [usize],
+}
+
+impl<'a, T: Field<'a>> Fields<'a> for Cut<'_, T> {
+    fn count(&self) -> usize {
+        self.bounds.len().saturating_sub(1)
+    }
+    fn cell(&self, i: usize) -> Cell<'a> {
+        match (self.bounds.get(i), self.bounds.get(i + 1)) {
+            (Some(&from), Some(&next)) => self.text.slice(from, next - 1).cell(),
+            _ => Cell::Absent,
+        }
+    }
+    fn blank(&self) -> bool {
+        (0..self.count()).all(|i| match self.cell(i) {
+            Cell::Bytes(b) => b.iter().all(u8::is_ascii_whitespace),
+            Cell::Str(s) => s.bytes().all(|c| c.is_ascii_whitespace()),
+            _ => true,
+        })
+    }
 }
 
 /// Calls `each` with the offset of every `delim` in `line`, in order. Lines
@@ -547,26 +593,26 @@ pub(super) fn delimiters(line: &[u8], delim: u8, mut each: impl FnMut(usize)) {
 
 /// Decodes one CSV record; returns false when decoding must stop.
 /// `raw` is the record as it is in the file, for the rejects file.
-fn csv_row<'a, T: Field<'a>>(
+fn csv_row<'a>(
     ctx: &Context<'_>,
     h: &CsvHeader,
     out: &mut Decoded,
     line: u64,
-    fields: &[T],
+    fields: &(impl Fields<'a> + ?Sized),
     raw: &[u8],
 ) -> bool {
     let raw = || lossy(raw);
     // Checked only once a row is bad, off the hot path: a blank row has no customer.
-    let blank = || fields.iter().all(|f| f.bytes().iter().all(u8::is_ascii_whitespace));
-    if fields.len() != h.width {
+    let blank = || fields.blank();
+    if fields.count() != h.width {
         if blank() {
             out.blank += 1;
             return true;
         }
-        let message = format!("has {} fields, the header has {}", fields.len(), h.width);
+        let message = format!("has {} fields, the header has {}", fields.count(), h.width);
         return out.bad(ctx, line, message, raw);
     }
-    let cell = |i: usize| fields.get(i).map_or(Cell::Absent, |f| f.cell());
+    let cell = |i: usize| fields.cell(i);
     let result = out.row(
         ctx,
         line,

@@ -842,11 +842,22 @@ fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a [u8] {
 /// two prefixes differ they order as the ids do (byte order); equal ones say
 /// nothing.
 fn prefix(id: &[u8]) -> [u64; 2] {
-    // Byte by byte: a call to copy a few bytes costs more on this hot path.
-    let head = id.get(..16).unwrap_or(id);
-    let v = head.iter().fold(0u128, |v, &b| v << 8 | u128::from(b));
-    let v = v.checked_shl(8 * (16 - head.len() as u32)).unwrap_or(0);
-    [(v >> 64) as u64, v as u64]
+    // Whole words where the id has them (a call to copy a few bytes into a
+    // buffer costs more on this hot path).
+    let word = |w: &[u8]| w.try_into().map(u64::from_be_bytes).ok();
+    let n = id.len();
+    match (id.get(..8).and_then(word), id.get(8..16).and_then(word)) {
+        (Some(hi), Some(lo)) => [hi, lo],
+        (Some(hi), None) => {
+            // 8 to 15 bytes: the last eight, shifted so that byte 8 leads.
+            let last = id.get(n - 8..).and_then(word).expect("the id has 8 bytes or more");
+            [hi, last.checked_shl(8 * (16 - n as u32)).unwrap_or(0)]
+        }
+        _ => {
+            let v = id.iter().fold(0u64, |v, &b| v << 8 | u64::from(b));
+            [v.checked_shl(8 * (8 - n as u32)).unwrap_or(0), 0]
+        }
+    }
 }
 
 /// An id kept as bytes, as text: the decoder and the roster checked it.
@@ -1193,6 +1204,17 @@ mod tests {
                     assert_eq!(ha == hb, a == b, "{a:?} {b:?}");
                 }
             }
+        }
+        // Every length, against the definition: the first 16 bytes, zero-padded, big-endian.
+        let bytes: Vec<u8> = (0..20u8).map(|i| i.wrapping_mul(37).wrapping_add(200)).collect();
+        for n in 0..=bytes.len() {
+            let id = &bytes[..n];
+            let mut padded = [0u8; 16];
+            for (p, b) in padded.iter_mut().zip(id) {
+                *p = *b;
+            }
+            let v = u128::from_be_bytes(padded);
+            assert_eq!(prefix(id), [(v >> 64) as u64, v as u64], "{n} bytes");
         }
     }
 }
