@@ -363,6 +363,7 @@ fn not_utf8(field: &str, bytes: &[u8]) -> String {
     )
 }
 
+#[inline]
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),

@@ -552,10 +552,10 @@ impl AttrSchema {
     /// Texts are given ids by `texts`, through the reader's `memo`.
     pub fn decode_text(&self, cell: &str, texts: &Texts, memo: &mut TextMemo) -> Result<i64, CellError> {
         let v = match self.ty {
-            Type::Int => parse_int(cell.trim_matches(' '))?,
-            Type::Decimal => Num::parse(cell.trim_matches(' ')).map_err(CellError::NotDecimal)?.raw(),
+            Type::Int => parse_int(trim_spaces(cell))?,
+            Type::Decimal => Num::parse(trim_spaces(cell)).map_err(CellError::NotDecimal)?.raw(),
             // Excel writes TRUE and FALSE.
-            Type::Bool => match cell.trim_matches(' ') {
+            Type::Bool => match trim_spaces(cell) {
                 "true" | "TRUE" | "True" => 1,
                 "false" | "FALSE" | "False" => 0,
                 _ => return Err(CellError::NotBool),
@@ -600,6 +600,15 @@ impl AttrSchema {
             },
             None => texts.id(s, memo).map(i64::from),
         }
+    }
+}
+
+/// `cell` without the spaces around it; most cells have none, and are
+/// returned as they are without a search.
+fn trim_spaces(cell: &str) -> &str {
+    match cell.as_bytes() {
+        [b' ', ..] | [.., b' '] => cell.trim_matches(' '),
+        _ => cell,
     }
 }
 
