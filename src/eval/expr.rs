@@ -17,7 +17,15 @@ impl CExpr {
             CExpr::Not(x) => i64::from(x.eval(var, texts) == 0),
             CExpr::And(a, b) => i64::from(a.eval(var, texts) != 0 && b.eval(var, texts) != 0),
             CExpr::Or(a, b) => i64::from(a.eval(var, texts) != 0 || b.eval(var, texts) != 0),
-            CExpr::Cmp(op, a, b) => i64::from(holds(*op, a.eval(var, texts).cmp(&b.eval(var, texts)))),
+            // A slot against a constant (`days > 15`, `total < 60`), the
+            // usual filter and override, without two calls down the tree.
+            CExpr::Cmp(op, a, b) => {
+                let o = match (&**a, &**b) {
+                    (CExpr::Var(slot), CExpr::Const(c)) => var(*slot).cmp(c),
+                    _ => a.eval(var, texts).cmp(&b.eval(var, texts)),
+                };
+                i64::from(holds(*op, o))
+            }
             CExpr::TextCmp(op, a, b) => {
                 let (x, y) = (a.eval(var, texts) as u32, b.eval(var, texts) as u32);
                 let o = if x == y {
