@@ -241,18 +241,20 @@ fn render(args: &Args, c: &Compared<'_>) -> CliResult {
     if let Some(g) = &args.fail_if_into {
         check_into(g, c.new.prog);
     }
+    // Usage errors exit at once: checked before the output (a temporary
+    // file beside it) is opened, so that none is left behind.
+    if args.customer.is_some() && args.format == DiffFormat::Csv {
+        clap::Command::new("rulebook")
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--format csv lists the movers; --customer shows one customer as a table or JSON",
+            )
+            .exit()
+    }
     let mut out = open_output(args.output.as_deref())?;
     let io = |e: std::io::Error| format!("cannot write the report: {e}");
 
     if let Some(id) = &args.customer {
-        if args.format == DiffFormat::Csv {
-            clap::Command::new("rulebook")
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    "--format csv lists the movers; --customer shows one customer as a table or JSON",
-                )
-                .exit()
-        }
         c.check_overflow()?;
         let Some(i) = log.find(id) else {
             return Err(format!("customer `{id}` is in neither the event logs nor the roster"));

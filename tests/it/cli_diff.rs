@@ -375,3 +375,26 @@ fn the_2027_revision_clause_by_clause() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     insta::assert_snapshot!(stdout);
 }
+
+#[test]
+fn a_usage_error_leaves_no_file_behind() {
+    // `--customer` with `--format csv` is refused before the output is opened:
+    // no report, and no temporary file beside where it would have gone.
+    let dir = std::env::temp_dir().join(format!("rulebook-diff-usage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let out = dir.join("movers.csv");
+    let out_arg = out.to_string_lossy().into_owned();
+    let run = diff(
+        "old.rules",
+        "new.rules",
+        &["--customer", "C03", "--format", "csv", "-o", &out_arg],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--format csv lists the movers"), "{}", run.stderr);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the scratch directory")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
