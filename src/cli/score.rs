@@ -206,17 +206,14 @@ pub fn run(args: Args) -> CliResult {
                     let mut outcome = Outcome::default();
                     for (k, i) in run.into_iter().enumerate() {
                         let state = states.as_ref().map(|g| g.state(k));
-                        match eval
+                        if let Err(e) = eval
                             .evaluate_with_into(log, i, state, ledger, &mut outcome)
                             .expect("i is a customer of the log")
                         {
-                            Ok(()) => {}
-                            Err(e) => {
-                                let id = log.customers.get(i).map_or("", |c| &*c.id);
-                                let error = Some(format!("customer `{id}`: {e}"));
-                                return Rendered { text, kept, error };
-                            }
-                        };
+                            let id = log.customers.get(i).map_or("", |c| &*c.id);
+                            let error = Some(format!("customer `{id}`: {e}"));
+                            return Rendered { text, kept, error };
+                        }
                         let s = Scored {
                             prog,
                             log,

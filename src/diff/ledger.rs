@@ -95,6 +95,7 @@ impl CustomerDiff {
             causes: m.causes,
         }
     }
+
     /// The ledger lines of one clause in one dimension on one side.
     pub fn lines<'s>(&'s self, cat: &Catalog, new: bool, dim: usize, key: usize) -> Vec<&'s Line> {
         let Some(o) = (if new { &self.new } else { &self.old }) else {
@@ -149,7 +150,7 @@ impl Matched {
             };
             let dims = prog.classes.get(usize::from(o.class)).map_or(&[][..], |c| &c.dims[..]);
             for (j, ((dm, res), dp)) in map.dims.iter().zip(&o.dims).zip(dims).enumerate() {
-                let row = match self.dims.iter_mut().position(|r| r.dim == dm.dim) {
+                let row = match self.dims.iter().position(|r| r.dim == dm.dim) {
                     Some(at) => at,
                     None => {
                         self.dims.push(DimRow {

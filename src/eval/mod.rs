@@ -203,9 +203,9 @@ impl<'p> Evaluator<'p> {
                     [] => self.layout_of(c.class).initial(),
                     _ => state,
                 };
-                self.outcome_into(c, Facts::State(state), false, out)
+                self.finish_into(c, state, false, out)
             }
-            None => self.outcome_into(c, Facts::Events(log.events_of(i), &log.vals), ledger, out),
+            None => self.evaluate_into(c, log.events_of(i), &log.vals, ledger, out),
         })
     }
 
@@ -306,8 +306,8 @@ impl<'p> Evaluator<'p> {
             }
             Some(points)
         };
-        // Each dimension written over the last customer's (its ledger's room kept).
-        dims.truncate(class.dims.len());
+        // Each dimension written over the last customer's (its ledger's room
+        // kept); any beyond this class's are cut off after.
         let mut scored = 0;
         for (d, &first_unit) in class.dims.iter().zip(&layout.dim_units) {
             if dims.len() == scored {

@@ -546,21 +546,26 @@ struct Cut<'b, T> {
     bounds: &'b [usize],
 }
 
+impl<'a, T: Field<'a>> Cut<'_, T> {
+    fn field(&self, i: usize) -> Option<T> {
+        match (self.bounds.get(i), self.bounds.get(i + 1)) {
+            (Some(&from), Some(&next)) => Some(self.text.slice(from, next - 1)),
+            _ => None,
+        }
+    }
+}
+
 impl<'a, T: Field<'a>> Fields<'a> for Cut<'_, T> {
     fn count(&self) -> usize {
         self.bounds.len().saturating_sub(1)
     }
     fn cell(&self, i: usize) -> Cell<'a> {
-        match (self.bounds.get(i), self.bounds.get(i + 1)) {
-            (Some(&from), Some(&next)) => self.text.slice(from, next - 1).cell(),
-            _ => Cell::Absent,
-        }
+        self.field(i).map_or(Cell::Absent, Field::cell)
     }
     fn blank(&self) -> bool {
-        (0..self.count()).all(|i| match self.cell(i) {
-            Cell::Bytes(b) => b.iter().all(u8::is_ascii_whitespace),
-            Cell::Str(s) => s.bytes().all(|c| c.is_ascii_whitespace()),
-            _ => true,
+        (0..self.count()).all(|i| {
+            self.field(i)
+                .is_none_or(|f| f.bytes().iter().all(u8::is_ascii_whitespace))
         })
     }
 }
