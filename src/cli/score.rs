@@ -89,6 +89,11 @@ pub struct Args {
     /// memory (jsonl, csv or json). A row out of order is an error.
     #[arg(long)]
     pub sorted: bool,
+    /// --explain: about the most memory (`4G`, `512M`) the run keeps
+    /// events in; a bigger log is read in passes, each explaining a share of
+    /// the customers, in order [default: half the memory available]
+    #[arg(long, value_name = "SIZE", value_parser = data::parse_size, requires = "explain")]
+    pub memory: Option<u64>,
 }
 
 /// Customers are evaluated this many at a time on every core, then written in order.
@@ -144,13 +149,26 @@ pub fn run(args: Args) -> CliResult {
             super::output::usage_error(format!("--sorted: {why}"));
         }
     }
-    // Scores need only each customer's folded state; ledgers need the events.
-    let (log, roster) = match (args.sorted, !args.explain && eval.foldable()) {
-        (true, _) => (None, roster.sorted()),
+    // Scores need only each customer's folded state; ledgers need the
+    // events: of a log too big to keep whole, a share of the customers at a
+    // time, cut where a first, folded pass finds their ids.
+    let passes = match (args.sorted, args.explain && eval.foldable()) {
+        (false, true) => args
+            .data
+            .passes(args.memory.unwrap_or_else(data::half_available_memory)),
+        _ => 1,
+    };
+    let (log, cut, roster) = match (args.sorted, !args.explain && eval.foldable()) {
+        (true, _) => (None, None, roster.sorted()),
+        (false, _) if passes > 1 => {
+            let roster = roster.sorted();
+            let cut = args.data.cut(&roster, &prog.schema, horizon, &eval, passes)?;
+            (None, Some(cut), roster)
+        }
         (false, fold) => {
             let fold = fold.then_some(&eval as &dyn rulebook::input::Fold);
             let (log, carried) = args.data.load_carrying(roster, &prog.schema, horizon, fold)?;
-            (Some(log), carried)
+            (Some(log), None, carried)
         }
     };
     let loaded = started.elapsed();
@@ -270,9 +288,20 @@ pub fn run(args: Args) -> CliResult {
         }
         Ok(table_rows)
     };
-    let (table_rows, summary, customers) = match &log {
-        Some(log) => (score_log(log, true)?, log.summary.clone(), log.customers.len()),
-        None => {
+    let (table_rows, summary, customers) = match (&log, cut) {
+        (Some(log), _) => (score_log(log, true)?, log.summary.clone(), log.customers.len()),
+        (None, Some(cut)) => {
+            let mut first = true;
+            for k in 0..cut.shares() {
+                let share = args.data.load_share(&roster, &prog.schema, horizon, &cut, k)?;
+                if !share.customers.is_empty() {
+                    score_log(&share, first)?;
+                    first = false;
+                }
+            }
+            (Vec::new(), cut.summary, cut.customers)
+        }
+        (None, None) => {
             let mut first = true;
             // Each batch keeps its customers' events only to explain them (or
             // when the rulebook cannot be folded).

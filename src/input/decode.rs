@@ -135,7 +135,7 @@ pub struct Context<'a> {
     pub horizon: Option<Date>,
     pub name: &'a str,
     pub opts: LoadOptions,
-    /// Keep only the rows of these customers (`Within::only`): every row is
+    /// Keep only the rows of these customers (`Within::only`, `Within::between`): every row is
     /// still checked and counted. Keyed here, while the id is in cache.
     pub only: Option<super::Only>,
 }

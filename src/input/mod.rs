@@ -13,6 +13,7 @@ pub mod schema;
 mod sorted;
 mod table;
 mod trim;
+pub use trim::release_free_memory;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -375,22 +376,49 @@ pub struct Within {
     /// About how many rows the sources hold (from their sizes), so that the
     /// event store is reserved once instead of growing by doubling.
     pub rows: usize,
-    /// Keep only the customers whose id has this key (see `Within::only`):
+    /// Keep only some customers (see `Within::only`, `Within::between`):
     /// every row is still read, validated and counted, but no other
     /// customer is interned, stored or sorted.
     only: Option<Only>,
 }
 
-/// A key of ids, and the key to keep.
+/// Which customers a load keeps (`Within::only`, `Within::between`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Only {
-    key: fn(&str) -> u64,
-    want: u64,
+pub(crate) enum Only {
+    /// The ids with this key.
+    Key { key: fn(&str) -> u64, want: u64 },
+    /// The ids whose first 16 bytes (`prefix`) are at or after `from` and
+    /// before `to`; an open end is unbounded.
+    Range {
+        from: Option<[u64; 2]>,
+        to: Option<[u64; 2]>,
+        /// About how many shares the customers are cut into (for reserving room).
+        of: usize,
+    },
 }
 
 impl Only {
     pub(crate) fn keeps(&self, id: &str) -> bool {
-        (self.key)(id) == self.want
+        match *self {
+            Only::Key { key, want } => key(id) == want,
+            Only::Range { from, to, .. } => {
+                let head = prefix(id.as_bytes());
+                from.is_none_or(|f| f <= head) && to.is_none_or(|t| head < t)
+            }
+        }
+    }
+
+    /// Whether the load keeps a handful of customers, not a share of them.
+    fn is_few(&self) -> bool {
+        matches!(self, Only::Key { .. })
+    }
+
+    /// Into how many shares the customers are cut: a load reserves room for one.
+    fn shares(only: Option<Only>) -> usize {
+        match only {
+            Some(Only::Range { of, .. }) => of.max(1),
+            _ => 1,
+        }
     }
 }
 
@@ -410,7 +438,26 @@ impl Within {
     /// everyone.
     pub fn only(self, id: &str, key: fn(&str) -> u64) -> Within {
         Within {
-            only: Some(Only { key, want: key(id) }),
+            only: Some(Only::Key { key, want: key(id) }),
+            ..self
+        }
+    }
+
+    /// A load of one share of the customers, for reading a log in passes:
+    /// the log keeps the customers whose ids come at or after `from` and
+    /// before `to` (an open end is unbounded), comparing their first 16
+    /// bytes. Cut at the same ids, shares keep every customer exactly once
+    /// and in order: every id of a share comes before (byte order) every id
+    /// of the next. Every row is still read, validated and counted. `of`
+    /// is about how many shares there are, to reserve room for one.
+    pub fn between(self, from: Option<&str>, to: Option<&str>, of: usize) -> Within {
+        let head = |id: &str| prefix(id.as_bytes());
+        Within {
+            only: Some(Only::Range {
+                from: from.map(head),
+                to: to.map(head),
+                of,
+            }),
             ..self
         }
     }
@@ -452,11 +499,15 @@ fn read(
     let horizon = within.horizon;
     let roster = given.roster();
     let mut merger = match (within.only, fold) {
-        (Some(_), _) => Merger::new(1, 1, fold),
+        (Some(only), _) if only.is_few() => Merger::new(1, 1, fold),
         // A folded load keeps ~150 bytes a customer: a table reserved for the
         // most customers a log of this size could hold would outweigh them.
-        (None, Some(_)) => Merger::new(roster.len().max(within.rows / 64), 0, fold),
-        (None, None) => Merger::new(roster.len() + within.rows / 8, within.rows, None),
+        (only, Some(_)) => Merger::new(roster.len().max(within.rows / 64) / Only::shares(only), 0, fold),
+        (only, None) => Merger::new(
+            (roster.len() + within.rows / 8) / Only::shares(only),
+            within.rows / Only::shares(only),
+            None,
+        ),
     };
     merger.only = within.only;
     // Roster customers first, with their class and history.
@@ -565,7 +616,7 @@ struct Merger<'f> {
     parts: Vec<Part>,
     /// Fold events into states instead of storing them.
     fold: Option<&'f dyn Fold>,
-    /// `Within::only`.
+    /// `Within::only`, `Within::between`.
     only: Option<Only>,
     vals: Vec<i64>,
     summary: Summary,
@@ -903,8 +954,11 @@ impl<'f> Merger<'f> {
         // its length word), reserved, not touched, until its first event.
         // A load that keeps one customer (`Within::only`) reserves nothing.
         let (count, bytes) = match self.only {
-            Some(_) => (0, 0),
-            None => (roster.len() / PARTS, roster.id_bytes() / PARTS),
+            Some(only) if only.is_few() => (0, 0),
+            only => {
+                let parts = PARTS * Only::shares(only);
+                (roster.len() / parts, roster.id_bytes() / parts)
+            }
         };
         let (count, bytes) = (count + count / 16 + 16, bytes + bytes / 16 + 256);
         let words = self.fold.map(|f| count * (f.max_words() + 1));
@@ -1165,6 +1219,57 @@ impl<'f> Merger<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_keep_every_id_once_and_in_order() {
+        // Ids that tie on their first 16 bytes, short ones, and a cut inside each kind.
+        let ids = [
+            "",
+            "A",
+            "A\0",
+            "AB",
+            "B",
+            "P026",
+            "P0265",
+            "P027",
+            "户号001",
+            "户号001 ",
+            "AAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAB",
+            "AAAAAAAAAAAAAAAAC",
+            "AAAAAAAAAAAAAAAB",
+            "\u{10FFFF}",
+        ];
+        for a in ids {
+            for b in ids {
+                let (from, to) = if a <= b { (a, b) } else { (b, a) };
+                let share = |from: Option<&str>, to: Option<&str>| Within::default().between(from, to, 3);
+                let shares = [
+                    share(None, Some(from)),
+                    share(Some(from), Some(to)),
+                    share(Some(to), None),
+                ];
+                let of = |id: &str| {
+                    let kept: Vec<usize> = (0..3)
+                        .filter(|&k| shares[k].only.expect("a share keeps some").keeps(id))
+                        .collect();
+                    assert_eq!(kept.len(), 1, "{id:?} with cuts {from:?} {to:?}: {kept:?}");
+                    kept[0]
+                };
+                for x in ids {
+                    for y in ids {
+                        if x < y {
+                            assert!(of(x) <= of(y), "{x:?} {y:?} with cuts {from:?} {to:?}");
+                        }
+                    }
+                    // A cut id starts its share.
+                    if x == to {
+                        assert_eq!(of(x), 2);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_roster_entry_packs_beside_the_id_and_unpacks_as_it_was() {

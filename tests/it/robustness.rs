@@ -277,6 +277,80 @@ fn exact(id: &str) -> u64 {
     h.finish()
 }
 
+/// Shares of a log (`Within::between`, `score --explain` in passes) cut at
+/// any ids keep, one after another, exactly the customers of a full load,
+/// in its order, with the same events, values and roster entries, and each
+/// the full summary (issue 10).
+#[test]
+fn shares_of_a_log_are_the_whole_log_in_order() {
+    let checked = credit();
+    let prog = &checked.program;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let events = std::fs::read(root.join("events.csv")).expect("the example log");
+    let roster_text = std::fs::read(root.join("customers.csv")).expect("the example roster");
+    let roster =
+        Roster::read(Cursor::new(roster_text), "customers.csv", &prog.class_names()).expect("the example roster reads");
+    let load = |within: input::Within| {
+        let source = Source {
+            name: "events.csv".into(),
+            format: Format::Csv,
+            reader: Box::new(Cursor::new(events.clone())),
+        };
+        let opts = LoadOptions {
+            as_of: as_of(),
+            strict: false,
+            keep_going: false,
+        };
+        input::load_within(vec![source], &prog.schema, &roster, opts, within).expect("the example log loads")
+    };
+    let horizon = Some(prog.horizon(as_of()));
+    // A customer as a load has it: id, roster entry, events with their values.
+    type Seen = (String, Option<u16>, Option<Date>, Vec<(Event, Vec<i64>)>);
+    let seen = |log: &input::EventLog| -> Vec<Seen> {
+        (0..log.customers.len())
+            .map(|k| {
+                let c = &log.customers[k];
+                let events = log
+                    .events_of(k)
+                    .iter()
+                    .map(|e| {
+                        let n = prog.schema.kinds[e.kind as usize].attrs.len();
+                        let at = e.vals as usize;
+                        (Event { cust: 0, vals: 0, ..*e }, log.vals[at..at + n].to_vec())
+                    })
+                    .collect();
+                (c.id.to_string(), c.class, c.since, events)
+            })
+            .collect()
+    };
+    let full = load(input::Within::new(horizon, 0));
+    let whole = seen(&full);
+    let ids: Vec<String> = whole.iter().map(|c| c.0.clone()).collect();
+    assert!(ids.len() > 10);
+    // Cuts at the log's ids, and between them (`P0265` falls between `P026` and `P027`).
+    let mut cuts: Vec<String> = ids.iter().flat_map(|id| [id.clone(), format!("{id}5")]).collect();
+    cuts.extend(["".to_string(), "~".to_string()]);
+    let shares = |starts: &[&str]| {
+        let mut got = Vec::new();
+        for k in 0..=starts.len() {
+            let from = k.checked_sub(1).map(|j| starts[j]);
+            let to = starts.get(k).copied();
+            let share = load(input::Within::new(horizon, 0).between(from, to, starts.len() + 1));
+            assert_eq!(share.summary, full.summary, "{from:?}..{to:?}");
+            got.extend(seen(&share));
+        }
+        got
+    };
+    for (i, a) in cuts.iter().enumerate() {
+        assert_eq!(shares(&[a]), whole, "cut at {a}");
+        // And a second cut further on (or at the same id: an empty share).
+        let b = &cuts[(i * 7 + 3) % cuts.len()];
+        let mut two = [a.as_str(), b.as_str()];
+        two.sort();
+        assert_eq!(shares(&two), whole, "cuts at {two:?}");
+    }
+}
+
 /// A targeted load (`explain`'s) keeps exactly the customer asked for, with
 /// the same events, values and roster entry as a full load, and the same
 /// summary: every row is still read and counted (issue 10).

@@ -826,6 +826,77 @@ fn threads_do_not_change_results() {
 }
 
 #[test]
+fn explain_in_passes_writes_what_one_pass_writes() {
+    // `--memory` so small that the log is read in many passes, a share of
+    // the customers at a time: the same bytes out, the same stderr (the
+    // summary, a bad row, an id in two spellings), the same rejects file
+    // (issue 10). The roster has columns; `--by` groups the summary.
+    let dir = scratch("passes");
+    let mut events = read(Path::new(ROOT).join("examples/events.csv").as_path());
+    events.push_str("P001,2026-13-01,theft,,,,,,\n");
+    events.push_str("p001,2026-01-05,theft,,true,,,,\n");
+    let log = dir.join("events.csv");
+    std::fs::write(&log, &events).unwrap_or_else(|e| panic!("cannot write {}: {e}", log.display()));
+    let log = log.display().to_string();
+    let run = |format: &str, memory: Option<&str>, rejects: &Path| {
+        let mut args = vec!["score", "rules/credit.rules", "--events", &log];
+        args.extend(["--customers", "examples/customers-branches.csv", "--as-of", AS_OF]);
+        args.extend(["--format", format, "--explain", "--by", "branch", "--keep-going"]);
+        let rejects = rejects.display().to_string();
+        args.extend(["--rejects", &rejects]);
+        args.extend(memory.map(|m| ["--memory", m]).into_iter().flatten());
+        let run = rulebook(&args, None);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        (
+            run.stdout,
+            run.stderr.replace(&rejects, "[REJECTS]"),
+            read(Path::new(&rejects)),
+        )
+    };
+    for format in ["jsonl", "json"] {
+        let whole = run(format, None, &dir.join("whole.csv"));
+        assert!(whole.1.contains("differ only in spaces, case"), "{}", whole.1);
+        assert!(whole.2.contains("2026-13-01"), "{}", whole.2);
+        for memory in ["1K", "3000", "0.5k"] {
+            let passes = run(format, Some(memory), &dir.join("passes.csv"));
+            assert_eq!(passes, whole, "--format {format} --memory {memory}");
+        }
+    }
+    // Standard input cannot be read twice: one pass, whatever the limit.
+    let args = [
+        "score",
+        "rules/credit.rules",
+        "--events",
+        "-",
+        "--events-format",
+        "csv",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "jsonl",
+        "--explain",
+    ];
+    let piped = rulebook(&[&args[..], &["--memory", "1K"]].concat(), Some(events.as_bytes()));
+    let piped_whole = rulebook(&args, Some(events.as_bytes()));
+    assert_eq!(piped.code, 1, "{}", piped.stderr);
+    assert_eq!((piped.stdout, piped.stderr), (piped_whole.stdout, piped_whole.stderr));
+    let good = read(Path::new(ROOT).join("examples/events.csv").as_path());
+    let piped = rulebook(&[&args[..], &["--memory", "1K"]].concat(), Some(good.as_bytes()));
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert_eq!(piped.stdout, ok(rulebook(&args, Some(good.as_bytes()))));
+}
+
+#[test]
+fn memory_is_for_explain_and_a_size() {
+    let run = score_examples(&["--format", "jsonl", "--memory", "1G"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--explain"), "{}", run.stderr);
+    let run = score_examples(&["--format", "jsonl", "--explain", "--memory", "lots"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`lots` is not a size"), "{}", run.stderr);
+}
+
+#[test]
 fn threads_zero_is_a_usage_error() {
     let run = score_examples(&["--threads", "0"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
