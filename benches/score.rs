@@ -263,6 +263,7 @@ fn run() -> Result<bool, String> {
     };
     match &handscore {
         Some(m) => line("handscore", m),
+        None if args.reference_only => println!("  {:<16} (not measured)", "handscore"),
         None => println!(
             "  {:<16} (not measured: {})",
             "handscore",

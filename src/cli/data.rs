@@ -110,6 +110,24 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A size for people, in the units `parse_size` reads: `512 B`, `3.5 KiB`, `385 MiB`, `4.0 GiB`.
+pub fn show_size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut unit = 0;
+    let mut whole = bytes;
+    while whole >= 1024 && unit + 1 < units.len() {
+        whole /= 1024;
+        unit += 1;
+    }
+    let name = units.get(unit).expect("unit stays below units.len()");
+    if unit == 0 || whole >= 10 {
+        return format!("{whole} {name}");
+    }
+    // One decimal below 10, exactly (tenths of the unit, rounded down).
+    let tenths = u128::from(bytes) * 10 >> (10 * unit);
+    format!("{}.{} {name}", tenths / 10, tenths % 10)
+}
+
 /// Half the memory the system has available, or 4 GiB where it does not say.
 pub fn half_available_memory() -> u64 {
     let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
@@ -416,7 +434,7 @@ impl DataArgs {
     }
 
     /// The size of the event logs in bytes (0 for standard input).
-    fn bytes(&self) -> u64 {
+    pub fn bytes(&self) -> u64 {
         self.events
             .iter()
             .filter_map(|p| std::fs::metadata(p).ok())
@@ -597,6 +615,26 @@ pub fn summary_of(customers: usize, summary: &input::Summary, as_of: Date) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_shown_in_the_units_they_are_read_in() {
+        for (bytes, text) in [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1536, "1.5 KiB"),
+            (10 << 10, "10 KiB"),
+            (403_810_053, "385 MiB"),
+            (4 << 30, "4.0 GiB"),
+            (u64::MAX, "16777215 TiB"),
+        ] {
+            assert_eq!(show_size(bytes), text, "{bytes}");
+            if bytes > 0 && bytes < 1 << 40 {
+                let back = parse_size(&show_size(bytes)).expect("a shown size reads back");
+                assert!(back <= bytes && bytes - back < bytes / 10 + 1, "{bytes} {back}");
+            }
+        }
+    }
 
     #[test]
     fn sizes_read_as_people_write_them() {

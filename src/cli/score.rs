@@ -163,6 +163,13 @@ pub fn run(args: Args) -> CliResult {
         (false, _) if passes > 1 => {
             let roster = roster.sorted();
             let cut = args.data.cut(&roster, &prog.schema, horizon, &eval, passes)?;
+            eprintln!(
+                "note: keeping every customer's events would take about {}, more than --memory {}: the log is read {} times, once to cut its customers into {} shares, then once per share",
+                data::show_size(args.data.bytes()),
+                data::show_size(args.memory.unwrap_or_else(data::half_available_memory)),
+                cut.shares() + 1,
+                cut.shares(),
+            );
             (None, Some(cut), roster)
         }
         (false, fold) => {
