@@ -124,7 +124,7 @@ pub fn show_size(bytes: u64) -> String {
         return format!("{whole} {name}");
     }
     // One decimal below 10, exactly (tenths of the unit, rounded down).
-    let tenths = u128::from(bytes) * 10 >> (10 * unit);
+    let tenths = (u128::from(bytes) * 10) >> (10 * unit);
     format!("{}.{} {name}", tenths / 10, tenths % 10)
 }
 
