@@ -277,6 +277,43 @@ fn exact(id: &str) -> u64 {
     h.finish()
 }
 
+/// The example log and roster (`examples/`), loaded with `within`.
+fn load_example(prog: &rulebook::check::program::Program, within: input::Within) -> input::EventLog {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let events = std::fs::read(root.join("events.csv")).expect("the example log");
+    let roster_text = std::fs::read(root.join("customers.csv")).expect("the example roster");
+    let roster =
+        Roster::read(Cursor::new(roster_text), "customers.csv", &prog.class_names()).expect("the example roster reads");
+    let source = Source {
+        name: "events.csv".into(),
+        format: Format::Csv,
+        reader: Box::new(Cursor::new(events)),
+    };
+    let opts = LoadOptions {
+        as_of: as_of(),
+        strict: false,
+        keep_going: false,
+    };
+    input::load_within(vec![source], &prog.schema, &roster, opts, within).expect("the example log loads")
+}
+
+/// Customer `k`'s events as a load keeps them, each with its values (not
+/// where they are kept).
+fn events_with_values(
+    prog: &rulebook::check::program::Program,
+    log: &input::EventLog,
+    k: usize,
+) -> Vec<(Event, Vec<i64>)> {
+    log.events_of(k)
+        .iter()
+        .map(|e| {
+            let n = prog.schema.kinds[e.kind as usize].attrs.len();
+            let at = e.vals as usize;
+            (Event { cust: 0, vals: 0, ..*e }, log.vals[at..at + n].to_vec())
+        })
+        .collect()
+}
+
 /// Shares of a log (`Within::between`, `score --explain` in passes) cut at
 /// any ids keep, one after another, exactly the customers of a full load,
 /// in its order, with the same events, values and roster entries, and each
@@ -285,24 +322,6 @@ fn exact(id: &str) -> u64 {
 fn shares_of_a_log_are_the_whole_log_in_order() {
     let checked = credit();
     let prog = &checked.program;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let events = std::fs::read(root.join("events.csv")).expect("the example log");
-    let roster_text = std::fs::read(root.join("customers.csv")).expect("the example roster");
-    let roster =
-        Roster::read(Cursor::new(roster_text), "customers.csv", &prog.class_names()).expect("the example roster reads");
-    let load = |within: input::Within| {
-        let source = Source {
-            name: "events.csv".into(),
-            format: Format::Csv,
-            reader: Box::new(Cursor::new(events.clone())),
-        };
-        let opts = LoadOptions {
-            as_of: as_of(),
-            strict: false,
-            keep_going: false,
-        };
-        input::load_within(vec![source], &prog.schema, &roster, opts, within).expect("the example log loads")
-    };
     let horizon = Some(prog.horizon(as_of()));
     // A customer as a load has it: id, roster entry, events with their values.
     type Seen = (String, Option<u16>, Option<Date>, Vec<(Event, Vec<i64>)>);
@@ -310,19 +329,11 @@ fn shares_of_a_log_are_the_whole_log_in_order() {
         (0..log.customers.len())
             .map(|k| {
                 let c = &log.customers[k];
-                let events = log
-                    .events_of(k)
-                    .iter()
-                    .map(|e| {
-                        let n = prog.schema.kinds[e.kind as usize].attrs.len();
-                        let at = e.vals as usize;
-                        (Event { cust: 0, vals: 0, ..*e }, log.vals[at..at + n].to_vec())
-                    })
-                    .collect();
-                (c.id.to_string(), c.class, c.since, events)
+                (c.id.to_string(), c.class, c.since, events_with_values(prog, log, k))
             })
             .collect()
     };
+    let load = |within| load_example(prog, within);
     let full = load(input::Within::new(horizon, 0));
     let whole = seen(&full);
     let ids: Vec<String> = whole.iter().map(|c| c.0.clone()).collect();
@@ -358,24 +369,7 @@ fn shares_of_a_log_are_the_whole_log_in_order() {
 fn a_targeted_load_keeps_one_customer_as_a_full_load_has_it() {
     let checked = credit();
     let prog = &checked.program;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let events = std::fs::read(root.join("events.csv")).expect("the example log");
-    let roster_text = std::fs::read(root.join("customers.csv")).expect("the example roster");
-    let load = |within: input::Within| {
-        let roster = Roster::read(Cursor::new(roster_text.clone()), "customers.csv", &prog.class_names())
-            .expect("the example roster reads");
-        let source = Source {
-            name: "events.csv".into(),
-            format: Format::Csv,
-            reader: Box::new(Cursor::new(events.clone())),
-        };
-        let opts = LoadOptions {
-            as_of: as_of(),
-            strict: false,
-            keep_going: false,
-        };
-        input::load_within(vec![source], &prog.schema, &roster, opts, within).expect("the example log loads")
-    };
+    let load = |within| load_example(prog, within);
     let horizon = Some(prog.horizon(as_of()));
     let full = load(input::Within::new(horizon, 0));
     assert!(full.customers.len() > 10);
@@ -386,16 +380,11 @@ fn a_targeted_load_keeps_one_customer_as_a_full_load_has_it() {
         assert_eq!(one.summary, full.summary);
         let found = &one.customers[j];
         assert_eq!((found.class, found.since), (c.class, c.since), "{}", c.id);
-        let values = |log: &input::EventLog, k: usize| -> Vec<(Event, Vec<i64>)> {
-            log.events_of(k)
-                .iter()
-                .map(|e| {
-                    let n = prog.schema.kinds[e.kind as usize].attrs.len();
-                    let at = e.vals as usize;
-                    (Event { cust: 0, vals: 0, ..*e }, log.vals[at..at + n].to_vec())
-                })
-                .collect()
-        };
-        assert_eq!(values(&one, j), values(&full, i), "{}", c.id);
+        assert_eq!(
+            events_with_values(prog, &one, j),
+            events_with_values(prog, &full, i),
+            "{}",
+            c.id
+        );
     }
 }

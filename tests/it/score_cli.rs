@@ -58,6 +58,22 @@ fn score_examples(more: &[&str]) -> Run {
     rulebook(&args, None)
 }
 
+/// `rulebook score` of a CSV log on standard input as of 2026-06-30, with more arguments.
+fn score_stdin_csv(more: &[&str], log: &[u8]) -> Run {
+    let mut args = vec![
+        "score",
+        "rules/credit.rules",
+        "--events",
+        "-",
+        "--events-format",
+        "csv",
+        "--as-of",
+        AS_OF,
+    ];
+    args.extend(more);
+    rulebook(&args, Some(log))
+}
+
 fn explain_example(customer: &str) -> Run {
     rulebook(
         &[
@@ -458,21 +474,7 @@ fn the_jsonl_example_scores_like_its_csv_rows() {
             .skip(1)
             .filter(|r| ["P002,", "P006,", "L002,"].iter().any(|p| r.starts_with(p))),
     );
-    let csv = rulebook(
-        &[
-            "score",
-            "rules/credit.rules",
-            "--events",
-            "-",
-            "--events-format",
-            "csv",
-            "--as-of",
-            AS_OF,
-            "--format",
-            "jsonl",
-        ],
-        Some(format!("{}\n", rows.join("\n")).as_bytes()),
-    );
+    let csv = score_stdin_csv(&["--format", "jsonl"], format!("{}\n", rows.join("\n")).as_bytes());
     assert_eq!(ok(csv), jsonl);
     assert_eq!(jsonl.lines().count(), 3);
 }
@@ -646,21 +648,7 @@ fn a_roster_customer_without_events_is_scored() {
 #[test]
 fn customers_are_sorted_by_id_in_byte_order() {
     let log = "customer,date,kind\np1,2026-01-01,theft\nP10,2026-01-01,theft\nP9,2026-01-01,theft\nÄ1,2026-01-01,theft\nP1,2026-01-01,theft\n";
-    let out = ok(rulebook(
-        &[
-            "score",
-            "rules/credit.rules",
-            "--events",
-            "-",
-            "--events-format",
-            "csv",
-            "--as-of",
-            AS_OF,
-            "--format",
-            "csv",
-        ],
-        Some(log.as_bytes()),
-    ));
+    let out = ok(score_stdin_csv(&["--format", "csv"], log.as_bytes()));
     let ids: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split(',').next()).collect();
     assert_eq!(ids, ["P1", "P10", "P9", "p1", "Ä1"]);
 }
@@ -865,27 +853,15 @@ fn explain_in_passes_writes_what_one_pass_writes() {
         }
     }
     // Standard input cannot be read twice: one pass, whatever the limit.
-    let args = [
-        "score",
-        "rules/credit.rules",
-        "--events",
-        "-",
-        "--events-format",
-        "csv",
-        "--as-of",
-        AS_OF,
-        "--format",
-        "jsonl",
-        "--explain",
-    ];
-    let piped = rulebook(&[&args[..], &["--memory", "1K"]].concat(), Some(events.as_bytes()));
-    let piped_whole = rulebook(&args, Some(events.as_bytes()));
+    let explain = ["--format", "jsonl", "--explain"];
+    let piped = score_stdin_csv(&[&explain[..], &["--memory", "1K"]].concat(), events.as_bytes());
+    let piped_whole = score_stdin_csv(&explain, events.as_bytes());
     assert_eq!(piped.code, 1, "{}", piped.stderr);
     assert_eq!((piped.stdout, piped.stderr), (piped_whole.stdout, piped_whole.stderr));
     let good = read(Path::new(ROOT).join("examples/events.csv").as_path());
-    let piped = rulebook(&[&args[..], &["--memory", "1K"]].concat(), Some(good.as_bytes()));
+    let piped = score_stdin_csv(&[&explain[..], &["--memory", "1K"]].concat(), good.as_bytes());
     assert_eq!(piped.code, 0, "{}", piped.stderr);
-    assert_eq!(piped.stdout, ok(rulebook(&args, Some(good.as_bytes()))));
+    assert_eq!(piped.stdout, ok(score_stdin_csv(&explain, good.as_bytes())));
 }
 
 #[test]
