@@ -2,8 +2,9 @@
 //! scored by both rulebooks on every core, folded into counts: the grade
 //! migration matrix, who changes grade or score, per-dimension change, the
 //! clauses that moved scores, the largest movers and the customers only one
-//! rulebook scores. Customers are scored without ledgers; only those whose
-//! result differs are scored again with ledgers to find the clauses behind.
+//! rulebook scores. Customers are scored once, with folded ledgers (one
+//! line per rule, no events); those whose result differs are matched line
+//! by line to find the clauses behind, without being scored again.
 
 use rayon::prelude::*;
 
