@@ -93,6 +93,10 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let digits = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (number, unit) = t.split_at(digits);
+    let number = match number.starts_with('.') {
+        true => format!("0{number}"),
+        false => number.to_string(),
+    };
     let shift = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 0,
         "K" | "KB" | "KIB" => 10,
@@ -102,7 +106,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         _ => return Err(bad()),
     };
     // Exactly, in millionths: `1.5G` is 1.5 × 2³⁰ bytes.
-    let millionths = rulebook::num::Num::parse(number).map_err(|_| bad())?;
+    let millionths = rulebook::num::Num::parse(&number).map_err(|_| bad())?;
     let bytes = (i128::from(millionths.raw()) << shift) / i128::from(rulebook::num::Num::from_int(1).raw());
     match u64::try_from(bytes) {
         Ok(b) if b > 0 => Ok(b),
@@ -128,14 +132,49 @@ pub fn show_size(bytes: u64) -> String {
     format!("{}.{} {name}", tenths / 10, tenths % 10)
 }
 
-/// Half the memory the system has available, or 4 GiB where it does not say.
+/// Half the memory the system has available — within the process's
+/// control group's limit, in a container — or 4 GiB where it does not say.
 pub fn half_available_memory() -> u64 {
     let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
         let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
         let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         kb.checked_mul(1024)
     });
+    let available = match (available, cgroup_room()) {
+        (Some(a), Some(c)) => Some(a.min(c)),
+        (a, c) => a.or(c),
+    };
     available.map_or(4 << 30, |b| b / 2)
+}
+
+/// What the process's control group may still take (its limit less its
+/// usage), cgroup v2 or v1; `None` without a limit or where it cannot be read.
+fn cgroup_room() -> Option<u64> {
+    let groups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let read = |path: String| -> Option<u64> { std::fs::read_to_string(path).ok()?.trim().parse().ok() };
+    for line in groups.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+        let path = path.trim_end_matches('/');
+        // The group's own directory, or the root one where a container shows it there.
+        let dirs = |base: &str| [format!("{base}{path}"), base.to_string()];
+        let (limit_usage, base) = match controllers {
+            "" => (("memory.max", "memory.current"), "/sys/fs/cgroup"),
+            c if c.split(',').any(|c| c == "memory") => (
+                ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+                "/sys/fs/cgroup/memory",
+            ),
+            _ => continue,
+        };
+        for dir in dirs(base) {
+            // `max` (v2) or a number near 2⁶³ (v1) is no limit.
+            if let Some(limit) = read(format!("{dir}/{}", limit_usage.0)).filter(|&l| l < 1 << 60) {
+                let usage = read(format!("{dir}/{}", limit_usage.1)).unwrap_or(0);
+                return Some(limit.saturating_sub(usage));
+            }
+        }
+    }
+    None
 }
 
 fn parse_encoding(s: &str) -> Result<&'static encoding_rs::Encoding, String> {
@@ -642,6 +681,7 @@ mod tests {
             ("65536", 65536),
             ("1K", 1024),
             ("0.5k", 512),
+            (".5K", 512),
             ("512M", 512 << 20),
             ("512 MB", 512 << 20),
             ("1.5GiB", 3 << 29),
@@ -650,7 +690,7 @@ mod tests {
         ] {
             assert_eq!(parse_size(text), Ok(bytes), "{text}");
         }
-        for text in ["", "0", "G", "4X", "-1G", "1e9", "0.0000001K", "1.2.3M"] {
+        for text in ["", "0", "G", ".", ".K", "4X", "-1G", "1e9", "0.0000001K", "1.2.3M"] {
             assert!(parse_size(text).is_err(), "{text}");
         }
     }

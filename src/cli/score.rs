@@ -301,6 +301,14 @@ pub fn run(args: Args) -> CliResult {
             let mut first = true;
             for k in 0..cut.shares() {
                 let share = args.data.load_share(&roster, &prog.schema, horizon, &cut, k)?;
+                // Every pass reads every row: other counts mean the log changed under the run.
+                if share.summary != cut.summary {
+                    return Err(format!(
+                        "the event logs changed while they were read in passes (pass {} of {} counted other rows than the first); run again when they no longer change",
+                        k + 2,
+                        cut.shares() + 1
+                    ));
+                }
                 if !share.customers.is_empty() {
                     score_log(&share, first)?;
                     first = false;

@@ -137,7 +137,7 @@ pub struct Context<'a> {
     pub opts: LoadOptions,
     /// Keep only the rows of these customers (`Within::only`, `Within::between`): every row is
     /// still checked and counted. Keyed here, while the id is in cache.
-    pub only: Option<super::Only>,
+    pub only: Option<&'a super::Only>,
 }
 
 /// One valid row: its customer (a range of `Decoded::custs`), and its event
