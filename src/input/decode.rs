@@ -363,8 +363,18 @@ fn not_utf8(field: &str, bytes: &[u8]) -> String {
     )
 }
 
-#[inline]
+/// A cell as text: inline for a field of a block checked to be UTF-8 as a
+/// whole (nearly every row), the rest out of line.
+#[inline(always)]
 fn text_field<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
+    match cell {
+        Cell::Str(s) => Ok(s),
+        other => text_field_other(name, other),
+    }
+}
+
+#[inline(never)]
+fn text_field_other<'c>(name: &str, cell: Cell<'c>) -> Result<&'c str, String> {
     match cell {
         Cell::Absent => Err(format!("{name} is missing")),
         Cell::Bytes(b) => std::str::from_utf8(b).map_err(|_| not_utf8(name, b)),
