@@ -67,6 +67,25 @@ enum Target<'a> {
     },
 }
 
+/// A fold that only counts each customer's events (those a load would keep).
+struct Counting;
+
+impl input::Fold for Counting {
+    fn init(&self, _id: &[u8], _class: Option<u16>, words: &mut Vec<u32>) {
+        words.push(0);
+    }
+
+    fn max_words(&self) -> usize {
+        1
+    }
+
+    fn fold(&self, _class: Option<u16>, state: &mut [u32], _event: &input::Event, _vals: &[i64]) {
+        if let Some(n) = state.first_mut() {
+            *n = n.saturating_add(1);
+        }
+    }
+}
+
 /// Where a log read in passes is cut (`DataArgs::cut`).
 pub struct Cut {
     /// The first id of every share after the first, ascending.
@@ -359,26 +378,35 @@ impl DataArgs {
         self.load_targeted(Given::Owned(roster), schema, horizon, Target::One(id), None)
     }
 
-    /// Reads the logs once, folded, to cut their customers into `passes`
-    /// shares of about equal size, for `score --explain` on a log too big
-    /// to keep whole (see `passes`, `load_share`). Writes rejects with
-    /// `--keep-going` and warns of ids in two spellings, as a load does.
-    pub fn cut(
-        &self,
-        roster: &Roster,
-        schema: &Schema,
-        horizon: Option<Date>,
-        fold: &dyn input::Fold,
-        passes: usize,
-    ) -> Result<Cut, String> {
-        let log = self.load_targeted(Given::Lent(roster), schema, horizon, Target::All, Some(fold))?;
+    /// Reads the logs once, counting each customer's events, to cut the
+    /// customers into `passes` shares that keep about as many events each,
+    /// for `score --explain` on a log too big to keep whole (see `passes`,
+    /// `load_share`). Writes rejects with `--keep-going` and warns of ids in
+    /// two spellings, as a load does.
+    pub fn cut(&self, roster: &Roster, schema: &Schema, horizon: Option<Date>, passes: usize) -> Result<Cut, String> {
+        let log = self.load_targeted(Given::Lent(roster), schema, horizon, Target::All, Some(&Counting))?;
         let n = log.customers.len();
         let passes = passes.clamp(1, n.max(1));
-        // The first id of every share but the first (ids are in byte order).
-        let starts = (1..passes)
-            .filter_map(|k| log.customers.get(k * n / passes))
-            .map(|c| c.id.to_string())
-            .collect();
+        // A customer weighs its events, and a little for itself (its place
+        // in the tables, its ledger's lines without events).
+        let weight = |i: usize| {
+            let events = log.state_of(i).and_then(|s| s.first().copied()).unwrap_or(0);
+            u64::from(events) + 2
+        };
+        let total: u64 = (0..n).map(weight).sum();
+        // The first id of every share but the first (ids are in byte order):
+        // where the weight so far reaches the next k/passes of the total.
+        let mut starts = Vec::with_capacity(passes.saturating_sub(1));
+        let mut so_far = 0u64;
+        let mut next = 1u64;
+        for (i, c) in log.customers.iter().enumerate() {
+            let goal = u128::from(total) * u128::from(next) / passes as u128;
+            if i > 0 && next < passes as u64 && u128::from(so_far) >= goal {
+                starts.push(c.id.to_string());
+                next += 1;
+            }
+            so_far += weight(i);
+        }
         let cut = Cut {
             starts,
             summary: log.summary.clone(),
@@ -410,8 +438,8 @@ impl DataArgs {
         self.load_targeted(Given::Lent(roster), schema, horizon, target, None)
     }
 
-    /// In how many passes `score --explain` reads the logs so that no pass
-    /// keeps much more than `limit` bytes: the events a load keeps take
+    /// In how many passes `score --explain` reads the logs so that a pass
+    /// keeps about `limit` bytes or less (a customer is never split): the events a load keeps take
     /// about as much memory as the log's text (measured: 1.0 bytes a byte
     /// on a 400 MB log of a million customers, customers included). One
     /// pass when a log is not a file (standard input, a pipe), which cannot

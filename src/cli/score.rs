@@ -152,7 +152,7 @@ pub fn run(args: Args) -> CliResult {
     // Scores need only each customer's folded state; ledgers need the
     // events: of a log too big to keep whole, a share of the customers at a
     // time, cut where a first, folded pass finds their ids.
-    let passes = match (args.sorted, args.explain && eval.foldable()) {
+    let passes = match (args.sorted, args.explain) {
         (false, true) => args
             .data
             .passes(args.memory.unwrap_or_else(data::half_available_memory)),
@@ -162,7 +162,7 @@ pub fn run(args: Args) -> CliResult {
         (true, _) => (None, None, roster.sorted()),
         (false, _) if passes > 1 => {
             let roster = roster.sorted();
-            let cut = args.data.cut(&roster, &prog.schema, horizon, &eval, passes)?;
+            let cut = args.data.cut(&roster, &prog.schema, horizon, passes)?;
             eprintln!(
                 "note: keeping every customer's events would take about {}, more than --memory {}: the log is read {} times, once to cut its customers into {} shares, then once per share",
                 data::show_size(args.data.bytes()),

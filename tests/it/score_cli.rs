@@ -852,6 +852,29 @@ fn explain_in_passes_writes_what_one_pass_writes() {
             assert_eq!(passes, whole, "--format {format} --memory {memory}");
         }
     }
+    // A rulebook whose states are too big to fold (a period of a thousand
+    // years) is read in passes all the same: the cut only counts events.
+    let centuries = dir.join("centuries.rules");
+    let text = read(Path::new(ROOT).join("rules/credit.rules").as_path());
+    assert!(text.contains("\nperiod 12 months"));
+    std::fs::write(&centuries, text.replace("\nperiod 12 months", "\nperiod 12000 months"))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", centuries.display()));
+    let centuries = centuries.display().to_string();
+    let good = Path::new(ROOT).join("examples/events.csv").display().to_string();
+    let mut args = vec![
+        "score",
+        &centuries,
+        "--events",
+        &good,
+        "--customers",
+        "examples/customers.csv",
+    ];
+    args.extend(["--as-of", AS_OF, "--format", "jsonl", "--explain"]);
+    let whole = rulebook(&args, None);
+    assert_eq!(whole.code, 0, "{}", whole.stderr);
+    let passes = rulebook(&[&args[..], &["--memory", "1K"]].concat(), None);
+    assert!(passes.stderr.contains("the log is read"), "{}", passes.stderr);
+    assert_eq!(passes.stdout, whole.stdout);
     // Standard input cannot be read twice: one pass, whatever the limit.
     let explain = ["--format", "jsonl", "--explain"];
     let piped = score_stdin_csv(&[&explain[..], &["--memory", "1K"]].concat(), events.as_bytes());
