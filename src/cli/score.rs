@@ -151,13 +151,9 @@ pub fn run(args: Args) -> CliResult {
     }
     // Scores need only each customer's folded state; ledgers need the
     // events: of a log too big to keep whole, a share of the customers at a
-    // time, cut where a first, folded pass finds their ids.
-    let passes = match (args.sorted, args.explain) {
-        (false, true) => args
-            .data
-            .passes(args.memory.unwrap_or_else(data::half_available_memory)),
-        _ => 1,
-    };
+    // time, cut where a first pass, counting their events, finds their ids.
+    let memory = (args.explain && !args.sorted).then(|| args.memory.unwrap_or_else(data::half_available_memory));
+    let passes = memory.map_or(1, |m| args.data.passes(m));
     let (log, cut, roster) = match (args.sorted, !args.explain && eval.foldable()) {
         (true, _) => (None, None, roster.sorted()),
         (false, _) if passes > 1 => {
@@ -166,7 +162,7 @@ pub fn run(args: Args) -> CliResult {
             eprintln!(
                 "note: keeping every customer's events would take about {}, more than --memory {}: the log is read {} times, once to cut its customers into {} shares, then once per share",
                 data::show_size(args.data.bytes()),
-                data::show_size(args.memory.unwrap_or_else(data::half_available_memory)),
+                data::show_size(memory.expect("passes are counted only under a memory limit")),
                 cut.shares() + 1,
                 cut.shares(),
             );

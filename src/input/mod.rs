@@ -1271,6 +1271,23 @@ mod tests {
     }
 
     #[test]
+    fn a_roster_entry_packs_beside_the_id_and_unpacks_as_it_was() {
+        assert_eq!(listed(None), NOT_LISTED);
+        let entry = |since| roster::Entry {
+            class: Some(0),
+            since,
+            line: 2,
+        };
+        assert_eq!(listed(Some(&entry(None))), NO_SINCE);
+        for (y, m, d) in [(1, 1, 1), (1969, 12, 30), (1970, 1, 1), (2026, 6, 30), (9999, 12, 31)] {
+            let day = Date::from_ymd(y, m, d).expect("a date");
+            let packed = listed(Some(&entry(Some(day))));
+            assert!(packed > NO_SINCE, "{day}");
+            assert_eq!(Date::from_days(packed), day);
+        }
+    }
+
+    #[test]
     fn an_id_of_up_to_16_bytes_is_read_back_from_its_head() {
         for id in ["", "A", "C00000042", "客户甲", "AAAAAAAAAAAAAAAA", "\0\0x\0"] {
             let head = head_bytes(prefix(id.as_bytes()));
