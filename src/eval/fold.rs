@@ -42,6 +42,14 @@ pub(super) struct ClassLayout<'p> {
     /// `Evaluator::evaluate` visits them: each dimension's rules (or its
     /// assessment, one unit), then the rules on the total.
     at: Vec<usize>,
+    /// Per unit, what finishing it needs besides its words (worked out once
+    /// here, not per customer).
+    finish: Vec<Finish>,
+    /// Per dimension, its words and its raw score while they are all still
+    /// the initial ones, when that score does not depend on the customer
+    /// (no bonus for absence, no rule another can replace) and writes no
+    /// ledger line: most dimensions of most customers.
+    untouched_dims: Vec<Option<(std::ops::Range<usize>, Num)>>,
     /// The first unit of each dimension.
     pub dim_units: Vec<usize>,
     /// The unit of the first rule on the total.
@@ -142,6 +150,18 @@ impl Months {
     }
 }
 
+/// What finishing one unit needs besides its words: the months of an
+/// episode rule's window, and the outcome of a rule whose words are still
+/// the initial ones (most rules of most customers), when that outcome does
+/// not depend on the customer (it does for a bonus for absence: `since`).
+#[derive(Clone, Copy, Debug)]
+struct Finish {
+    len: usize,
+    window: Window,
+    months: Option<Months>,
+    untouched: Option<Option<(Num, Said)>>,
+}
+
 /// What a class's state is made of, in unit order.
 #[derive(Clone, Copy)]
 enum Unit<'p> {
@@ -162,6 +182,8 @@ impl<'p> Layout<'p> {
                 let mut l = ClassLayout {
                     init: Vec::new(),
                     at: Vec::with_capacity(units.len()),
+                    finish: Vec::with_capacity(units.len()),
+                    untouched_dims: Vec::new(),
                     dim_units,
                     total_units,
                     replacers: Vec::new(),
@@ -176,6 +198,10 @@ impl<'p> Layout<'p> {
                                 l.replacers.push((u, r));
                             }
                             let w = window(r.window);
+                            let months = match &r.form {
+                                Form::Episodes { tiers, .. } => Months::of(w, tiers),
+                                _ => None,
+                            };
                             let words = match &r.form {
                                 Form::PerEvent {
                                     multiplier: Some(_), ..
@@ -184,7 +210,7 @@ impl<'p> Layout<'p> {
                                 | Form::Once { .. }
                                 | Form::Absence { .. }
                                 | Form::Count { .. } => 1,
-                                Form::Episodes { tiers, .. } => match Months::of(w, tiers) {
+                                Form::Episodes { .. } => match months {
                                     Some(m) => m.words(),
                                     None => {
                                         foldable = false;
@@ -193,6 +219,16 @@ impl<'p> Layout<'p> {
                                 },
                             };
                             l.init.resize(at + words, 0);
+                            let untouched = match (&r.form, months) {
+                                (Form::Absence { .. }, _) | (Form::Episodes { .. }, None) => None,
+                                _ => Some(finish(r, &vec![0; words], None, w, months)),
+                            };
+                            l.finish.push(Finish {
+                                len: words,
+                                window: w,
+                                months,
+                                untouched,
+                            });
                             for (k, steps) in l.steps.iter_mut().enumerate() {
                                 if r.kinds.get(k).copied().unwrap_or(false) {
                                     if let Some(op) = op(r, k, w) {
@@ -211,6 +247,12 @@ impl<'p> Layout<'p> {
                             // Date after the window's start (0: none yet), file, line, value (2 words).
                             l.init.resize(at + 5, 0);
                             let w = window(0);
+                            l.finish.push(Finish {
+                                len: 5,
+                                window: w,
+                                months: None,
+                                untouched: None,
+                            });
                             if let Some(steps) = l.steps.get_mut(usize::from(a.kind)) {
                                 steps.push(Step {
                                     at,
@@ -226,11 +268,48 @@ impl<'p> Layout<'p> {
                     }
                 }
                 foldable &= l.init.len() <= MAX_WORDS;
+                l.untouched_dims = untouched_dims(class, &l);
                 l
             })
             .collect();
         Layout { classes, foldable }
     }
+}
+
+/// Each dimension's words and raw score while untouched (`ClassLayout::untouched_dims`).
+fn untouched_dims(class: &ClassProg, l: &ClassLayout<'_>) -> Vec<Option<(std::ops::Range<usize>, Num)>> {
+    let replaced: Vec<u16> = l
+        .replacers
+        .iter()
+        .flat_map(|(_, r)| r.replaces.iter().copied())
+        .collect();
+    let ends = l.at.iter().skip(1).copied().chain(std::iter::once(l.init.len()));
+    let spans: Vec<(usize, usize)> = l.at.iter().copied().zip(ends).collect();
+    class
+        .dims
+        .iter()
+        .zip(&l.dim_units)
+        .map(|(d, &first)| {
+            let DimSource::Rules(rules) = &d.source else {
+                return None;
+            };
+            let mut raw = d.max;
+            for (i, r) in rules.iter().enumerate() {
+                match l.finish.get(first + i)?.untouched {
+                    Some(Some((points, Said::Nothing))) if !r.ids.iter().any(|id| replaced.contains(id)) => {
+                        raw = raw.checked_add(points)?;
+                    }
+                    _ => return None,
+                }
+            }
+            let from = spans.get(first).map_or(l.init.len(), |s| s.0);
+            let to = match rules.len() {
+                0 => from,
+                n => spans.get(first + n - 1)?.1,
+            };
+            Some((from..to, raw))
+        })
+        .collect()
 }
 
 /// A class's units in evaluation order, the first unit of each dimension
@@ -374,93 +453,123 @@ pub(super) enum Said {
     },
 }
 
-impl Evaluator<'_> {
-    /// The points of rule `r` (signed) from its words, and the line the
-    /// stored path would write; `None` when the points cannot be held
-    /// exactly. The same points as `Evaluator::rule`.
-    pub(super) fn finish_rule(&self, r: &RuleProg, w: &[u32], since: Option<Date>) -> Option<(Num, Said)> {
-        use super::Status;
-        let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
-        let count = || *w.first().expect("a counter has a word");
-        let applied = |tier: Option<usize>| Said::Line {
-            status: Status::Applied,
-            tier,
-        };
-        let when = |n: u64| if n > 0 { applied(None) } else { Said::Nothing };
-        // `n` events (or `n` in all) of `points` each, signed: every term has
-        // the same sign, so the sum can be held iff the total can.
-        let times = |points: Num, n: u64| -> Option<Num> {
-            let total = i128::from(points.raw()) * i128::from(n);
-            let total = if r.effect == Effect::Deduct { -total } else { total };
-            i64::try_from(total).ok().map(Num::from_raw)
-        };
-        Some(match &r.form {
-            Form::PerEvent {
-                points,
-                multiplier: Some(_),
-            } => match read_u64(w.get(1..).expect("a sum has three words")) {
-                u64::MAX => return None,
-                n => (times(*points, n)?, when(u64::from(count()))),
-            },
-            Form::PerEvent {
-                points,
-                multiplier: None,
-            } => (times(*points, u64::from(count()))?, when(u64::from(count()))),
-            Form::Once { points, at_least } => {
-                if count() >= (*at_least).max(1) {
-                    (sign(*points), applied(None))
-                } else {
-                    (Num::ZERO, Said::Nothing)
-                }
-            }
-            Form::Absence { points } => {
-                let first = self.window(r.window).first_day();
-                if count() > 0 {
-                    let withheld = Said::Line {
-                        status: Status::Withheld,
-                        tier: None,
-                    };
-                    (Num::ZERO, withheld)
-                } else if since.is_some_and(|s| s > first) {
-                    (Num::ZERO, applied(None))
-                } else {
-                    (sign(*points), applied(None))
-                }
-            }
-            Form::Count { tiers } => match tier(tiers, count()) {
-                Some((i, t)) => (sign(t.points), applied(Some(i))),
-                None => (Num::ZERO, Said::Nothing),
-            },
-            Form::Episodes { severity, tiers } => {
-                let months = Months::of(self.window(r.window), tiers).expect("a folded rule's months fit");
-                let by_length = severity.iter().any(Option::is_none);
-                let (mut sum, mut said) = (Num::ZERO, Said::Nothing);
-                let mut m = 0;
-                while m < months.n {
-                    let Some(v) = months.get(w, m) else {
-                        m += 1;
-                        continue;
-                    };
-                    // The run: consecutive months with an event.
-                    let (mut length, mut largest) = (1, v);
-                    while m + length < months.n {
-                        let Some(v) = months.get(w, m + length) else { break };
-                        largest = largest.max(v);
-                        length += 1;
-                    }
-                    let length = u32::try_from(length).expect("a window's months are few");
-                    let sev = if by_length { length.max(largest) } else { largest };
-                    if let Some((_, t)) = tier(tiers, sev) {
-                        sum = sum.checked_add(sign(t.points))?;
-                        said = applied(None);
-                    }
-                    m += length as usize;
-                }
-                (sum, said)
-            }
-        })
+impl ClassLayout<'_> {
+    /// Dimension `d`'s raw score when its words are all still the initial
+    /// ones and that score is the same for every customer (no ledger line).
+    pub(super) fn untouched_dim(&self, state: &[u32], d: usize) -> Option<Num> {
+        let (words, raw) = self.untouched_dims.get(d)?.as_ref()?;
+        let w = state.get(words.clone()).expect("a dimension's words are in the state");
+        w.iter().all(|&x| x == 0).then_some(*raw)
     }
 
+    /// The points of rule `r`, unit `u` of the class (signed), from the
+    /// customer's state, and the line the stored path would write; `None`
+    /// when the points cannot be held exactly. The same points as
+    /// `Evaluator::rule`.
+    pub(super) fn finish_rule(
+        &self,
+        r: &RuleProg,
+        state: &[u32],
+        u: usize,
+        since: Option<Date>,
+    ) -> Option<(Num, Said)> {
+        let f = self.finish.get(u).expect("every unit has its finish");
+        let at = *self.at.get(u).expect("a unit of the class");
+        let w = state.get(at..at + f.len).expect("a unit's words are in the state");
+        match f.untouched {
+            Some(done) if w.iter().all(|&x| x == 0) => done,
+            _ => finish(r, w, since, f.window, f.months),
+        }
+    }
+}
+
+/// The points of rule `r` (signed) from its words `w`, and the line the
+/// stored path would write; `None` when the points cannot be held exactly.
+/// `window` is the rule's, `months` its months when it counts episodes.
+fn finish(r: &RuleProg, w: &[u32], since: Option<Date>, window: Window, months: Option<Months>) -> Option<(Num, Said)> {
+    use super::Status;
+    let sign = |p: Num| if r.effect == Effect::Deduct { -p } else { p };
+    let count = || *w.first().expect("a counter has a word");
+    let applied = |tier: Option<usize>| Said::Line {
+        status: Status::Applied,
+        tier,
+    };
+    let when = |n: u64| if n > 0 { applied(None) } else { Said::Nothing };
+    // `n` events (or `n` in all) of `points` each, signed: every term has
+    // the same sign, so the sum can be held iff the total can.
+    let times = |points: Num, n: u64| -> Option<Num> {
+        let total = i128::from(points.raw()) * i128::from(n);
+        let total = if r.effect == Effect::Deduct { -total } else { total };
+        i64::try_from(total).ok().map(Num::from_raw)
+    };
+    Some(match &r.form {
+        Form::PerEvent {
+            points,
+            multiplier: Some(_),
+        } => match read_u64(w.get(1..).expect("a sum has three words")) {
+            u64::MAX => return None,
+            n => (times(*points, n)?, when(u64::from(count()))),
+        },
+        Form::PerEvent {
+            points,
+            multiplier: None,
+        } => (times(*points, u64::from(count()))?, when(u64::from(count()))),
+        Form::Once { points, at_least } => {
+            if count() >= (*at_least).max(1) {
+                (sign(*points), applied(None))
+            } else {
+                (Num::ZERO, Said::Nothing)
+            }
+        }
+        Form::Absence { points } => {
+            let first = window.first_day();
+            if count() > 0 {
+                let withheld = Said::Line {
+                    status: Status::Withheld,
+                    tier: None,
+                };
+                (Num::ZERO, withheld)
+            } else if since.is_some_and(|s| s > first) {
+                (Num::ZERO, applied(None))
+            } else {
+                (sign(*points), applied(None))
+            }
+        }
+        Form::Count { tiers } => match tier(tiers, count()) {
+            Some((i, t)) => (sign(t.points), applied(Some(i))),
+            None => (Num::ZERO, Said::Nothing),
+        },
+        Form::Episodes { severity, tiers } => {
+            let months = months.expect("a folded episode rule's months fit");
+            let by_length = severity.iter().any(Option::is_none);
+            let (mut sum, mut said) = (Num::ZERO, Said::Nothing);
+            let mut m = 0;
+            while m < months.n {
+                let Some(v) = months.get(w, m) else {
+                    m += 1;
+                    continue;
+                };
+                // The run: consecutive months with an event.
+                let (mut length, mut largest) = (1, v);
+                while m + length < months.n {
+                    let Some(v) = months.get(w, m + length) else { break };
+                    largest = largest.max(v);
+                    length += 1;
+                }
+                let length = u32::try_from(length).expect("a window's months are few");
+                let sev = if by_length { length.max(largest) } else { largest };
+                if let Some((_, t)) = tier(tiers, sev) {
+                    sum = sum.checked_add(sign(t.points))?;
+                    said = applied(None);
+                }
+                m += length as usize;
+            }
+            (sum, said)
+        }
+    })
+}
+
+impl Evaluator<'_> {
     /// An assessed dimension's latest value, from its words.
     pub(super) fn finish_assessed(w: &[u32]) -> Option<Num> {
         match w {

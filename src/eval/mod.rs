@@ -320,7 +320,14 @@ impl<'p> Evaluator<'p> {
             let mut raw = d.max;
             match &d.source {
                 DimSource::Rules(rules) => {
-                    for (i, r) in rules.iter().enumerate() {
+                    let untouched = match facts {
+                        Facts::State(state) => layout.untouched_dim(state, scored - 1),
+                        Facts::Events(..) => None,
+                    };
+                    if let Some(untouched) = untouched {
+                        raw = untouched;
+                    }
+                    for (i, r) in rules.iter().enumerate().filter(|_| untouched.is_none()) {
                         raw = run(r, lines, i, first_unit + i)
                             .and_then(|points| raw.checked_add(points))
                             .ok_or_else(|| Overflow::at(&d.name, r, i))?;
@@ -445,6 +452,7 @@ impl<'p> Evaluator<'p> {
     /// The points of one rule (signed), unit `unit` of its class, from the
     /// customer's events (with its ledger lines) or from its folded state.
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn points(
         &self,
         r: &RuleProg,
@@ -458,7 +466,7 @@ impl<'p> Evaluator<'p> {
         match facts {
             Facts::Events(events, vals) => self.rule(r, since, events, vals, lines, ledger),
             Facts::State(state) => {
-                let (points, said) = self.finish_rule(r, layout.words(state, unit), since)?;
+                let (points, said) = layout.finish_rule(r, state, unit, since)?;
                 if let (true, fold::Said::Line { status, tier }) = (ledger, said) {
                     lines.push(Line {
                         rule: None,
@@ -475,7 +483,9 @@ impl<'p> Evaluator<'p> {
     }
 
     /// The points of one rule (signed), and its ledger lines; `None` when
-    /// they cannot be held exactly.
+    /// they cannot be held exactly. Out of line: a folded log's customers,
+    /// nearly all of them, are finished from their words instead.
+    #[inline(never)]
     fn rule(
         &self,
         r: &RuleProg,

@@ -668,6 +668,65 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config())]
+
+    /// A rule replaced by a rule that other events trigger: the replaced
+    /// rule's words are untouched, but its ledger says it was replaced, so a
+    /// folded ledger must not take the untouched shortcut for its dimension
+    /// (`ClassLayout::untouched_dim`).
+    #[test]
+    fn a_rule_replaced_while_untouched_compares_folded_as_stored(
+        rows in prop::collection::vec(every_form_row(), 0..40),
+        classes in prop::collection::vec(prop::sample::select(vec!["one", "two", ""]), 5),
+    ) {
+        // Without its bonus for absence, the dimension could be finished
+        // untouched, were M4 not named by T2, which an event of a kind the
+        // dimension does not count triggers.
+        let revised = EVERY_FORM
+            .replace(
+                "instead of M1-M3\n",
+                "instead of M1-M3\n  T2 \"评估代替\" bonus 1 once if at least 1 score instead of M4\n",
+            )
+            .replace("  M6 \"无逾期\" bonus 3 if no late within 6 months\n", "");
+        prop_assert!(revised.contains("T2") && !revised.contains("M6"));
+        let csv = format!("customer,date,kind,days,amount,grade,dimension,value\n{}\n", rows.join("\n"));
+        let roster: String = classes.iter().enumerate().map(|(i, class)| format!("C{i},{class},\n")).collect();
+        let roster = format!("customer,class,since\n{roster}");
+        let as_of = date("2026-06-30");
+        diff_folds_as_it_stores(EVERY_FORM, &revised, csv.clone(), &roster, None, as_of);
+        // Each rule's lines, folded and stored: the same status and points.
+        let checked = rulebook::load(&revised).unwrap_or_else(|d| panic!("{d:?}"));
+        let prog = &checked.program;
+        let roster = Roster::read(roster.as_bytes(), "customers.csv", &prog.class_names()).expect("a valid roster");
+        let eval = Evaluator::new(prog, as_of);
+        let within = input::Within::new(Some(prog.horizon(as_of)), 0);
+        let folded = input::fold_within(vec![csv_source(csv.clone())], &prog.schema, &roster, plain(as_of), within, &eval)
+            .expect("loads");
+        let stored = input::load(vec![csv_source(csv)], &prog.schema, &roster, plain(as_of)).expect("loads");
+        let per_rule = |o: rulebook::eval::Outcome| {
+            let mut rules: BTreeMap<(usize, Option<usize>), (String, rulebook::num::Num)> = BTreeMap::new();
+            let lines = o.dims.iter().enumerate().flat_map(|(d, dim)| dim.ledger.iter().map(move |l| (d, l)));
+            for (d, l) in lines.chain(o.total_ledger.iter().map(|l| (usize::MAX, l))) {
+                let e = rules.entry((d, l.rule)).or_insert((format!("{:?}", l.status), rulebook::num::Num::ZERO));
+                e.1 += l.points;
+            }
+            rules
+        };
+        prop_assert_eq!(folded.customers.len(), stored.customers.len());
+        for i in 0..stored.customers.len() {
+            let c = folded.customers.get(i).expect("a customer");
+            let mut words = folded.state_of(i).expect("a folded log").to_vec();
+            if words.is_empty() {
+                input::Fold::init(&eval, c.id.as_bytes(), c.class, &mut words);
+            }
+            let f = eval.finish(c, &words, true).expect("no overflow");
+            let s = eval.evaluate_in(&stored, i, true).expect("a customer").expect("no overflow");
+            prop_assert_eq!(per_rule(f), per_rule(s), "customer {}", i);
+        }
+    }
+}
+
 #[test]
 fn a_customer_no_event_was_folded_into_keeps_no_state() {
     let checked = rulebook::load(EVERY_FORM).expect("loads");
