@@ -59,6 +59,8 @@ enum Target<'a> {
     All,
     /// One customer (and the few whose ids share its loose key).
     One(&'a str),
+    /// `One` on a second read: the first wrote the rejects and the warnings.
+    OneAgain(&'a str),
     /// A share of `of` for reading a log in passes (`Within::between`).
     Share {
         from: Option<&'a str>,
@@ -378,6 +380,19 @@ impl DataArgs {
         self.load_targeted(Given::Owned(roster), schema, horizon, Target::One(id), None)
     }
 
+    /// `load_one` on a second read of the logs, after a first that wrote
+    /// the rejects and the warnings: every row is read and checked again.
+    pub fn load_one_again(
+        &self,
+        schema: &Schema,
+        class_names: &[&str],
+        horizon: Option<Date>,
+        id: &str,
+    ) -> Result<EventLog, String> {
+        let roster = self.roster_any_order(class_names)?;
+        self.load_targeted(Given::Owned(roster), schema, horizon, Target::OneAgain(id), None)
+    }
+
     /// Reads the logs once, counting each customer's events, to cut the
     /// customers into `passes` shares that keep about as many events each,
     /// for `score --explain` on a log too big to keep whole (see `passes`,
@@ -438,6 +453,14 @@ impl DataArgs {
         self.load_targeted(Given::Lent(roster), schema, horizon, target, None)
     }
 
+    /// Whether every log is a file, which can be read twice (standard
+    /// input and a pipe cannot).
+    pub fn rereadable(&self) -> bool {
+        self.events
+            .iter()
+            .all(|p| p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+    }
+
     /// In how many passes `score --explain` reads the logs so that a pass
     /// keeps about `limit` bytes or less (a customer is never split): the events a load keeps take
     /// about as much memory as the log's text (measured: 1.0 bytes a byte
@@ -445,11 +468,7 @@ impl DataArgs {
     /// pass when a log is not a file (standard input, a pipe), which cannot
     /// be read twice.
     pub fn passes(&self, limit: u64) -> usize {
-        let files = self
-            .events
-            .iter()
-            .all(|p| p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_file()));
-        if !files {
+        if !self.rereadable() {
             return 1;
         }
         let passes = self.bytes().div_ceil(limit.max(1)).clamp(1, MAX_PASSES);
@@ -471,7 +490,7 @@ impl DataArgs {
         let within = match target {
             Target::All => input::Within::new(horizon, rows),
             // Loosely: the log's `X` comes along with the roster's `X `.
-            Target::One(id) => input::Within::new(horizon, rows).only(id, loose_hash),
+            Target::One(id) | Target::OneAgain(id) => input::Within::new(horizon, rows).only(id, loose_hash),
             Target::Share { from, to, of } => input::Within::new(horizon, rows).between(from, to, of),
         };
         let progress = Progress::start(bytes, !self.quiet);
@@ -481,7 +500,7 @@ impl DataArgs {
         };
         progress.finish();
         let log = log.map_err(|e| e.to_string())?;
-        if matches!(target, Target::Share { .. }) {
+        if matches!(target, Target::Share { .. } | Target::OneAgain(_)) {
             return Ok(log);
         }
         if self.keep_going {

@@ -71,9 +71,12 @@ pub struct Inputs<'a> {
     pub data: &'a DataArgs,
     pub old_customers: Option<&'a Path>,
     pub by: &'a [String],
-    /// Keep the events, for one customer's ledgers side by side with what
-    /// happened (`--customer`); otherwise both rulebooks fold the log.
-    pub events: bool,
+    /// The one customer whose ledgers are shown side by side with what
+    /// happened (`--customer`): both rulebooks fold the log, to check that
+    /// every customer's points hold as the whole comparison does, then a
+    /// second read keeps that customer's events alone. Otherwise the log is
+    /// only folded.
+    pub customer: Option<&'a str>,
 }
 
 /// Both rulebooks loaded and paired over the log, handed to a renderer.
@@ -148,7 +151,9 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         classes: &classes,
         old_roster: before.as_ref(),
     };
-    let folds = !inp.events && old_eval.foldable() && new_eval.foldable();
+    // One customer's ledgers need its events: a log that cannot be read
+    // twice keeps them all on its one read.
+    let folds = old_eval.foldable() && new_eval.foldable() && (inp.customer.is_none() || inp.data.rereadable());
     let fold = folds.then_some(&fold as &dyn rulebook::input::Fold);
     let (log, roster) = inp.data.load_carrying(roster, &schema, Some(horizon), fold)?;
     if let Some(before) = &before {
@@ -164,6 +169,31 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         columns: inp.by.iter().filter(|b| *b != "class").cloned().collect(),
     };
     let cat = Catalog::new(&old_prog, &new_prog);
+    let summary = data::summary(&log, as_of);
+    // Or they are kept on a second read, once the folded log (let go of
+    // first) says that every customer's points hold.
+    let log = match inp.customer {
+        Some(id) if log.is_folded() => {
+            let folded = Pair {
+                cat: &cat,
+                classes: &classes,
+                old: Evaluator::new(&old_prog, as_of),
+                new: Evaluator::new(&new_prog, as_of),
+                log: &log,
+                old_roster: before.as_ref(),
+                groups: None,
+            };
+            if let Some((i, new, e)) = folded.first_overflow() {
+                let side = if new { &new_path } else { &old_path };
+                return Err(format!("customer `{}` under `{side}`: {e}", folded.id(i)));
+            }
+            drop(folded);
+            drop(log);
+            rulebook::input::release_free_memory();
+            inp.data.load_one_again(&schema, &classes.names(), Some(horizon), id)?
+        }
+        _ => log,
+    };
     let pair = Pair {
         cat: &cat,
         classes: &classes,
@@ -193,7 +223,7 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         as_of,
     });
     if result.is_ok() {
-        eprintln!("{}", data::summary(&log, as_of));
+        eprintln!("{summary}");
     }
     result
 }
@@ -230,7 +260,7 @@ pub fn run(args: Args) -> CliResult {
         data: &args.data,
         old_customers: args.old_customers.as_deref(),
         by: &args.by,
-        events: args.customer.is_some(),
+        customer: args.customer.as_deref(),
     };
     compare(inputs, |c| render(&args, c))
 }

@@ -114,7 +114,7 @@ pub fn run(args: Args) -> CliResult {
                 data: &args.data,
                 old_customers: args.old_customers.as_deref(),
                 by: &args.by,
-                events: false,
+                customer: None,
             };
             compare(inputs, |c| revision(&args, c))
         }

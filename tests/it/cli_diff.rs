@@ -398,3 +398,82 @@ fn a_usage_error_leaves_no_file_behind() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// `--customer` folds the log to check every customer, then reads it again
+/// keeping that customer's events alone: the ledger still lists its events,
+/// the rejects and the warnings come once (from the first read), and the
+/// closing line counts every customer and row.
+#[test]
+fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
+    let dir = std::env::temp_dir().join(format!("rulebook-diff-one-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = |f: &str| format!("{DIR}/{f}");
+    let mut log = std::fs::read_to_string(path("events.csv")).unwrap_or_else(|e| panic!("{e}"));
+    // A bad row, and `C03 ` beside `C03`: a second spelling the roster lacks.
+    log.push_str("C02,2026-13-01,arrears,1,\nC03 ,2026-04-01,arrears,1,\n");
+    let events = dir.join("events.csv");
+    std::fs::write(&events, log).unwrap_or_else(|e| panic!("{e}"));
+    let rejects = dir.join("rejects.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["diff", &path("old.rules"), &path("old.rules"), "--events"])
+        .arg(&events)
+        .args(["--customers", &path("customers.csv"), "--as-of", "2026-06-30"])
+        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
+        .arg(&rejects)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
+    let text = v.to_string();
+    assert!(text.contains("2026-02-10"), "C03's event is in its ledger: {text}");
+    assert_eq!(
+        stderr.matches("C03 ").count(),
+        1,
+        "one warning of the second spelling:\n{stderr}"
+    );
+    assert_eq!(stderr.matches("customers scored").count(), 1, "{stderr}");
+    // Every customer of the log is counted, not only C03: 11 on the roster and `C03 `.
+    assert!(stderr.contains("12 customers scored"), "{stderr}");
+    let written = std::fs::read_to_string(&rejects).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        written.lines().count(),
+        2,
+        "the header and the bad row, once:\n{written}"
+    );
+    // Standard input cannot be read twice: its one read keeps every event.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args([
+            "diff",
+            &path("old.rules"),
+            &path("old.rules"),
+            "--events",
+            "-",
+            "--events-format",
+            "csv",
+        ])
+        .args(["--customers", &path("customers.csv"), "--as-of", "2026-06-30"])
+        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
+        .arg(&rejects)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    std::io::Write::write_all(&mut stdin, &std::fs::read(&events).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(stdin);
+    let out = child.wait_with_output().expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    let piped: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
+    assert_eq!(
+        piped.to_string().replace("<stdin>", &events.display().to_string()),
+        text,
+        "the same ledgers from a pipe"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
