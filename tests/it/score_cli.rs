@@ -1098,3 +1098,72 @@ fn sorted_scoring_lists_rejects_file_after_file_as_without_sorted() {
     assert_eq!(first, None, "rejects differ from line {first:?}");
     assert_eq!(streamed, whole);
 }
+
+/// A log that changes between the passes of `score --explain --memory` is
+/// an error, not a mix of two logs. Made certain, not timed: the row is
+/// appended once the run says it reads in passes (after its first read).
+/// Either the second read sees it, or that read was done before and the run
+/// then waits on its standard output, which the test reads only after the
+/// row is appended (the first share's ledgers are more than a pipe holds),
+/// and the third read sees it.
+#[test]
+fn a_log_that_changes_between_passes_is_an_error() {
+    let dir = scratch("changing");
+    let mut events = String::from("customer,date,kind,months,verified,reach,persons,dimension,score\n");
+    for i in 0..600 {
+        events.push_str(&format!(
+            "C{i:04},2026-03-10,arrears,1,,,,,\nC{i:04},2026-05-02,theft,,,,,,\n"
+        ));
+    }
+    let log = dir.join("events.csv");
+    std::fs::write(&log, &events).unwrap_or_else(|e| panic!("cannot write {}: {e}", log.display()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .current_dir(ROOT)
+        .args(["score", "rules/credit.rules", "--events"])
+        .arg(&log)
+        .args(["--as-of", AS_OF, "--format", "jsonl", "--explain", "--memory", "12K"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("a pipe"));
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap_or_else(|e| panic!("{e}"));
+        said.push_str(&line);
+        assert!(
+            n > 0,
+            "the run ended before it said it reads the log in passes:\n{said}"
+        );
+        if line.starts_with("note: keeping every customer's events") {
+            break;
+        }
+    }
+    assert!(said.contains("shares"), "{said}");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", log.display()));
+    file.write_all(b"C0001,2026-04-01,arrears,1,,,,,\n")
+        .unwrap_or_else(|e| panic!("cannot append: {e}"));
+    drop(file);
+    let mut stdout = child.stdout.take().expect("a pipe");
+    let drain = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut out).map(|_| out.len())
+    });
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap_or_else(|e| panic!("{e}"));
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    let written = drain.join().expect("the drain ends").unwrap_or_else(|e| panic!("{e}"));
+    // Nothing of the third share's customers (the log's last) was written.
+    assert!(written < 400 << 10, "{written} bytes\n{said}{rest}");
+    assert_eq!(status.code(), Some(1), "{said}{rest}");
+    assert!(
+        rest.contains("the event logs changed while they were read in passes"),
+        "{rest}"
+    );
+}
