@@ -153,6 +153,12 @@ pub fn show_size(bytes: u64) -> String {
     format!("{}.{} {name}", tenths / 10, tenths % 10)
 }
 
+/// Whether `path` names a file, which can be read twice: not standard
+/// input (`-`), a pipe or a terminal.
+fn is_file(path: &Path) -> bool {
+    path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Half the memory the system has available — within the process's
 /// control group's limit, in a container — or 4 GiB where it does not say.
 pub fn half_available_memory() -> u64 {
@@ -456,9 +462,12 @@ impl DataArgs {
     /// Whether every log is a file, which can be read twice (standard
     /// input and a pipe cannot).
     pub fn rereadable(&self) -> bool {
-        self.events
-            .iter()
-            .all(|p| p.as_os_str() != "-" && std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        self.events.iter().all(|p| is_file(p))
+    }
+
+    /// `rereadable`, and the roster too (when there is one).
+    pub fn rereadable_with_roster(&self) -> bool {
+        self.rereadable() && self.customers.as_deref().is_none_or(is_file)
     }
 
     /// In how many passes `score --explain` reads the logs so that a pass

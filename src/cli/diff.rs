@@ -87,6 +87,10 @@ pub struct Compared<'a> {
     /// The roster after the revision (`--customers`).
     pub roster: &'a Roster,
     pub as_of: Date,
+    /// The first customer whose points cannot be held exactly, found by a
+    /// pass over the whole log when `pair`'s log holds one customer
+    /// (`--customer`).
+    overflow: Option<String>,
 }
 
 impl Compared<'_> {
@@ -99,6 +103,9 @@ impl Compared<'_> {
     /// The first customer whose points cannot be held exactly, as an error:
     /// for what does not score every customer itself (`Analysis::of` does).
     pub fn check_overflow(&self) -> Result<(), String> {
+        if let Some(message) = &self.overflow {
+            return Err(message.clone());
+        }
         match self.pair.first_overflow() {
             Some((i, new, e)) => Err(self.overflow_message(i, new, &e)),
             None => Ok(()),
@@ -151,9 +158,10 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         classes: &classes,
         old_roster: before.as_ref(),
     };
-    // One customer's ledgers need its events: a log that cannot be read
-    // twice keeps them all on its one read.
-    let folds = old_eval.foldable() && new_eval.foldable() && (inp.customer.is_none() || inp.data.rereadable());
+    // One customer's ledgers need its events: a log (or roster) that cannot
+    // be read twice keeps them all on its one read.
+    let folds =
+        old_eval.foldable() && new_eval.foldable() && (inp.customer.is_none() || inp.data.rereadable_with_roster());
     let fold = folds.then_some(&fold as &dyn rulebook::input::Fold);
     let (log, roster) = inp.data.load_carrying(roster, &schema, Some(horizon), fold)?;
     if let Some(before) = &before {
@@ -171,7 +179,10 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let cat = Catalog::new(&old_prog, &new_prog);
     let summary = data::summary(&log, as_of);
     // Or they are kept on a second read, once the folded log (let go of
-    // first) says that every customer's points hold.
+    // first) says that every customer's points hold. A customer whose points
+    // do not is reported where the renderer checks (`Compared::check_overflow`),
+    // after its usage checks, as when the log was read once.
+    let mut overflow = None;
     let log = match inp.customer {
         Some(id) if log.is_folded() => {
             let folded = Pair {
@@ -183,14 +194,19 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
                 old_roster: before.as_ref(),
                 groups: None,
             };
-            if let Some((i, new, e)) = folded.first_overflow() {
+            overflow = folded.first_overflow().map(|(i, new, e)| {
                 let side = if new { &new_path } else { &old_path };
-                return Err(format!("customer `{}` under `{side}`: {e}", folded.id(i)));
-            }
+                format!("customer `{}` under `{side}`: {e}", folded.id(i))
+            });
             drop(folded);
-            drop(log);
-            rulebook::input::release_free_memory();
-            inp.data.load_one_again(&schema, &classes.names(), Some(horizon), id)?
+            match overflow {
+                Some(_) => log,
+                None => {
+                    drop(log);
+                    rulebook::input::release_free_memory();
+                    inp.data.load_one_again(&schema, &classes.names(), Some(horizon), id)?
+                }
+            }
         }
         _ => log,
     };
@@ -221,6 +237,7 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         new: &new_side,
         roster: &roster,
         as_of,
+        overflow,
     });
     if result.is_ok() {
         eprintln!("{summary}");

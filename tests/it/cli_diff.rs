@@ -475,5 +475,30 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
         text,
         "the same ledgers from a pipe"
     );
+    // Nor can a roster given on standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["diff", &path("old.rules"), &path("old.rules"), "--events"])
+        .arg(&events)
+        .args(["--customers", "-", "--as-of", "2026-06-30"])
+        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
+        .arg(&rejects)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    std::io::Write::write_all(
+        &mut stdin,
+        &std::fs::read(path("customers.csv")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    drop(stdin);
+    let out = child.wait_with_output().expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let piped: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
+    assert_eq!(piped.to_string(), text, "the same ledgers with the roster from a pipe");
     let _ = std::fs::remove_dir_all(&dir);
 }

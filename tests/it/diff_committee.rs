@@ -239,5 +239,15 @@ fn a_customer_whose_points_overflow_stops_the_comparison_in_every_format() {
         assert_eq!(code, Some(1), "{more:?}: {stderr}");
         assert!(stderr.contains(&want), "{more:?}: {stderr}");
     }
+    // A usage error and an output that cannot be created are said first,
+    // with `--customer` too (whose overflow is found on a read of its own).
+    let (code, stderr) = run(&["--customer", "A1", "--format", "csv"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--format csv lists the movers"), "{stderr}");
+    let nowhere = dir.join("no such folder").join("out.txt");
+    let nowhere = nowhere.display().to_string();
+    let (code, stderr) = run(&["--customer", "A1", "-o", &nowhere]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cannot create"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
