@@ -375,28 +375,19 @@ impl DataArgs {
     /// `load_within` keeping only customer `id` (and any other customer
     /// whose id shares its hash): every row is read and checked all the
     /// same, for `explain`.
+    /// With `again`, on a second read of the logs, after a first that wrote
+    /// the rejects and the warnings (`diff --customer`).
     pub fn load_one(
         &self,
         schema: &Schema,
         class_names: &[&str],
         horizon: Option<Date>,
         id: &str,
+        again: bool,
     ) -> Result<EventLog, String> {
         let roster = self.roster_any_order(class_names)?;
-        self.load_targeted(Given::Owned(roster), schema, horizon, Target::One(id), None)
-    }
-
-    /// `load_one` on a second read of the logs, after a first that wrote
-    /// the rejects and the warnings: every row is read and checked again.
-    pub fn load_one_again(
-        &self,
-        schema: &Schema,
-        class_names: &[&str],
-        horizon: Option<Date>,
-        id: &str,
-    ) -> Result<EventLog, String> {
-        let roster = self.roster_any_order(class_names)?;
-        self.load_targeted(Given::Owned(roster), schema, horizon, Target::OneAgain(id), None)
+        let target = if again { Target::OneAgain(id) } else { Target::One(id) };
+        self.load_targeted(Given::Owned(roster), schema, horizon, target, None)
     }
 
     /// Reads the logs once, counting each customer's events, to cut the

@@ -204,7 +204,7 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
                 None => {
                     drop(log);
                     rulebook::input::release_free_memory();
-                    inp.data.load_one_again(&schema, &classes.names(), Some(horizon), id)?
+                    inp.data.load_one(&schema, &classes.names(), Some(horizon), id, true)?
                 }
             }
         }

@@ -43,6 +43,7 @@ pub fn run(args: Args) -> CliResult {
         &prog.class_names(),
         Some(prog.horizon(as_of)),
         &args.customer,
+        false,
     )?;
     let Some(i) = log.find(&args.customer) else {
         return Err(format!(

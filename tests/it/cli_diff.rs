@@ -412,22 +412,51 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
     // A bad row, and `C03 ` beside `C03`: a second spelling the roster lacks.
     log.push_str("C02,2026-13-01,arrears,1,\nC03 ,2026-04-01,arrears,1,\n");
     let events = dir.join("events.csv");
-    std::fs::write(&events, log).unwrap_or_else(|e| panic!("{e}"));
-    let rejects = dir.join("rejects.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args(["diff", &path("old.rules"), &path("old.rules"), "--events"])
-        .arg(&events)
-        .args(["--customers", &path("customers.csv"), "--as-of", "2026-06-30"])
-        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
-        .arg(&rejects)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
-    let text = v.to_string();
+    std::fs::write(&events, &log).unwrap_or_else(|e| panic!("{e}"));
+    let (events, rejects) = (
+        events.display().to_string(),
+        dir.join("rejects.csv").display().to_string(),
+    );
+    // `diff --customer C03` of the log and the roster (either may be `-`, then given on standard input).
+    let run = |log: &str, roster: &str, stdin: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args([
+                "diff",
+                &path("old.rules"),
+                &path("old.rules"),
+                "--events",
+                log,
+                "--events-format",
+                "csv",
+            ])
+            .args([
+                "--customers",
+                roster,
+                "--as-of",
+                "2026-06-30",
+                "--customer",
+                "C03",
+                "--format",
+                "json",
+            ])
+            .args(["--keep-going", "--rejects", &rejects])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut pipe = child.stdin.take().expect("a pipe");
+        std::io::Write::write_all(&mut pipe, stdin).unwrap_or_else(|e| panic!("{e}"));
+        drop(pipe);
+        let out = child.wait_with_output().expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
+        (v.to_string(), stderr)
+    };
+    let (text, stderr) = run(&events, &path("customers.csv"), b"");
     assert!(text.contains("2026-02-10"), "C03's event is in its ledger: {text}");
     assert_eq!(
         stderr.matches("C03 ").count(),
@@ -443,62 +472,12 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
         2,
         "the header and the bad row, once:\n{written}"
     );
-    // Standard input cannot be read twice: its one read keeps every event.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args([
-            "diff",
-            &path("old.rules"),
-            &path("old.rules"),
-            "--events",
-            "-",
-            "--events-format",
-            "csv",
-        ])
-        .args(["--customers", &path("customers.csv"), "--as-of", "2026-06-30"])
-        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
-        .arg(&rejects)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("a pipe");
-    std::io::Write::write_all(&mut stdin, &std::fs::read(&events).unwrap_or_else(|e| panic!("{e}")))
-        .unwrap_or_else(|e| panic!("{e}"));
-    drop(stdin);
-    let out = child.wait_with_output().expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0));
-    let piped: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
-    assert_eq!(
-        piped.to_string().replace("<stdin>", &events.display().to_string()),
-        text,
-        "the same ledgers from a pipe"
-    );
-    // Nor can a roster given on standard input.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args(["diff", &path("old.rules"), &path("old.rules"), "--events"])
-        .arg(&events)
-        .args(["--customers", "-", "--as-of", "2026-06-30"])
-        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
-        .arg(&rejects)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("a pipe");
-    std::io::Write::write_all(
-        &mut stdin,
-        &std::fs::read(path("customers.csv")).unwrap_or_else(|e| panic!("{e}")),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    drop(stdin);
-    let out = child.wait_with_output().expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let piped: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e})"));
-    assert_eq!(piped.to_string(), text, "the same ledgers with the roster from a pipe");
+    // Standard input cannot be read twice: its one read keeps every event,
+    // whether it holds the log or the roster.
+    let (piped, _) = run("-", &path("customers.csv"), log.as_bytes());
+    assert_eq!(piped.replace("<stdin>", &events), text, "the same ledgers from a pipe");
+    let roster = std::fs::read(path("customers.csv")).unwrap_or_else(|e| panic!("{e}"));
+    let (piped, _) = run(&events, "-", &roster);
+    assert_eq!(piped, text, "the same ledgers with the roster from a pipe");
     let _ = std::fs::remove_dir_all(&dir);
 }
