@@ -223,10 +223,10 @@ pub fn run(args: Args) -> CliResult {
                     // Room for the run's lines (a customer's line is about 200 bytes, or about
                     // 1.6 KB with its ledger), so the buffer is not grown by copying; none
                     // for a table or a workbook, written whole at the end.
-                    let line = match (keep && args.format != OutputFormat::Json, ledger) {
-                        (true, _) => 0,
-                        (false, false) => 256,
-                        (false, true) => 2048,
+                    let line = match (args.format, ledger) {
+                        (OutputFormat::Table | OutputFormat::Xlsx, _) => 0,
+                        (_, false) => 256,
+                        (_, true) => 2048,
                     };
                     let mut text = Vec::with_capacity(run.len() * line);
                     let mut kept = Vec::new();

@@ -283,8 +283,6 @@ fn untouched_dims(class: &ClassProg, l: &ClassLayout<'_>) -> Vec<Option<(std::op
         .iter()
         .flat_map(|(_, r)| r.replaces.iter().copied())
         .collect();
-    let ends = l.at.iter().skip(1).copied().chain(std::iter::once(l.init.len()));
-    let spans: Vec<(usize, usize)> = l.at.iter().copied().zip(ends).collect();
     class
         .dims
         .iter()
@@ -302,10 +300,11 @@ fn untouched_dims(class: &ClassProg, l: &ClassLayout<'_>) -> Vec<Option<(std::op
                     _ => return None,
                 }
             }
-            let from = spans.get(first).map_or(l.init.len(), |s| s.0);
+            // A dimension's units are one run of words.
+            let from = l.at.get(first).copied().unwrap_or(l.init.len());
             let to = match rules.len() {
                 0 => from,
-                n => spans.get(first + n - 1)?.1,
+                n => l.at.get(first + n - 1)? + l.finish.get(first + n - 1)?.len,
             };
             Some((from..to, raw))
         })
