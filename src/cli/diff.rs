@@ -202,9 +202,16 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
             match overflow {
                 Some(_) => log,
                 None => {
+                    let first = log.summary.clone();
                     drop(log);
                     rulebook::input::release_free_memory();
-                    inp.data.load_one(&schema, &classes.names(), Some(horizon), id, true)?
+                    let again = inp.data.load_one(&schema, &classes.names(), Some(horizon), id, true)?;
+                    // Every row is read and counted again: other counts mean
+                    // the log changed between the reads.
+                    if again.summary != first {
+                        return Err("the event logs changed between the two reads of `diff --customer` (the second counted other rows than the first); run again when they no longer change".into());
+                    }
+                    again
                 }
             }
         }

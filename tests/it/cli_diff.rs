@@ -481,3 +481,76 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
     assert_eq!(piped, text, "the same ledgers with the roster from a pipe");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A log that changes between `--customer`'s two reads is an error, not a
+/// ledger of other rows than the summary's. Made certain, not timed: the
+/// rejects go to a named pipe, which the first read opens only once it has
+/// counted every row; they are more than a pipe holds, so the run waits on
+/// them until the test has appended a row, and only then reads again.
+#[test]
+fn a_log_that_changes_between_the_two_reads_of_one_customer_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("rulebook-diff-changing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = |f: &str| format!("{DIR}/{f}");
+    let mut log = std::fs::read_to_string(path("events.csv")).unwrap_or_else(|e| panic!("{e}"));
+    // About 1.5 MB of rejects: a bad date each.
+    for i in 0..10_000 {
+        log.push_str(&format!("C02,2026-13-{i:0>60},arrears,1,\n"));
+    }
+    let events = dir.join("events.csv");
+    std::fs::write(&events, &log).unwrap_or_else(|e| panic!("{e}"));
+    let rejects = dir.join("rejects.fifo");
+    let made = Command::new("mkfifo").arg(&rejects).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["diff", &path("old.rules"), &path("old.rules"), "--events"])
+        .arg(&events)
+        .args(["--customers", &path("customers.csv"), "--as-of", "2026-06-30"])
+        .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
+        .arg(&rejects)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stderr = child.stderr.take().expect("a pipe");
+    let said = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut text).map(|_| text)
+    });
+    // Opening the pipe waits for the run to open it, after its first read;
+    // a run that ends first never does, and is then named with what it said.
+    let (opened, wait) = std::sync::mpsc::channel();
+    let fifo = rejects.clone();
+    std::thread::spawn(move || opened.send(std::fs::File::open(&fifo)));
+    let mut pipe = match wait.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(pipe) => pipe.unwrap_or_else(|e| panic!("cannot open the pipe: {e}")),
+        Err(_) => {
+            let _ = child.kill();
+            // Let the opening thread go.
+            let _ = std::fs::OpenOptions::new().write(true).open(&rejects);
+            panic!("the run never wrote its rejects: {:?}", said.join());
+        }
+    };
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut pipe, &mut first).unwrap_or_else(|e| panic!("{e}"));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&events)
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::io::Write::write_all(&mut file, b"C03,2026-04-02,arrears,1,\n").unwrap_or_else(|e| panic!("{e}"));
+    drop(file);
+    let mut written = Vec::new();
+    std::io::Read::read_to_end(&mut pipe, &mut written).unwrap_or_else(|e| panic!("{e}"));
+    let status = child.wait().expect("the run ends");
+    let said = said.join().expect("the reader ends").unwrap_or_else(|e| panic!("{e}"));
+    assert!(written.len() > 1 << 20, "{} bytes of rejects", written.len());
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("the event logs changed between the two reads of `diff --customer`"),
+        "{said}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
