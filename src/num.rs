@@ -236,6 +236,21 @@ impl Num {
     /// The shortest exact decimal text: `29.5`, `30`, `-1`, `0.000001`.
     pub fn text(self) -> NumText {
         let mut buf = [0u8; 32];
+        // A whole number of up to three digits (most points, scores and
+        // totals), written at once.
+        if (0..1000 * SCALE).contains(&self.0) && self.0 % SCALE == 0 {
+            let v = u32::try_from(self.0 / SCALE).expect("below 1000");
+            let digit = |n: u32| b'0' + (n % 10) as u8;
+            let (head, len) = match v {
+                0..=9 => ([digit(v), 0, 0], 1),
+                10..=99 => ([digit(v / 10), digit(v), 0], 2),
+                _ => ([digit(v / 100), digit(v / 10), digit(v)], 3),
+            };
+            if let Some(start) = buf.get_mut(..3) {
+                start.copy_from_slice(&head);
+            }
+            return NumText { buf, len };
+        }
         let mut n = 0;
         let mut put = |b: u8| {
             if let Some(slot) = buf.get_mut(n) {
@@ -400,6 +415,8 @@ mod tests {
         ]);
         raws.extend((0..63).flat_map(|b| [1i64 << b, (1i64 << b) - 1, -(1i64 << b)]));
         raws.extend((1..=6).map(|k| 10i64.pow(k) * 1_234_567));
+        // Whole numbers about the three digits written at once, and halves.
+        raws.extend((-1001..=1001).flat_map(|i: i64| [i * 1_000_000, i * 1_000_000 + 500_000, i * 1_000_000 - 1]));
         for raw in raws {
             assert_eq!(Num::from_raw(raw).to_string(), reference(raw), "{raw}");
         }

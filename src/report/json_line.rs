@@ -142,7 +142,24 @@ fn needs_escape(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    words.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // The last bytes as a word too, without copying them: the text's last
+    // eight bytes (read again in part), or for a text of four to seven
+    // bytes (most names) its first four and last four.
+    fn word<const N: usize>(b: Option<&[u8]>) -> Option<[u8; N]> {
+        b.and_then(|b| b.try_into().ok())
+    }
+    let n = bytes.len();
+    match n {
+        _ if words.remainder().is_empty() => false,
+        8.. => word::<8>(bytes.get(n - 8..)).is_some_and(|w| special(u64::from_le_bytes(w))),
+        4..=7 => match (word::<4>(bytes.get(..4)), word::<4>(bytes.get(n - 4..))) {
+            (Some(lo), Some(hi)) => {
+                special(u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32)
+            }
+            _ => unreachable!("a text of four bytes or more has its first four and last four"),
+        },
+        _ => bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\'),
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +192,17 @@ mod tests {
                 let mut t: String = "C0000000100000001".chars().take(17).collect();
                 t.replace_range(at..at + 1, &c.to_string());
                 texts.push(t);
+            }
+        }
+        // And at every place of texts of every length up to 16, where the
+        // last bytes are read as a word in one of three ways.
+        for len in 1..=16 {
+            for at in 0..len {
+                for c in ['"', '\\', '\n', '\u{0}', '\u{1f}', ' ', '\u{7f}', 'a'] {
+                    let mut t: Vec<char> = "abcdefghijklmnop".chars().take(len).collect();
+                    t[at] = c;
+                    texts.push(t.into_iter().collect());
+                }
             }
         }
         for t in texts {
