@@ -324,6 +324,23 @@ impl serde::Serialize for Num {
     }
 }
 
+/// `count` texts of `len` characters drawn from `alphabet` (ASCII) by a
+/// seeded generator: the inputs of the tests that hold a fast reading to
+/// the full one.
+#[cfg(test)]
+pub(crate) fn random_texts(alphabet: &[u8], seed: u64, len: usize, count: usize) -> Vec<String> {
+    let mut seed = seed;
+    let mut draw = move || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        char::from(
+            *alphabet
+                .get((seed >> 33) as usize % alphabet.len())
+                .expect("below its length"),
+        )
+    };
+    (0..count).map(|_| (0..len).map(|_| draw()).collect()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,17 +365,9 @@ mod tests {
     /// other bytes, up to 16 long.
     #[test]
     fn the_short_reading_agrees_with_the_long_one() {
-        let alphabet = b"0123456789.-+ x0099.";
-        let mut seed = 11u64;
         let mut short = 0;
         for len in 0..=16 {
-            for _ in 0..20_000 {
-                let text: String = (0..len)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                        char::from(alphabet[(seed >> 33) as usize % alphabet.len()])
-                    })
-                    .collect();
+            for text in random_texts(b"0123456789.-+ x0099.", 11 + len as u64, len, 20_000) {
                 if let Some(n) = Num::parse_short(&text) {
                     assert_eq!(Ok(n), Num::parse_long(&text), "{text:?}");
                     short += 1;

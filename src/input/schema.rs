@@ -666,16 +666,8 @@ mod tests {
             }
             Num::parse(s).map(Num::raw).map_err(CellError::NotDecimal)
         };
-        let alphabet = b"0123456789-+.9x";
-        let mut seed = 3u64;
         for len in 0..=20 {
-            for _ in 0..5_000 {
-                let text: String = (0..len)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                        char::from(alphabet[(seed >> 33) as usize % alphabet.len()])
-                    })
-                    .collect();
+            for text in crate::num::random_texts(b"0123456789-+.9x", 3 + len as u64, len, 5_000) {
                 assert_eq!(
                     format!("{:?}", parse_int(&text)),
                     format!("{:?}", full(&text)),
