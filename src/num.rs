@@ -246,9 +246,7 @@ impl Num {
                 10..=99 => ([digit(v / 10), digit(v), 0], 2),
                 _ => ([digit(v / 100), digit(v / 10), digit(v)], 3),
             };
-            if let Some(start) = buf.get_mut(..3) {
-                start.copy_from_slice(&head);
-            }
+            buf.get_mut(..3).expect("a buffer of 32 bytes").copy_from_slice(&head);
             return NumText { buf, len };
         }
         let mut n = 0;

@@ -301,9 +301,13 @@ impl Lookup {
 /// `memcmp`: a name of 4 to 16 bytes is two overlapping words at each end.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
-    fn ends<const N: usize>(s: &[u8]) -> Option<([u8; N], [u8; N])> {
-        let tail = s.len().checked_sub(N)?;
-        Some((s.get(..N)?.try_into().ok()?, s.get(tail..)?.try_into().ok()?))
+    /// The first and the last `N` bytes of a name of `N` bytes or more.
+    fn ends<const N: usize>(s: &[u8]) -> ([u8; N], [u8; N]) {
+        let word = |w: Option<&[u8]>| w.and_then(|w| w.try_into().ok()).expect("a name of N bytes or more");
+        (
+            word(s.get(..N)),
+            word(s.len().checked_sub(N).and_then(|tail| s.get(tail..))),
+        )
     }
     if a.len() != b.len() {
         return false;

@@ -145,19 +145,18 @@ fn needs_escape(bytes: &[u8]) -> bool {
     // The last bytes as a word too, without copying them: the text's last
     // eight bytes (read again in part), or for a text of four to seven
     // bytes (most names) its first four and last four.
-    fn word<const N: usize>(b: Option<&[u8]>) -> Option<[u8; N]> {
+    fn word<const N: usize>(b: Option<&[u8]>) -> [u8; N] {
         b.and_then(|b| b.try_into().ok())
+            .expect("a text of N bytes or more has its first N and last N")
     }
     let n = bytes.len();
     match n {
         _ if words.remainder().is_empty() => false,
-        8.. => word::<8>(bytes.get(n - 8..)).is_some_and(|w| special(u64::from_le_bytes(w))),
-        4..=7 => match (word::<4>(bytes.get(..4)), word::<4>(bytes.get(n - 4..))) {
-            (Some(lo), Some(hi)) => {
-                special(u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32)
-            }
-            _ => unreachable!("a text of four bytes or more has its first four and last four"),
-        },
+        8.. => special(u64::from_le_bytes(word(bytes.get(n - 8..)))),
+        4..=7 => {
+            let (lo, hi) = (word(bytes.get(..4)), word(bytes.get(n - 4..)));
+            special(u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32)
+        }
         _ => bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\'),
     }
 }
