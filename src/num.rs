@@ -327,14 +327,22 @@ impl serde::Serialize for Num {
 /// the full one.
 #[cfg(test)]
 pub(crate) fn random_texts(alphabet: &[u8], seed: u64, len: usize, count: usize) -> Vec<String> {
+    random_bytes(alphabet, seed, len, count)
+        .into_iter()
+        .map(|b| b.into_iter().map(char::from).collect())
+        .collect()
+}
+
+/// `count` byte strings of `len` bytes drawn from `alphabet` by a seeded
+/// generator.
+#[cfg(test)]
+pub(crate) fn random_bytes(alphabet: &[u8], seed: u64, len: usize, count: usize) -> Vec<Vec<u8>> {
     let mut seed = seed;
     let mut draw = move || {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        char::from(
-            *alphabet
-                .get((seed >> 33) as usize % alphabet.len())
-                .expect("below its length"),
-        )
+        *alphabet
+            .get((seed >> 33) as usize % alphabet.len())
+            .expect("below its length")
     };
     (0..count).map(|_| (0..len).map(|_| draw()).collect()).collect()
 }

@@ -12,7 +12,10 @@ const BLOCK: usize = 1 << 20;
 
 /// Whole records, and the line number of the first.
 pub struct Block {
-    pub bytes: Vec<u8>,
+    /// The records are its first `len` bytes; the rest is what a reused
+    /// buffer held before (kept, so that it is not written with zeros again).
+    buf: Vec<u8>,
+    len: usize,
     pub first_line: u64,
     /// In the last block of a CSV file: where a quoted field that never
     /// closes starts (it runs to the end of the file).
@@ -23,7 +26,9 @@ pub struct Blocks {
     reader: Box<dyn Read + Send>,
     format: Format,
     name: String,
+    /// The bytes read and not yet cut into a block are its first `filled`.
     carry: Vec<u8>,
+    filled: usize,
     line: u64,
     eof: bool,
     /// Lines end with a lone CR (Excel for Mac's "CSV (Macintosh)"): each CR
@@ -34,8 +39,17 @@ pub struct Blocks {
     delimiter: u8,
     /// Buffers of blocks already decoded (`recycle`), each reused for the
     /// next block rather than a fresh allocation whose pages would be faulted
-    /// in and zeroed again.
+    /// in and zeroed again. Reads go into them as they are: a buffer is
+    /// written with zeros only where it grows (safe Rust reads only into
+    /// initialized bytes), not before every read.
     spare: Vec<Vec<u8>>,
+}
+
+impl Block {
+    /// The block's records.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).expect("a block's length is within its buffer")
+    }
 }
 
 /// The most block buffers kept for reuse: a batch being decoded and the
@@ -68,6 +82,7 @@ impl Blocks {
             format,
             name: name.to_string(),
             carry: Vec::new(),
+            filled: 0,
             line: 1,
             eof: false,
             cr_only: false,
@@ -76,35 +91,32 @@ impl Blocks {
             spare: Vec::new(),
         };
         b.fill(3)?;
-        if b.carry.starts_with(b"\xEF\xBB\xBF") {
-            b.carry.drain(..3);
+        if b.data().starts_with(b"\xEF\xBB\xBF") {
+            b.consume(3);
         }
         // The first line's end says how lines end.
         loop {
-            let cr = memchr::memchr(b'\r', &b.carry);
-            let nl = memchr::memchr(b'\n', &b.carry);
+            let cr = memchr::memchr(b'\r', b.data());
+            let nl = memchr::memchr(b'\n', b.data());
             match (cr, nl) {
                 (Some(r), Some(n)) if r + 1 == n || n < r => break,
-                (Some(r), _) if r + 1 < b.carry.len() || b.eof => {
+                (Some(r), _) if r + 1 < b.filled || b.eof => {
                     b.cr_only = true;
-                    for c in &mut b.carry {
-                        if *c == b'\r' {
-                            *c = b'\n';
-                        }
-                    }
+                    lone_cr_to_newline(b.data_from(0));
                     break;
                 }
                 (None, Some(_)) => break,
                 _ if b.eof => break,
                 _ => {
                     // One more read: a real reader brings a whole chunk, a test reader a byte.
-                    let want = b.carry.len() + 1;
+                    let want = b.filled + 1;
                     b.fill(want)?;
                 }
             }
         }
-        let first_line = memchr::memchr(b'\n', &b.carry).map_or(b.carry.as_slice(), |n| {
-            b.carry.get(..n).expect("a newline's offset is within the buffer")
+        let data = b.data();
+        let first_line = memchr::memchr(b'\n', data).map_or(data, |n| {
+            data.get(..n).expect("a newline's offset is within the buffer")
         });
         b.delimiter = sniff_delimiter(first_line);
         Ok(b)
@@ -127,30 +139,50 @@ impl Blocks {
         }
     }
 
-    /// Reads until `carry` holds at least `want` bytes or the input ends,
+    /// The bytes read and not yet cut into a block.
+    fn data(&self) -> &[u8] {
+        self.carry
+            .get(..self.filled)
+            .expect("the filled bytes are within the buffer")
+    }
+
+    /// The bytes read from offset `from` on, to change in place.
+    fn data_from(&mut self, from: usize) -> &mut [u8] {
+        self.carry
+            .get_mut(from..self.filled)
+            .expect("the filled bytes are within the buffer")
+    }
+
+    /// Drops the first `n` bytes read.
+    fn consume(&mut self, n: usize) {
+        self.carry.copy_within(n..self.filled, 0);
+        self.filled -= n;
+    }
+
+    /// Reads until at least `want` bytes are read or the input ends,
     /// straight into `carry` (no copy from a read buffer).
     fn fill(&mut self, want: usize) -> Result<(), DataError> {
         let size = BLOCK.min(want.max(64 << 10));
-        while self.carry.len() < want && !self.eof {
-            let from = self.carry.len();
-            // Grown by doubling, not by exactly one read: a record longer
-            // than many blocks is then not copied again on every read.
-            self.carry.reserve(size);
-            self.carry.resize(from + size, 0);
-            let read = self
-                .reader
-                .read(self.carry.get_mut(from..).expect("the carry was just extended"));
-            let n = *read.as_ref().unwrap_or(&0);
-            self.carry.truncate(from + n);
+        while self.filled < want && !self.eof {
+            let from = self.filled;
+            if self.carry.len() < from + size {
+                // Grown by doubling, not by exactly one read: a record longer
+                // than many blocks is then not copied again on every read.
+                self.carry.reserve(from + size - self.carry.len());
+                self.carry.resize(from + size, 0);
+            }
+            let read = self.reader.read(
+                self.carry
+                    .get_mut(from..from + size)
+                    .expect("the carry was just extended"),
+            );
             match read {
                 Ok(0) => self.eof = true,
-                Ok(_) => {
+                Ok(n) => {
+                    assert!(n <= size, "a reader returns at most what it was given room for");
+                    self.filled += n;
                     if self.cr_only {
-                        for c in self.carry.get_mut(from..).expect("just extended") {
-                            if *c == b'\r' {
-                                *c = b'\n';
-                            }
-                        }
+                        lone_cr_to_newline(self.data_from(from));
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -164,7 +196,7 @@ impl Blocks {
     pub fn recycle(&mut self, blocks: Vec<Block>) {
         for b in blocks {
             if self.spare.len() < SPARE {
-                self.spare.push(b.bytes);
+                self.spare.push(b.buf);
             }
         }
     }
@@ -172,18 +204,21 @@ impl Blocks {
     /// The CSV header record (line 1), without its line end.
     pub fn header(&mut self) -> Result<Vec<u8>, DataError> {
         loop {
-            if let Some(end) = record_end(&self.carry, Format::Csv, true, self.delimiter) {
-                let rest = self.carry.split_off(end + 1);
-                let mut head = std::mem::replace(&mut self.carry, rest);
+            if let Some(end) = record_end(self.data(), Format::Csv, true, self.delimiter) {
+                let mut head = self
+                    .data()
+                    .get(..end)
+                    .expect("the header ends within the buffer")
+                    .to_vec();
+                self.consume(end + 1);
                 self.line += 1;
-                head.truncate(end);
                 if head.last() == Some(&b'\r') {
                     head.pop();
                 }
                 return Ok(head);
             }
             if self.eof {
-                if self.carry.is_empty() {
+                if self.filled == 0 {
                     return Err(DataError {
                         file: self.name.clone(),
                         line: 0,
@@ -191,9 +226,11 @@ impl Blocks {
                     });
                 }
                 self.line += 1;
-                return Ok(std::mem::take(&mut self.carry));
+                let head = self.data().to_vec();
+                self.filled = 0;
+                return Ok(head);
             }
-            let want = self.carry.len() + self.block;
+            let want = self.filled + self.block;
             self.fill(want)?;
         }
     }
@@ -215,34 +252,50 @@ impl Blocks {
         loop {
             self.fill(want)?;
             let cut = if self.eof {
-                Some(self.carry.len())
+                Some(self.filled)
             } else {
-                record_end(&self.carry, self.format, false, self.delimiter).map(|e| e + 1)
+                record_end(self.data(), self.format, false, self.delimiter).map(|e| e + 1)
             };
             match cut {
                 Some(0) => return Ok(None),
                 Some(cut) => {
                     // The records after the cut start the next block, in a
                     // spare buffer when there is one.
-                    let mut rest = self.spare.pop().unwrap_or_default();
-                    rest.clear();
-                    rest.extend_from_slice(self.carry.get(cut..).expect("the cut is within the buffer"));
-                    self.carry.truncate(cut);
-                    let bytes = std::mem::replace(&mut self.carry, rest);
-                    let first_line = self.line;
-                    self.line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
+                    let mut next = self.spare.pop().unwrap_or_default();
+                    let rest = self.data().get(cut..).expect("the cut is within the buffer");
+                    if next.len() < rest.len() {
+                        next.resize(rest.len(), 0);
+                    }
+                    next.get_mut(..rest.len())
+                        .expect("the buffer was just made long enough")
+                        .copy_from_slice(rest);
+                    self.filled = rest.len();
+                    let buf = std::mem::replace(&mut self.carry, next);
+                    let block = Block {
+                        buf,
+                        len: cut,
+                        first_line: self.line,
+                        open_quote: None,
+                    };
+                    let bytes = block.bytes();
+                    self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
                     let open_quote = match self.format {
-                        Format::Csv if self.eof && self.carry.is_empty() => unterminated_quote(&bytes, self.delimiter),
+                        Format::Csv if self.eof && self.filled == 0 => unterminated_quote(bytes, self.delimiter),
                         _ => None,
                     };
-                    return Ok(Some(Block {
-                        bytes,
-                        first_line,
-                        open_quote,
-                    }));
+                    return Ok(Some(Block { open_quote, ..block }));
                 }
-                None => want = self.carry.len() + self.block,
+                None => want = self.filled + self.block,
             }
+        }
+    }
+}
+
+/// Reads each CR as a line end (`Blocks::cr_only`).
+fn lone_cr_to_newline(bytes: &mut [u8]) {
+    for c in bytes {
+        if *c == b'\r' {
+            *c = b'\n';
         }
     }
 }
@@ -365,7 +418,7 @@ mod tests {
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
-                .from_reader(b.bytes.as_slice());
+                .from_reader(b.bytes());
             for rec in rdr.byte_records() {
                 let rec = rec.expect("bytes are always CSV");
                 out.push((b.first_line, rec.iter().map(<[u8]>::to_vec).collect()));
@@ -433,8 +486,8 @@ mod tests {
         let mut next_line = 2;
         while let Ok(Some(b)) = blocks.next_block() {
             assert_eq!(b.first_line, next_line);
-            next_line += memchr::memchr_iter(b'\n', &b.bytes).count() as u64;
-            total += b.bytes.len();
+            next_line += memchr::memchr_iter(b'\n', b.bytes()).count() as u64;
+            total += b.bytes().len();
         }
         assert_eq!(total, text.len() - "customer,date\n".len());
     }
@@ -456,8 +509,8 @@ mod tests {
                     break;
                 }
                 for b in &got {
-                    assert!(b.bytes.ends_with(b"\n"), "a block of whole lines");
-                    read.extend_from_slice(&b.bytes);
+                    assert!(b.bytes().ends_with(b"\n"), "a block of whole lines");
+                    read.extend_from_slice(b.bytes());
                 }
                 blocks.recycle(got);
             }

@@ -9,6 +9,7 @@ pub mod encoding;
 mod near;
 mod records;
 pub mod roster;
+mod scan;
 pub mod schema;
 mod sorted;
 mod table;
