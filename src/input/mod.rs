@@ -918,6 +918,24 @@ fn id_text(id: &[u8]) -> &str {
     std::str::from_utf8(id).expect("customer ids are checked to be UTF-8 when read")
 }
 
+/// A customer as `Merger::finish` sorts them: its id's head, its number in
+/// its partition, and what the log keeps of it besides its id.
+struct Sorted {
+    head: [u64; 2],
+    i: u32,
+    /// `Ids::listed`.
+    listed: i32,
+    part: u16,
+    /// `Slot::class`.
+    class: u16,
+    /// The id's length when it is 16 bytes or less (its head is then the
+    /// whole id), else `LONG`.
+    len: u8,
+}
+
+/// `Sorted::len` of an id longer than its head.
+const LONG: u8 = u8::MAX;
+
 /// The rows of one decoded block that fall in each partition, in row order
 /// (copied: each partition then reads its rows in one sweep).
 type Split = Vec<Vec<decode::Row>>;
@@ -1111,44 +1129,64 @@ impl<'f> Merger<'f> {
     fn finish(mut self, files: Vec<String>) -> EventLog {
         self.parts.par_iter_mut().for_each(Part::drop_table);
         trim::release_free_memory();
-        let parts = &self.parts;
-        let name = |&(p, i): &(u32, u32)| parts.get(p as usize).expect("a partition number").name(i);
         // Customers sorted by id, by a 16-byte prefix first (the full ids
-        // only where prefixes tie); `rank[p][old]` is the new number.
-        let mut keyed: Vec<([u64; 2], (u32, u32))> = parts
+        // only where prefixes tie), each with what the log needs of it read
+        // in one sweep of its partition: the sorted customers are then made
+        // without going back to the partitions, each a read that misses the cache.
+        let mut order: Vec<Sorted> = self
+            .parts
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(p, part)| (0..part.ids.len() as u32).map(move |i| (prefix(part.name(i)), (p as u32, i))))
+            .flat_map_iter(|(p, part)| {
+                let p = u16::try_from(p).expect("PARTS fits in a u16");
+                (0..part.ids.len() as u32).map(move |i| {
+                    let id = part.name(i);
+                    Sorted {
+                        head: prefix(id),
+                        i,
+                        listed: *part
+                            .ids
+                            .listed
+                            .get(i as usize)
+                            .expect("every customer has an entry slot"),
+                        part: p,
+                        class: *part.classes.get(i as usize).expect("every customer has a class slot"),
+                        len: u8::try_from(id.len()).ok().filter(|&n| n <= 16).unwrap_or(LONG),
+                    }
+                })
+            })
             .collect();
-        keyed.par_sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| name(a).cmp(name(b))));
-        let order: Vec<(u32, u32)> = keyed.into_iter().map(|(_, key)| key).collect();
+        // What `order` holds of each customer goes from its partition before
+        // the sort (only the ids are read again, where prefixes tie).
+        self.parts.par_iter_mut().for_each(|p| {
+            p.ids.listed = Vec::new();
+            p.classes = Vec::new();
+        });
+        let parts = &self.parts;
+        let part = |p: u16| parts.get(usize::from(p)).expect("a partition number");
+        let name = |k: &Sorted| part(k.part).name(k.i);
+        order.par_sort_unstable_by(|a, b| a.head.cmp(&b.head).then_with(|| name(a).cmp(name(b))));
         trim::release_free_memory();
         let customers: Vec<Customer> = order
             .par_iter()
-            .map(|key @ &(p, old)| {
-                let listed = parts
-                    .get(p as usize)
-                    .and_then(|part| part.ids.listed.get(old as usize))
-                    .copied()
-                    .expect("every customer has an entry slot");
-                let class = parts
-                    .get(p as usize)
-                    .and_then(|part| part.classes.get(old as usize))
-                    .copied()
-                    .expect("every customer has a class slot");
+            .map(|k| {
+                let head = head_bytes(k.head);
+                // An id of up to 16 bytes is its head: the arena is not read.
+                let id = match head.get(..usize::from(k.len)) {
+                    Some(short) => short,
+                    None => name(k),
+                };
                 Customer {
-                    class: (class != NO_CLASS).then_some(class),
-                    since: (listed > NO_SINCE).then(|| Date::from_days(listed)),
-                    id: id_text(name(key)).into(),
+                    class: (k.class != NO_CLASS).then_some(k.class),
+                    since: (k.listed > NO_SINCE).then(|| Date::from_days(k.listed)),
+                    id: id_text(id).into(),
                 }
             })
             .collect();
         let unlisted: Vec<u32> = order
             .par_iter()
             .enumerate()
-            .filter(|(_, &(p, old))| {
-                parts.get(p as usize).and_then(|part| part.ids.listed.get(old as usize)) == Some(&NOT_LISTED)
-            })
+            .filter(|(_, k)| k.listed == NOT_LISTED)
             .map(|(n, _)| u32::try_from(n).expect("customers are numbered in a u32"))
             .collect();
         // The ids are in `customers` now: their arenas go before the places
@@ -1158,18 +1196,24 @@ impl<'f> Merger<'f> {
         }
         trim::release_free_memory();
         let parts = &self.parts;
-        let part = |p: u32| parts.get(p as usize).expect("a partition number");
+        let part = |p: u16| parts.get(usize::from(p)).expect("a partition number");
         let places: Vec<Place> = if self.fold.is_some() {
             // A state's place is in its slot's tally: found on every core
             // (each is a read that misses the cache).
-            order.par_iter().map(|&(p, old)| part(p).state_place(p, old)).collect()
+            order
+                .par_iter()
+                .map(|k| part(k.part).state_place(u32::from(k.part), k.i))
+                .collect()
         } else {
             // A partition's customers are in the same order in its sorted store
             // as in `order`, so each run starts where the previous one ended.
             let mut next = vec![0usize; PARTS];
             order
                 .iter()
-                .map(|&(p, old)| part(p).events_place(p, old, next.get_mut(p as usize).expect("a partition number")))
+                .map(|k| {
+                    let next = next.get_mut(usize::from(k.part)).expect("a partition number");
+                    part(k.part).events_place(u32::from(k.part), k.i, next)
+                })
                 .collect()
         };
         if self.fold.is_some() {
@@ -1188,8 +1232,8 @@ impl<'f> Merger<'f> {
             };
         }
         let mut rank: Vec<Vec<u32>> = self.parts.iter().map(|p| vec![0u32; p.tallies.len()]).collect();
-        for (new, &(p, old)) in order.iter().enumerate() {
-            if let Some(r) = rank.get_mut(p as usize).and_then(|r| r.get_mut(old as usize)) {
+        for (new, k) in order.iter().enumerate() {
+            if let Some(r) = rank.get_mut(usize::from(k.part)).and_then(|r| r.get_mut(k.i as usize)) {
                 *r = new as u32;
             }
         }
