@@ -206,6 +206,7 @@ pub fn run(args: Args) -> CliResult {
     }
     // Scores one log (or one batch of a sorted log) and writes it; keeps the
     // rows of the table and the workbook, which are written whole.
+    let json_line = report::json_line::Line::new(prog, as_of);
     let mut score_log = |log: &EventLog, first: bool| -> Result<Vec<(usize, Outcome)>, String> {
         let mut table_rows: Vec<(usize, Outcome)> = Vec::new();
         for start in (0..log.customers.len()).step_by(CHUNK) {
@@ -252,7 +253,7 @@ pub fn run(args: Args) -> CliResult {
                         };
                         match args.format {
                             OutputFormat::Jsonl => {
-                                report::write_json_carrying(&mut text, &s, ledger, &roster);
+                                report::write_json_carrying(&mut text, &s, ledger, &roster, &json_line);
                                 text.push(b'\n');
                             }
                             OutputFormat::Csv => {
@@ -261,7 +262,7 @@ pub fn run(args: Args) -> CliResult {
                             }
                             OutputFormat::Json => {
                                 text.extend_from_slice(if i == 0 && first { b"\n" } else { b",\n" });
-                                report::write_json_carrying(&mut text, &s, ledger, &roster);
+                                report::write_json_carrying(&mut text, &s, ledger, &roster, &json_line);
                             }
                             OutputFormat::Table | OutputFormat::Xlsx => {}
                         }

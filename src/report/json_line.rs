@@ -7,58 +7,123 @@ use super::Scored;
 use crate::date::Date;
 use crate::input::Roster;
 
-/// Appends the JSON object of one customer (no ledger) to `out`, with the
-/// roster's own columns when it has any: the same bytes as
-/// `super::json_object_carrying(s, false, roster)`.
-pub fn write_customer(out: &mut Vec<u8>, s: &Scored<'_>, roster: &Roster) {
-    out.extend_from_slice(b"{\"customer\":");
-    string(out, s.id());
-    out.extend_from_slice(b",\"class\":");
-    string(out, s.class_name());
-    out.extend_from_slice(b",\"total\":");
-    out.extend_from_slice(s.outcome.total.text().as_bytes());
-    out.extend_from_slice(b",\"grade\":");
-    string(out, s.grade());
-    out.extend_from_slice(b",\"dimensions\":{");
-    for (n, (name, score)) in s.dimensions().enumerate() {
-        if n > 0 {
-            out.push(b',');
+/// The parts of a program's jsonl lines that are the same for many
+/// customers — each class's name and dimension keys, each grade with its
+/// measures, the as-of date — written and escaped once, so that a line is
+/// mostly copies of them between the customer's own id and numbers.
+pub struct Line {
+    classes: Vec<ClassParts>,
+    /// Per band: `,"grade":"…","dimensions":{`.
+    grades: Vec<Vec<u8>>,
+    /// Per band: `,"measures":"…"`, or nothing.
+    measures: Vec<Vec<u8>>,
+    as_of: Date,
+    /// `},"as_of":"…"`.
+    as_of_part: Vec<u8>,
+}
+
+struct ClassParts {
+    /// `,"class":"…","total":`.
+    head: Vec<u8>,
+    /// Per dimension: `"…":`, with a comma before all but the first.
+    dims: Vec<Vec<u8>>,
+}
+
+impl Line {
+    /// The parts of `prog`'s lines scored as of `as_of`.
+    pub fn new(prog: &crate::check::program::Program, as_of: Date) -> Line {
+        let quoted = |before: &[u8], text: &str, after: &[u8]| {
+            let mut out = before.to_vec();
+            string(&mut out, text);
+            out.extend_from_slice(after);
+            out
+        };
+        let mut as_of_part = b"},\"as_of\":".to_vec();
+        date(&mut as_of_part, as_of);
+        Line {
+            classes: prog
+                .classes
+                .iter()
+                .map(|c| ClassParts {
+                    head: quoted(b",\"class\":", &c.name, b",\"total\":"),
+                    dims: c
+                        .dims
+                        .iter()
+                        .enumerate()
+                        .map(|(n, d)| quoted(if n > 0 { b"," } else { b"" }, &d.name, b":"))
+                        .collect(),
+                })
+                .collect(),
+            grades: prog
+                .bands
+                .iter()
+                .map(|b| quoted(b",\"grade\":", &b.grade, b",\"dimensions\":{"))
+                .collect(),
+            measures: prog
+                .bands
+                .iter()
+                .map(|b| match &b.measures {
+                    Some(m) => quoted(b",\"measures\":", m, b""),
+                    None => Vec::new(),
+                })
+                .collect(),
+            as_of,
+            as_of_part,
         }
-        string(out, name);
-        out.push(b':');
-        out.extend_from_slice(score.text().as_bytes());
     }
-    out.extend_from_slice(b"},\"as_of\":");
-    date(out, s.as_of);
-    if let Some(measures) = s.measures() {
-        out.extend_from_slice(b",\"measures\":");
-        string(out, measures);
-    }
-    if !s.outcome.flags.is_empty() {
-        out.extend_from_slice(b",\"flags\":[");
-        for (n, flag) in s.outcome.flags.iter().enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            string(out, flag);
+
+    /// Appends the JSON object of one customer (no ledger) to `out`, with
+    /// the roster's own columns when it has any: the same bytes as
+    /// `super::json_object_carrying(s, false, roster)`. `s` is scored by
+    /// the program the parts were made of.
+    pub fn write(&self, out: &mut Vec<u8>, s: &Scored<'_>, roster: &Roster) {
+        let class = self
+            .classes
+            .get(usize::from(s.outcome.class))
+            .expect("an outcome's class is a class of the program");
+        out.extend_from_slice(b"{\"customer\":");
+        string(out, s.id());
+        out.extend_from_slice(&class.head);
+        out.extend_from_slice(s.outcome.total.text().as_bytes());
+        let g = s.outcome.grade;
+        out.extend_from_slice(self.grades.get(g).expect("a grade is a band of the program"));
+        for (key, d) in class.dims.iter().zip(&s.outcome.dims) {
+            out.extend_from_slice(key);
+            out.extend_from_slice(d.score.text().as_bytes());
         }
-        out.push(b']');
-    }
-    let columns = roster.columns();
-    if !columns.is_empty() {
-        let values = roster.extra(s.id());
-        out.extend_from_slice(b",\"roster\":{");
-        for (i, column) in columns.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        if s.as_of == self.as_of {
+            out.extend_from_slice(&self.as_of_part);
+        } else {
+            out.extend_from_slice(b"},\"as_of\":");
+            date(out, s.as_of);
+        }
+        out.extend_from_slice(self.measures.get(g).expect("a band's measures, written or not"));
+        if !s.outcome.flags.is_empty() {
+            out.extend_from_slice(b",\"flags\":[");
+            for (n, flag) in s.outcome.flags.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                string(out, flag);
             }
-            string(out, column);
-            out.push(b':');
-            string(out, values.and_then(|v| v.get(i)).map_or("", |v| &**v));
+            out.push(b']');
+        }
+        let columns = roster.columns();
+        if !columns.is_empty() {
+            let values = roster.extra(s.id());
+            out.extend_from_slice(b",\"roster\":{");
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, column);
+                out.push(b':');
+                string(out, values.and_then(|v| v.get(i)).map_or("", |v| &**v));
+            }
+            out.push(b'}');
         }
         out.push(b'}');
     }
-    out.push(b'}');
 }
 
 /// A date as a JSON string, `"2026-06-30"`.

@@ -169,13 +169,20 @@ pub fn json_object_carrying(s: &Scored<'_>, with_ledger: bool, roster: &crate::i
 }
 
 /// `json_object_carrying`, appended to `out`; without a ledger, written
-/// directly (`json_line`), the hot path of `score --format jsonl`.
-pub fn write_json_carrying(out: &mut Vec<u8>, s: &Scored<'_>, with_ledger: bool, roster: &crate::input::Roster) {
+/// directly from `line`, the parts of the program's lines (`json_line`):
+/// the hot path of `score --format jsonl`.
+pub fn write_json_carrying(
+    out: &mut Vec<u8>,
+    s: &Scored<'_>,
+    with_ledger: bool,
+    roster: &crate::input::Roster,
+    line: &json_line::Line,
+) {
     if with_ledger {
         serde_json::to_writer(out, &CustomerJson::new(s, with_ledger).carrying(roster))
             .expect("texts, numbers and maps with text keys serialize");
     } else {
-        json_line::write_customer(out, s, roster);
+        line.write(out, s, roster);
     }
 }
 

@@ -280,6 +280,8 @@ fn the_direct_jsonl_writer_writes_what_serde_json_writes() {
     };
     let log = input::load(vec![source], &prog.schema, &roster, opts).expect("valid events");
     let eval = Evaluator::new(prog, as_of);
+    let line = report::json_line::Line::new(prog, as_of);
+    let other_day = report::json_line::Line::new(prog, Date::parse("2027-01-31").expect("a date"));
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..log.customers.len() {
         let outcome = eval
@@ -294,7 +296,7 @@ fn the_direct_jsonl_writer_writes_what_serde_json_writes() {
             as_of,
         };
         let mut direct = Vec::new();
-        report::json_line::write_customer(&mut direct, &s, &roster);
+        line.write(&mut direct, &s, &roster);
         let direct = String::from_utf8(direct).expect("UTF-8");
         assert_eq!(
             direct,
@@ -302,6 +304,10 @@ fn the_direct_jsonl_writer_writes_what_serde_json_writes() {
             "customer {}",
             s.id()
         );
+        // Parts made for another as-of date write this one's all the same.
+        let mut elsewhen = Vec::new();
+        other_day.write(&mut elsewhen, &s, &roster);
+        assert_eq!(String::from_utf8(elsewhen).expect("UTF-8"), direct);
         for part in [
             "\"measures\"",
             "\"flags\"",
