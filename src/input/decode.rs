@@ -582,33 +582,6 @@ impl<'a, T: Field<'a>> Fields<'a> for Cut<'_, T> {
     }
 }
 
-/// Calls `each` with the offset of every `delim` in `line`, in order. Lines
-/// are short, so eight bytes are compared at a time in a word (SWAR) rather
-/// than set up a vector search per line.
-pub(super) fn delimiters(line: &[u8], delim: u8, mut each: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let pattern = u64::from_le_bytes([delim; 8]);
-    let mut words = line.chunks_exact(8);
-    let mut base = 0;
-    for word in &mut words {
-        let w = u64::from_le_bytes(word.try_into().expect("chunks_exact gives 8 bytes"));
-        let x = w ^ pattern;
-        // The high bit of each byte of x that is zero, exactly (no carries
-        // between bytes: the low seven bits are added apart from the eighth).
-        let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
-        while found != 0 {
-            each(base + (found.trailing_zeros() / 8) as usize);
-            found &= found - 1;
-        }
-        base += 8;
-    }
-    for (i, &c) in words.remainder().iter().enumerate() {
-        if c == delim {
-            each(base + i);
-        }
-    }
-}
-
 /// Decodes one CSV record; returns false when decoding must stop.
 /// `raw` is the record as it is in the file, for the rejects file.
 fn csv_row<'a>(
@@ -787,31 +760,6 @@ mod tests {
     use super::*;
     use crate::input::block::Blocks;
     use crate::input::{Format, LoadOptions};
-
-    #[test]
-    fn delimiters_are_found_where_a_byte_by_byte_search_finds_them() {
-        // Every delimiter position in lines of every length up to 40, beside
-        // bytes one bit away from it (`,` is 0x2c: 0x2d, 0x28, 0xac) and
-        // non-ASCII, where a carry between bytes would show.
-        let alphabet = [b',', b';', b'\t', b'-', b'(', 0xac, 0x2c ^ 0x80, b'a', 0xe4, 0x00, 0xff];
-        let mut seed = 7u64;
-        for len in 0..=40 {
-            for _ in 0..200 {
-                let line: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                        alphabet[(seed >> 33) as usize % alphabet.len()]
-                    })
-                    .collect();
-                for delim in [b',', b';', b'\t'] {
-                    let mut found = Vec::new();
-                    delimiters(&line, delim, |i| found.push(i));
-                    let want: Vec<usize> = (0..line.len()).filter(|&i| line[i] == delim).collect();
-                    assert_eq!(found, want, "{line:?} split at {delim}");
-                }
-            }
-        }
-    }
 
     /// Every row a decode keeps or rejects: (line, customer or reason).
     fn decode_in_blocks(schema: &Schema, text: &[u8], size: usize) -> Vec<(u64, String)> {

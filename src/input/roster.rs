@@ -503,25 +503,23 @@ fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
         .map(|(piece, first)| {
             let mut part = Roster::default();
             let mut fields: Vec<&str> = Vec::with_capacity(cols.width);
-            for (line, text) in (first..).zip(piece.split('\n')) {
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                // The CSV reader skips empty lines.
-                if text.is_empty() {
-                    continue;
-                }
+            let mut ok = true;
+            // Empty lines are passed over, as the CSV reader skips them.
+            super::scan::lines(piece.as_bytes(), delimiter, |l| {
                 fields.clear();
-                let mut at = 0;
-                super::decode::delimiters(text.as_bytes(), delimiter, |i| {
-                    fields.push(text.get(at..i).expect("a separator is ASCII: a cut on a boundary"));
-                    at = i + 1;
-                });
-                fields.push(text.get(at..).expect("a separator is ASCII: a cut on a boundary"));
-                let record = cols.record(|i| fields.get(i).copied(), fields.len(), line).ok()?;
-                if let Some(r) = record {
-                    part.push(r);
+                fields.extend(l.bounds.iter().zip(l.bounds.iter().skip(1)).map(|(from, next)| {
+                    piece
+                        .get(l.start + from..l.start + next - 1)
+                        .expect("a separator is ASCII: a cut on a boundary")
+                }));
+                match cols.record(|i| fields.get(i).copied(), fields.len(), first + l.index) {
+                    Ok(Some(r)) => part.push(r),
+                    Ok(None) => {}
+                    Err(_) => ok = false,
                 }
-            }
-            Some(part)
+                ok
+            });
+            ok.then_some(part)
         })
         .collect();
     let read: Vec<Roster> = read.into_iter().collect::<Option<_>>()?;

@@ -10,6 +10,8 @@
 pub(super) struct Line<'a> {
     /// Its number within the block, from 0 (empty lines are counted).
     pub index: u64,
+    /// Where it starts in the block.
+    pub start: usize,
     /// The line without its line end (`\n` or `\r\n`).
     pub text: &'a [u8],
     /// Where each field starts (0, then one past each delimiter), with one
@@ -95,6 +97,7 @@ impl State<'_> {
             self.bounds.push(to - start + 1);
             go = each(Line {
                 index: self.index,
+                start,
                 text: self.bytes.get(start..to).expect("a line is within its block"),
                 bounds: &self.bounds,
             });
@@ -179,6 +182,11 @@ mod tests {
     fn scanned(bytes: &[u8], delim: u8) -> Vec<(u64, Vec<u8>, Vec<usize>)> {
         let mut out = Vec::new();
         lines(bytes, delim, |l| {
+            assert_eq!(
+                bytes.get(l.start..l.start + l.text.len()),
+                Some(l.text),
+                "a line is where it starts"
+            );
             out.push((l.index, l.text.to_vec(), l.bounds.to_vec()));
             true
         });
