@@ -140,10 +140,13 @@ pub struct Context<'a> {
     pub only: Option<&'a super::Only>,
 }
 
-/// One valid row: its customer (a range of `Decoded::custs`), and its event
-/// unless the kind is undeclared or the date is after the as-of date.
+/// One valid row: its customer, and its event unless the kind is
+/// undeclared or the date is after the as-of date.
 #[derive(Clone, Copy)]
 pub struct Row {
+    /// Where the customer's id starts in `Decoded::custs`, and its length.
+    /// An id of up to 16 bytes is its head (`head`) and is not copied
+    /// there (`input::row_id`).
     pub cust: (u32, u32),
     /// The id's hash and first 16 bytes (`input::hash_id`, `input::prefix`),
     /// found while the id is in cache.
@@ -190,7 +193,7 @@ impl Decoded {
     fn with_room(bytes: usize) -> Decoded {
         Decoded {
             rows_out: Vec::with_capacity(bytes / 32),
-            custs: Vec::with_capacity(bytes / 4),
+            custs: Vec::new(),
             vals: Vec::with_capacity(bytes / 32),
             ..Decoded::default()
         }
@@ -321,10 +324,13 @@ impl Decoded {
             self.vals.truncate(base);
             return Ok(());
         }
-        let start = self.custs.len() as u32;
-        self.custs.extend_from_slice(customer.as_bytes());
+        let id = customer.as_bytes();
+        let start = u32::try_from(self.custs.len()).expect("a block's ids fit in 4 GiB");
+        if id.len() > 16 {
+            self.custs.extend_from_slice(id);
+        }
         self.rows_out.push(Row {
-            cust: (start, self.custs.len() as u32),
+            cust: (start, u32::try_from(id.len()).expect("an id fits in 4 GiB")),
             hash: super::hash_id(customer.as_bytes()),
             head: super::prefix(customer.as_bytes()),
             date,
@@ -804,8 +810,8 @@ mod tests {
             let Some(b) = batch.first() else { break };
             let d = block(&ctx, b);
             for r in &d.rows_out {
-                let id = d.custs.get(r.cust.0 as usize..r.cust.1 as usize).unwrap_or(&[]);
-                out.push((u64::from(r.line), String::from_utf8_lossy(id).into_owned()));
+                let id = crate::input::row_id(&d.custs, r);
+                out.push((u64::from(r.line), String::from_utf8_lossy(id.bytes()).into_owned()));
             }
             out.extend(d.rejects.iter().map(|r| (r.line, format!("{}: {}", r.reason, r.row))));
             blank += d.blank;

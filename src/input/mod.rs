@@ -884,11 +884,34 @@ fn account(s: &mut Summary, rejects: &mut Vec<Reject>, d: &mut decode::Decoded) 
     Ok(())
 }
 
-/// A row's customer id, as the decoder stored it (UTF-8) in its block.
-fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> &'a [u8] {
-    custs
-        .get(r.cust.0 as usize..r.cust.1 as usize)
-        .expect("the decoder stores each customer id within its block")
+/// A row's customer id (UTF-8): up to 16 bytes, its head (the decoder did
+/// not copy it); longer, where the decoder stored it in its block.
+fn row_id<'a>(custs: &'a [u8], r: &decode::Row) -> RowId<'a> {
+    let (start, len) = (r.cust.0 as usize, r.cust.1 as usize);
+    match len {
+        0..=16 => RowId::Short(head_bytes(r.head), len),
+        _ => RowId::Long(
+            custs
+                .get(start..start + len)
+                .expect("the decoder stores each long customer id within its block"),
+        ),
+    }
+}
+
+/// A row's customer id (`row_id`).
+enum RowId<'a> {
+    /// The id's head, and its length (at most 16).
+    Short([u8; 16], usize),
+    Long(&'a [u8]),
+}
+
+impl RowId<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            RowId::Short(head, len) => head.get(..*len).expect("a short id is at most 16 bytes"),
+            RowId::Long(id) => id,
+        }
+    }
 }
 
 /// The first 16 bytes of an id, zero-padded, big-endian, as two words: when
@@ -1101,7 +1124,8 @@ impl<'f> Merger<'f> {
                             table::prefetch(v);
                         }
                     }
-                    let row = (row_id(custs, r), r.hash, r.head);
+                    let id = row_id(custs, r);
+                    let row = (id.bytes(), r.hash, r.head);
                     let Some(kind) = r.kind else {
                         // Its customer is scored all the same.
                         part.customer(row);

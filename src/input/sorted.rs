@@ -54,7 +54,7 @@ struct Decoding<'a> {
 
 impl Stream {
     /// The next row's id, decoding more of the file when needed; `None` at its end.
-    fn peek(&mut self, d: &Decoding<'_>, summary: &mut Summary) -> Result<Option<&[u8]>, DataError> {
+    fn peek(&mut self, d: &Decoding<'_>, summary: &mut Summary) -> Result<Option<super::RowId<'_>>, DataError> {
         loop {
             match self.ready.front() {
                 Some(block) if self.pos < block.rows_out.len() => break,
@@ -105,6 +105,7 @@ impl Stream {
         let block = self.ready.front().expect("`peek` found a row");
         let row = block.rows_out.get(self.pos).expect("`peek` found a row");
         let id = super::row_id(&block.custs, row);
+        let id = id.bytes();
         if id < self.last.as_slice() {
             return Err(DataError {
                 file: self.opened.name.clone(),
@@ -265,9 +266,9 @@ pub fn fold_sorted(
         let mut found = false;
         for s in &mut streams {
             if let Some(id) = s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? {
-                if !found || id < next.as_slice() {
+                if !found || id.bytes() < next.as_slice() {
                     next.clear();
-                    next.extend_from_slice(id);
+                    next.extend_from_slice(id.bytes());
                     found = true;
                 }
             }
@@ -298,7 +299,11 @@ pub fn fold_sorted(
         };
         let start = out.open(&next, c.class, keep);
         for s in &mut streams {
-            while s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? == Some(next.as_slice()) {
+            while s
+                .peek(&d, &mut read.summary)
+                .map_err(|e| e.to_string())?
+                .is_some_and(|id| id.bytes() == next.as_slice())
+            {
                 s.take(keep, c.class, &mut out, start).map_err(|e| e.to_string())?;
             }
         }

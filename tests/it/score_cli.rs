@@ -1167,3 +1167,81 @@ fn a_log_that_changes_between_passes_is_an_error() {
         "{rest}"
     );
 }
+
+/// Ids of every length from 1 to 40 bytes (ASCII and three-byte Chinese
+/// characters, across the 16 bytes below which an id is kept as its head
+/// alone), each customer with a different number of arrears: every way of
+/// scoring gives each its own id and its own score.
+#[test]
+fn ids_of_every_length_keep_their_own_customer() {
+    let dir = scratch("id-lengths");
+    // No id is the start of another: a wrong length would read another's bytes.
+    let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
+    let mut ids: Vec<String> = (1..=40).map(|n| letter(n).to_string().repeat(n)).collect();
+    ids.extend((1..=13).map(|n| ["户", "号", "东", "城"][n % 4].repeat(n)));
+    // Two ids that share their first 16 bytes and length, differing after.
+    ids.push(format!("{}A", "D".repeat(20)));
+    ids.push(format!("{}B", "D".repeat(20)));
+    let mut events = String::from("customer,date,kind,months,verified,reach,persons,dimension,score\n");
+    let mut roster = String::from("customer,class,since\n");
+    // 1 to 3 arrears of 1 to 3 months each, so the payment score differs by customer.
+    let months = |k: usize| 1 + k % 3;
+    // Written in id order (byte order), so that `--sorted` may read it too.
+    let mut in_order: Vec<(usize, &String)> = ids.iter().enumerate().collect();
+    in_order.sort_by_key(|&(_, id)| id);
+    for (k, id) in in_order {
+        roster.push_str(&format!("{id},power,\n"));
+        for m in 0..1 + k % 3 {
+            events.push_str(&format!("{id},2026-0{}-10,arrears,{},,,,,\n", m + 1, months(k)));
+        }
+    }
+    let (log, list) = (dir.join("events.csv"), dir.join("customers.csv"));
+    std::fs::write(&log, events).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&list, roster).unwrap_or_else(|e| panic!("{e}"));
+    let run = |more: &[&str]| {
+        let mut args = vec!["score", "rules/credit.rules", "--events"];
+        args.push(log.to_str().expect("a UTF-8 path"));
+        args.extend([
+            "--customers",
+            list.to_str().expect("a UTF-8 path"),
+            "--as-of",
+            AS_OF,
+            "--format",
+            "jsonl",
+        ]);
+        args.extend(more);
+        let by_id: std::collections::BTreeMap<String, serde_json::Value> = jsonl_lines(&ok(rulebook(&args, None)))
+            .into_iter()
+            .map(|v| {
+                (
+                    v["customer"].as_str().expect("an id").to_string(),
+                    v["dimensions"]["payment"].clone(),
+                )
+            })
+            .collect();
+        by_id
+    };
+    let folded = run(&[]);
+    assert_eq!(
+        folded.keys().cloned().collect::<std::collections::BTreeSet<_>>(),
+        ids.iter().cloned().collect()
+    );
+    // Customers with the same arrears (k % 3) score the same, and only they.
+    let mut by_arrears = std::collections::BTreeMap::new();
+    for (k, id) in ids.iter().enumerate() {
+        by_arrears
+            .entry(k % 3)
+            .or_insert_with(std::collections::BTreeSet::new)
+            .insert(folded[id].to_string());
+    }
+    let scores: std::collections::BTreeSet<_> = by_arrears.values().flatten().collect();
+    assert!(
+        by_arrears.values().all(|s| s.len() == 1) && scores.len() == 3,
+        "each customer scored by its own arrears: {by_arrears:?}"
+    );
+    // Stored (explained), streamed in order, and one thread: the same.
+    let explained = run(&["--explain"]);
+    assert_eq!(explained, folded);
+    assert_eq!(run(&["--sorted"]), folded);
+    assert_eq!(run(&["--threads", "1"]), folded);
+}
