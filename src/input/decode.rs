@@ -331,8 +331,8 @@ impl Decoded {
         }
         self.rows_out.push(Row {
             cust: (start, u32::try_from(id.len()).expect("an id fits in 4 GiB")),
-            hash: super::hash_id(customer.as_bytes()),
-            head: super::prefix(customer.as_bytes()),
+            hash: super::hash_id(id),
+            head: super::prefix(id),
             date,
             line: line.min(u64::from(u32::MAX)) as u32,
             kind,
