@@ -23,6 +23,11 @@ pub(super) struct Line<'a> {
 /// returns false. Lines end at `\n`; a `\r` just before it is not part of
 /// the line; the last line may have no line end.
 pub(super) fn lines(bytes: &[u8], delim: u8, mut each: impl FnMut(Line<'_>) -> bool) {
+    // The last chunk is padded with zeros, which must be no separator.
+    assert!(
+        delim != 0 && delim != b'\n',
+        "a CSV delimiter is a comma, a tab or a semicolon (`sniff_delimiter`)"
+    );
     let mut s = State {
         bytes,
         start: 0,
