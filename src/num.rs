@@ -233,6 +233,34 @@ impl NumText {
 }
 
 impl Num {
+    /// Appends `text()` to `out`: a number from 0 to 999.99 in whole cents
+    /// (nearly every score, total and point) digit by digit, the rest
+    /// through `text`.
+    pub fn write_to(self, out: &mut Vec<u8>) {
+        const CENT: i64 = SCALE / 100;
+        if (0..1000 * SCALE).contains(&self.0) && self.0 % CENT == 0 {
+            let cents = u32::try_from(self.0 / CENT).expect("below 100,000");
+            let (int, frac) = (cents / 100, cents % 100);
+            let digit = |n: u32| b'0' + (n % 10) as u8;
+            if int >= 100 {
+                out.push(digit(int / 100));
+            }
+            if int >= 10 {
+                out.push(digit(int / 10));
+            }
+            out.push(digit(int));
+            if frac != 0 {
+                out.push(b'.');
+                out.push(digit(frac / 10));
+                if frac % 10 != 0 {
+                    out.push(digit(frac));
+                }
+            }
+            return;
+        }
+        out.extend_from_slice(self.text().as_bytes());
+    }
+
     /// The shortest exact decimal text: `29.5`, `30`, `-1`, `0.000001`.
     pub fn text(self) -> NumText {
         let mut buf = [0u8; 32];
@@ -432,8 +460,13 @@ mod tests {
         raws.extend((1..=6).map(|k| 10i64.pow(k) * 1_234_567));
         // Whole numbers about the three digits written at once, and halves.
         raws.extend((-1001..=1001).flat_map(|i: i64| [i * 1_000_000, i * 1_000_000 + 500_000, i * 1_000_000 - 1]));
+        // Every whole cent from -10 to 1000.10, the ones `write_to` writes digit by digit and their edges.
+        raws.extend((-1_000..=100_010).map(|c: i64| c * 10_000));
         for raw in raws {
             assert_eq!(Num::from_raw(raw).to_string(), reference(raw), "{raw}");
+            let mut written = b"x".to_vec();
+            Num::from_raw(raw).write_to(&mut written);
+            assert_eq!(written, format!("x{}", reference(raw)).into_bytes(), "{raw} written");
         }
     }
 

@@ -84,12 +84,12 @@ impl Line {
         out.extend_from_slice(b"{\"customer\":");
         string(out, s.id());
         out.extend_from_slice(&class.head);
-        out.extend_from_slice(s.outcome.total.text().as_bytes());
+        s.outcome.total.write_to(out);
         let g = s.outcome.grade;
         out.extend_from_slice(self.grades.get(g).expect("a grade is a band of the program"));
         for (key, d) in class.dims.iter().zip(&s.outcome.dims) {
             out.extend_from_slice(key);
-            out.extend_from_slice(d.score.text().as_bytes());
+            d.score.write_to(out);
         }
         if s.as_of == self.as_of {
             out.extend_from_slice(&self.as_of_part);
