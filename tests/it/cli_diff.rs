@@ -15,6 +15,13 @@ struct Run {
     stderr: String,
 }
 
+/// The binary, run in the crate's root without colour.
+fn rulebook() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+    cmd
+}
+
 /// Runs `rulebook diff OLD NEW` on the fixed log, as of 2026-06-30.
 fn diff(old: &str, new: &str, extra: &[&str]) -> Run {
     let path = |f: &str| format!("{DIR}/{f}");
@@ -36,12 +43,7 @@ fn diff(old: &str, new: &str, extra: &[&str]) -> Run {
         "2026-06-30".into(),
     ]);
     args.extend(extra.iter().map(|s| s.to_string()));
-    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
+    let out = rulebook().args(&args).output().expect("the binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -302,12 +304,7 @@ fn docs_show_real_output() {
             .expect("a `$ rulebook …` line")
             .split_whitespace()
             .collect();
-        let run = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs");
+        let run = rulebook().args(&args).output().expect("the binary runs");
         let real = String::from_utf8_lossy(&run.stdout).into_owned();
         if real != shown {
             stale.push(format!("docs/diff.md:{}: `{command}` prints\n{real}", n + 1));
@@ -355,7 +352,7 @@ fn the_2027_revision_clause_by_clause() {
     // worked examples: R1 and R2 appear as added rules (R2 on the total), the
     // grades as changed bands with measures, and the movers name R2 and the
     // P1-P3 it replaced.
-    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+    let out = rulebook()
         .args([
             "diff",
             "rules/credit.rules",
@@ -367,8 +364,6 @@ fn the_2027_revision_clause_by_clause() {
             "--as-of",
             "2026-06-30",
         ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -419,7 +414,7 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
     );
     // `diff --customer C03` of the log and the roster (either may be `-`, then given on standard input).
     let run = |log: &str, roster: &str, stdin: &[u8]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        let mut child = rulebook()
             .args([
                 "diff",
                 &path("old.rules"),
@@ -440,8 +435,6 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
                 "json",
             ])
             .args(["--keep-going", "--rejects", &rejects])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -502,14 +495,12 @@ fn a_log_that_changes_between_the_two_reads_of_one_customer_is_an_error() {
     let rejects = dir.join("rejects.fifo");
     let made = Command::new("mkfifo").arg(&rejects).status().expect("mkfifo runs");
     assert!(made.success(), "mkfifo");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+    let mut child = rulebook()
         .args(["diff", &path("old.rules"), &path("old.rules"), "--events"])
         .arg(&events)
         .args(["--customers", &path("customers.csv"), "--as-of", "2026-06-30"])
         .args(["--customer", "C03", "--format", "json", "--keep-going", "--rejects"])
         .arg(&rejects)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
