@@ -51,6 +51,18 @@ fn diff(old: &str, new: &str, extra: &[&str]) -> Run {
     }
 }
 
+/// A scratch directory for the test `name`, holding the fixed log with
+/// `extra` rows after its own: the directory, the log's text and its path.
+fn log_with(name: &str, extra: &str) -> (std::path::PathBuf, String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("rulebook-diff-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut log = std::fs::read_to_string(format!("{DIR}/events.csv")).unwrap_or_else(|e| panic!("{e}"));
+    log.push_str(extra);
+    let events = dir.join("events.csv");
+    std::fs::write(&events, &log).unwrap_or_else(|e| panic!("{e}"));
+    (dir, log, events)
+}
+
 fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.stdout))
 }
@@ -400,14 +412,9 @@ fn a_usage_error_leaves_no_file_behind() {
 /// closing line counts every customer and row.
 #[test]
 fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
-    let dir = std::env::temp_dir().join(format!("rulebook-diff-one-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let path = |f: &str| format!("{DIR}/{f}");
-    let mut log = std::fs::read_to_string(path("events.csv")).unwrap_or_else(|e| panic!("{e}"));
     // A bad row, and `C03 ` beside `C03`: a second spelling the roster lacks.
-    log.push_str("C02,2026-13-01,arrears,1,\nC03 ,2026-04-01,arrears,1,\n");
-    let events = dir.join("events.csv");
-    std::fs::write(&events, &log).unwrap_or_else(|e| panic!("{e}"));
+    let (dir, log, events) = log_with("one", "C02,2026-13-01,arrears,1,\nC03 ,2026-04-01,arrears,1,\n");
     let (events, rejects) = (
         events.display().to_string(),
         dir.join("rejects.csv").display().to_string(),
@@ -482,16 +489,12 @@ fn one_customer_is_read_again_for_its_events_with_rejects_and_warnings_once() {
 /// them until the test has appended a row, and only then reads again.
 #[test]
 fn a_log_that_changes_between_the_two_reads_of_one_customer_is_an_error() {
-    let dir = std::env::temp_dir().join(format!("rulebook-diff-changing-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let path = |f: &str| format!("{DIR}/{f}");
-    let mut log = std::fs::read_to_string(path("events.csv")).unwrap_or_else(|e| panic!("{e}"));
     // About 1.5 MB of rejects: a bad date each.
-    for i in 0..10_000 {
-        log.push_str(&format!("C02,2026-13-{i:0>60},arrears,1,\n"));
-    }
-    let events = dir.join("events.csv");
-    std::fs::write(&events, &log).unwrap_or_else(|e| panic!("{e}"));
+    let bad: String = (0..10_000)
+        .map(|i| format!("C02,2026-13-{i:0>60},arrears,1,\n"))
+        .collect();
+    let (dir, _, events) = log_with("changing", &bad);
     let rejects = dir.join("rejects.fifo");
     let made = Command::new("mkfifo").arg(&rejects).status().expect("mkfifo runs");
     assert!(made.success(), "mkfifo");
