@@ -145,7 +145,8 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let as_of = inp.data.as_of();
     // Keep every event either rulebook's longest window looks at.
     let horizon = old_prog.horizon(as_of).min(new_prog.horizon(as_of));
-    let roster = inp.data.roster(&classes.names())?;
+    // In the file's order: `load_carrying` sorts it only when its columns are carried.
+    let roster = inp.data.roster_any_order(&classes.names())?;
     data::check_by(&roster, inp.by);
     let before = inp
         .old_customers

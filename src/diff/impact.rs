@@ -2,13 +2,14 @@
 //! scored by both rulebooks on every core, folded into counts: the grade
 //! migration matrix, who changes grade or score, per-dimension change, the
 //! clauses that moved scores, the largest movers and the customers only one
-//! rulebook scores. Customers are scored once, with folded ledgers (one
-//! line per rule, no events); those whose result differs are matched line
-//! by line to find the clauses behind, without being scored again.
+//! rulebook scores. Customers are scored once, without ledgers but with
+//! each rule's points (`Outcome::unit_points`); those whose result differs
+//! are matched clause by clause to find the clauses behind, without being
+//! scored again.
 
 use rayon::prelude::*;
 
-use super::ledger::Matched;
+use super::ledger::ByUnit;
 use super::Pair;
 use crate::eval::Outcome;
 use crate::num::Num;
@@ -227,9 +228,9 @@ impl Impact {
     /// and matched in `scratch`.
     fn add(&mut self, pair: &Pair<'_>, i: usize, state: Option<&[u32]>, scratch: &mut Scratch) {
         self.customers += 1;
-        // With ledgers (a folded ledger is one line per rule): a customer
-        // whose score moved is matched line by line without scoring it again.
-        let outcomes = match pair.score_into(i, state, true, (true, true), &mut scratch.outcomes) {
+        // Without ledgers, but with each rule's points: a customer whose
+        // score moved is matched clause by clause without scoring it again.
+        let outcomes = match pair.score_into(i, state, false, (true, true), &mut scratch.outcomes) {
             (Some(Err(e)), _) => return self.overflowed(i, false, e),
             (_, Some(Err(e))) => return self.overflowed(i, true, e),
             (o, n) => {
@@ -239,7 +240,7 @@ impl Impact {
         };
         self.committee(pair, i, outcomes.0.map(|x| x.grade), outcomes.1.map(|x| x.grade));
         match outcomes {
-            (Some(o), Some(n)) => self.both(pair, i, o, n, &mut scratch.matched),
+            (Some(o), Some(n)) => self.both(pair, i, o, n, &mut scratch.by_unit),
             (o, n) => {
                 self.cell(o.as_ref().map(|x| x.grade), n.as_ref().map(|x| x.grade));
                 let class = pair.log.customers.get(i).and_then(|c| c.class).map_or(0, usize::from);
@@ -268,7 +269,7 @@ impl Impact {
         }
     }
 
-    fn both(&mut self, pair: &Pair<'_>, i: usize, o: &Outcome, n: &Outcome, matched: &mut Matched) {
+    fn both(&mut self, pair: &Pair<'_>, i: usize, o: &Outcome, n: &Outcome, by_unit: &mut ByUnit) {
         self.both += 1;
         self.cell(Some(o.grade), Some(n.grade));
         let grade_changed = super::table::grade(pair.old.prog, o.grade) != super::table::grade(pair.new.prog, n.grade);
@@ -302,8 +303,8 @@ impl Impact {
             self.unchanged += 1;
             return;
         }
-        matched.fill(pair, Some(o), Some(n));
-        for k in &matched.causes {
+        by_unit.fill(pair, o, n);
+        for k in &by_unit.causes {
             if let Some(c) = self.clauses.get_mut(*k) {
                 *c += 1;
             }
@@ -383,10 +384,24 @@ impl Impact {
 
 /// What a worker of the impact pass scores and matches each customer in,
 /// written over for the next: a million customers, next to no allocation.
-#[derive(Default)]
 struct Scratch {
     outcomes: [Outcome; 2],
-    matched: Matched,
+    by_unit: ByUnit,
+}
+
+impl Scratch {
+    fn new(pair: &Pair<'_>) -> Scratch {
+        // Each rule's points are kept (`Outcome::unit_points`), not its lines.
+        let with_points = || {
+            let mut o = Outcome::default();
+            o.unit_points = Some(Vec::new());
+            o
+        };
+        Scratch {
+            outcomes: [with_points(), with_points()],
+            by_unit: ByUnit::new(pair.cat),
+        }
+    }
 }
 
 /// Scores every customer of the log with both rulebooks, on every core.
@@ -395,7 +410,7 @@ pub fn impact(pair: &Pair<'_>, top: usize) -> Impact {
         .into_par_iter()
         .chunks(256)
         .fold(
-            || (Impact::empty(pair, top), Scratch::default()),
+            || (Impact::empty(pair, top), Scratch::new(pair)),
             |(mut acc, mut scratch), run| {
                 // A run's states side by side first (see `EventLog::gather`).
                 let states = pair.log.gather(&run);

@@ -150,20 +150,7 @@ impl Matched {
             };
             let dims = prog.classes.get(usize::from(o.class)).map_or(&[][..], |c| &c.dims[..]);
             for (j, ((dm, res), dp)) in map.dims.iter().zip(&o.dims).zip(dims).enumerate() {
-                let row = match self.dims.iter().position(|r| r.dim == dm.dim) {
-                    Some(at) => at,
-                    None => {
-                        self.dims.push(DimRow {
-                            dim: dm.dim,
-                            old: None,
-                            new: None,
-                        });
-                        self.dims.len() - 1
-                    }
-                };
-                if let Some(row) = self.dims.get_mut(row) {
-                    *(if is_new { &mut row.new } else { &mut row.old }) = Some((res.score, dp.max));
-                }
+                self.dim(dm.dim, is_new, (res.score, dp.max));
                 // A withheld bonus is the same nothing on both sides.
                 for line in res.ledger.iter().filter(|l| l.status != Status::Withheld) {
                     if let Some(key) = line_key(map, j, line) {
@@ -186,6 +173,24 @@ impl Matched {
         self.rows.sort_by_key(|r| r.dim);
         if let (Some(o), Some(n)) = (old, new) {
             self.moved(cat, (old_prog, o), (new_prog, n));
+        }
+    }
+
+    /// Sets dimension `dim`'s (score, max) on one side.
+    fn dim(&mut self, dim: usize, is_new: bool, score_max: (Num, Num)) {
+        let row = match self.dims.iter_mut().position(|r| r.dim == dim) {
+            Some(at) => at,
+            None => {
+                self.dims.push(DimRow {
+                    dim,
+                    old: None,
+                    new: None,
+                });
+                self.dims.len() - 1
+            }
+        };
+        if let Some(row) = self.dims.get_mut(row) {
+            *(if is_new { &mut row.new } else { &mut row.old }) = Some(score_max);
         }
     }
 
@@ -241,26 +246,142 @@ impl Matched {
                     .map(|r| r.key),
             );
         }
-        if super::table::grade(old_prog, o.grade) != super::table::grade(new_prog, n.grade) {
-            let (ko, kn) = (override_key(cat, false, o), override_key(cat, true, n));
-            if ko != kn {
-                out.extend(ko.into_iter().chain(kn));
-            }
-            if ko.is_none() && kn.is_none() && band_for(old_prog, n.total) != band_for(new_prog, n.total) {
-                out.push(cat.new.grades);
-            }
+        grade_causes(cat, (old_prog, o), (new_prog, n), out);
+        once_each(out);
+    }
+}
+
+/// When the grade changed: an override that holds on one side only, or the
+/// bands when they grade the new total differently, into `out`.
+fn grade_causes(
+    cat: &Catalog,
+    (old_prog, o): (&Program, &Outcome),
+    (new_prog, n): (&Program, &Outcome),
+    out: &mut Vec<usize>,
+) {
+    if super::table::grade(old_prog, o.grade) != super::table::grade(new_prog, n.grade) {
+        let (ko, kn) = (override_key(cat, false, o), override_key(cat, true, n));
+        if ko != kn {
+            out.extend(ko.into_iter().chain(kn));
         }
-        // Each key once, where first met.
-        let mut kept = 0;
-        for at in 0..out.len() {
-            let k = out.get(at).copied().expect("within the causes");
-            if !out.get(..kept).is_some_and(|seen| seen.contains(&k)) {
-                if let Some(slot) = out.get_mut(kept) {
-                    *slot = k;
+        if ko.is_none() && kn.is_none() && band_for(old_prog, n.total) != band_for(new_prog, n.total) {
+            out.push(cat.new.grades);
+        }
+    }
+}
+
+/// Keeps each key once, where first met.
+fn once_each(out: &mut Vec<usize>) {
+    let mut kept = 0;
+    for at in 0..out.len() {
+        let k = out.get(at).copied().expect("within the causes");
+        if !out.get(..kept).is_some_and(|seen| seen.contains(&k)) {
+            if let Some(slot) = out.get_mut(kept) {
+                *slot = k;
+            }
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
+/// What moved a customer scored by both rulebooks — the same keys as
+/// `Matched::fill` finds (`Matched::moved`), in another order — from each
+/// rule's points by unit (`Outcome::unit_points`) rather than from
+/// ledgers: a clause's points in a dimension are what its lines there add
+/// up to, and a clause that gave nothing on either side moved no one. Rows
+/// and dimensions are indexed (`Catalog::rows`, `Catalog::dims`), not
+/// looked for: what the impact pass counts, customer after customer, with
+/// no line made or matched.
+#[derive(Default)]
+pub struct ByUnit {
+    /// Per row of the catalog: the points on each side, and whether this
+    /// customer has touched it; all zero between customers.
+    rows: Vec<([Num; 2], bool)>,
+    /// Per catalog dimension: its (score, max) on each side.
+    dims: Vec<[Option<(Num, Num)>; 2]>,
+    touched_rows: Vec<usize>,
+    touched_dims: Vec<usize>,
+    /// The keys that moved the customer, each once.
+    pub causes: Vec<usize>,
+}
+
+impl ByUnit {
+    pub fn new(cat: &Catalog) -> ByUnit {
+        ByUnit {
+            rows: vec![([Num::ZERO; 2], false); cat.rows.len()],
+            dims: vec![[None; 2]; cat.dims.len()],
+            ..ByUnit::default()
+        }
+    }
+
+    /// Finds what moved customer `(old, new)` into `causes`.
+    pub fn fill(&mut self, pair: &Pair<'_>, old: &Outcome, new: &Outcome) {
+        let (cat, old_prog, new_prog) = (pair.cat, pair.old.prog, pair.new.prog);
+        self.causes.clear();
+        for (side, o, prog) in [(0, old, old_prog), (1, new, new_prog)] {
+            let Some(map) = class_map(cat, side == 1, o) else {
+                continue;
+            };
+            let dims = prog.classes.get(usize::from(o.class)).map_or(&[][..], |c| &c.dims[..]);
+            for ((dm, res), dp) in map.dims.iter().zip(&o.dims).zip(dims) {
+                let d = self.dims.get_mut(dm.dim).expect("a dimension of the catalog");
+                if *d == [None, None] {
+                    self.touched_dims.push(dm.dim);
                 }
-                kept += 1;
+                *d.get_mut(side).expect("two sides") = Some((res.score, dp.max));
+            }
+            let points = o
+                .unit_points
+                .as_deref()
+                .expect("the impact pass scores with each rule's points");
+            assert_eq!(
+                points.len(),
+                map.unit_rows.len(),
+                "a unit per rule of the class and on the total"
+            );
+            for (&p, &r) in points.iter().zip(&map.unit_rows).filter(|(&p, _)| p != Num::ZERO) {
+                let (sums, touched) = self.rows.get_mut(r).expect("a row of the catalog");
+                if !*touched {
+                    *touched = true;
+                    self.touched_rows.push(r);
+                }
+                let sum = sums.get_mut(side).expect("two sides");
+                *sum += p;
             }
         }
-        out.truncate(kept);
+        let total_moved = old.total != new.total;
+        // A dimension scored on both sides whose score changed.
+        let moved =
+            |dims: &[[Option<(Num, Num)>; 2]], d: usize| matches!(dims.get(d), Some([Some(o), Some(n)]) if o.0 != n.0);
+        for &r in &self.touched_rows {
+            let ([old_sum, new_sum], _) = self.rows.get(r).expect("a touched row of the catalog");
+            let &(dim, key) = cat.rows.get(r).expect("a row of the catalog");
+            let in_moved = if dim == TOTAL_ROW {
+                total_moved
+            } else {
+                moved(&self.dims, dim)
+            };
+            if in_moved && old_sum != new_sum {
+                self.causes.push(key);
+            }
+        }
+        for &d in &self.touched_dims {
+            if let Some([Some(o), Some(n)]) = self.dims.get(d) {
+                if o.0 != n.0 && o.1 != n.1 {
+                    if let Some(m) = class_map(cat, true, new).and_then(|m| m.dims.iter().find(|x| x.dim == d)) {
+                        self.causes.push(m.max);
+                    }
+                }
+            }
+        }
+        grade_causes(cat, (old_prog, old), (new_prog, new), &mut self.causes);
+        once_each(&mut self.causes);
+        for r in self.touched_rows.drain(..) {
+            *self.rows.get_mut(r).expect("a touched row of the catalog") = ([Num::ZERO; 2], false);
+        }
+        for d in self.touched_dims.drain(..) {
+            *self.dims.get_mut(d).expect("a touched dimension of the catalog") = [None, None];
+        }
     }
 }

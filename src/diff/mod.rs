@@ -25,7 +25,7 @@ use crate::syntax::ast::Rulebook;
 
 pub use changes::{rule_changes, Change, ChangeKind};
 pub use impact::{impact, Gate, Impact};
-pub use ledger::{CustomerDiff, Matched};
+pub use ledger::{ByUnit, CustomerDiff, Matched};
 
 /// One of the two rulebooks: where it came from, its AST and source (for the
 /// rule changes) and its program compiled against the merged schema.
@@ -163,8 +163,8 @@ impl Pair<'_> {
                     }
                     _ => state,
                 };
-                let (old_words, new_words) = PairFold::split(&self.old, state);
-                let (new_words, _) = PairFold::split(&self.new, new_words);
+                let (old_words, new_words) = PairFold::split(state);
+                let (new_words, _) = PairFold::split(new_words);
                 (
                     old_c.map(|c| self.old.finish_into(&c, old_words, ledger, old_out)),
                     new_c.map(|c| self.new.finish_into(&c, new_words, ledger, new_out)),
@@ -230,20 +230,36 @@ impl PairFold<'_> {
     /// The class word of a side that does not score the customer.
     const NONE: u32 = u32::MAX;
 
-    /// A side's words (after its class word) and what follows them.
-    fn split<'s>(e: &Evaluator<'_>, state: &'s [u32]) -> (&'s [u32], &'s [u32]) {
-        let (&class, rest) = state.split_first().expect("a side's state starts with its class");
-        let n = match class {
-            Self::NONE => 0,
-            k => e.state_words(u16::try_from(k).expect("a class word holds a class index")),
-        };
-        rest.split_at_checked(n).expect("a side's words follow its class word")
+    /// The class word of a side that scores the customer in class `k`: the
+    /// class, and above it how many words follow (a class's words are few,
+    /// `eval::fold::MAX_WORDS`), so that an event is folded into both sides
+    /// without looking either layout up.
+    fn class_word(e: &Evaluator<'_>, k: u16) -> u32 {
+        let n = u16::try_from(e.state_words(k)).expect("a class's words are few");
+        let word = u32::from(n) << 16 | u32::from(k);
+        assert_ne!(word, Self::NONE, "a class word is not the word of no class");
+        word
     }
 
-    fn split_mut<'s>(e: &Evaluator<'_>, state: &'s mut [u32]) -> (Option<u16>, &'s mut [u32], &'s mut [u32]) {
-        let (&mut class, rest) = state.split_first_mut().expect("a side's state starts with its class");
-        let class = (class != Self::NONE).then(|| u16::try_from(class).expect("a class word holds a class index"));
-        let n = class.map_or(0, |k| e.state_words(k));
+    /// A side's class (`None`: it does not score the customer) and how many
+    /// words follow, from its class word.
+    fn class_of(word: u32) -> (Option<u16>, usize) {
+        match word {
+            Self::NONE => (None, 0),
+            w => (Some((w & 0xffff) as u16), (w >> 16) as usize),
+        }
+    }
+
+    /// A side's words (after its class word) and what follows them.
+    fn split(state: &[u32]) -> (&[u32], &[u32]) {
+        let (&word, rest) = state.split_first().expect("a side's state starts with its class");
+        rest.split_at_checked(Self::class_of(word).1)
+            .expect("a side's words follow its class word")
+    }
+
+    fn split_mut(state: &mut [u32]) -> (Option<u16>, &mut [u32], &mut [u32]) {
+        let (&mut word, rest) = state.split_first_mut().expect("a side's state starts with its class");
+        let (class, n) = Self::class_of(word);
         let (mine, after) = rest
             .split_at_mut_checked(n)
             .expect("a side's words follow its class word");
@@ -253,7 +269,7 @@ impl PairFold<'_> {
     fn init_side(e: &Evaluator<'_>, c: Option<Customer>, words: &mut Vec<u32>) {
         match c.and_then(|c| c.class) {
             Some(k) => {
-                words.push(u32::from(k));
+                words.push(Self::class_word(e, k));
                 crate::input::Fold::init(e, &[], Some(k), words);
             }
             None => words.push(Self::NONE),
@@ -284,11 +300,11 @@ impl crate::input::Fold for PairFold<'_> {
     }
 
     fn fold(&self, _class: Option<u16>, state: &mut [u32], event: &crate::input::Event, vals: &[i64]) {
-        let (old_class, old, rest) = Self::split_mut(self.old, state);
+        let (old_class, old, rest) = Self::split_mut(state);
         if old_class.is_some() {
             self.old.fold(old_class, old, event, vals);
         }
-        let (new_class, new, _) = Self::split_mut(self.new, rest);
+        let (new_class, new, _) = Self::split_mut(rest);
         if new_class.is_some() {
             self.new.fold(new_class, new, event, vals);
         }
@@ -382,6 +398,11 @@ pub struct Catalog {
     pub keys: Vec<Key>,
     pub old: SideMap,
     pub new: SideMap,
+    /// Each (dimension, key) a rule of either program is scored under
+    /// (`TOTAL_ROW` for the rules on the total), numbered once: a
+    /// customer's clause rows indexed rather than looked for
+    /// (`ledger::ByUnit`).
+    pub rows: Vec<(usize, usize)>,
 }
 
 #[derive(Debug)]
@@ -403,6 +424,9 @@ pub struct ClassMap {
     pub dims: Vec<DimMap>,
     /// Per override of the class, its key.
     pub overrides: Vec<usize>,
+    /// Per unit of the class (`Outcome::unit_points`: each dimension's
+    /// rules, then the rules on the total), its row in `Catalog::rows`.
+    pub unit_rows: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -439,12 +463,35 @@ impl Catalog {
                 grades: 0,
                 total: vec![],
             },
+            rows: vec![],
         };
         let mut index: FxHashMap<(String, u8), usize> = FxHashMap::default();
         let old_map = cat.side(old, &mut index);
         let new_map = cat.side(new, &mut index);
         cat.old = old_map;
         cat.new = new_map;
+        let mut rows: FxHashMap<(usize, usize), usize> = FxHashMap::default();
+        let Catalog {
+            old, new, rows: list, ..
+        } = &mut cat;
+        for side in [old, new] {
+            let total = &side.total;
+            for class in &mut side.classes {
+                let units = class
+                    .dims
+                    .iter()
+                    .flat_map(|d| d.rules.iter().map(|&k| (d.dim, k)))
+                    .chain(total.iter().map(|&k| (TOTAL_ROW, k)));
+                class.unit_rows = units
+                    .map(|row| {
+                        *rows.entry(row).or_insert_with(|| {
+                            list.push(row);
+                            list.len() - 1
+                        })
+                    })
+                    .collect();
+            }
+        }
         cat
     }
 
@@ -509,7 +556,11 @@ impl Catalog {
                     .iter()
                     .map(|o| self.key(index, key_of(&o.meta, None), o.meta.label.as_ref(), Cause::Override))
                     .collect();
-                ClassMap { dims, overrides }
+                ClassMap {
+                    dims,
+                    overrides,
+                    unit_rows: vec![],
+                }
             })
             .collect();
         let grades = self.key(

@@ -357,6 +357,11 @@ impl ClassLayout<'_> {
         self.init.len()
     }
 
+    /// How many units the class has: its rules and assessed dimensions.
+    pub fn units(&self) -> usize {
+        self.at.len()
+    }
+
     /// The words of unit `u`.
     pub fn words<'s>(&self, state: &'s [u32], u: usize) -> &'s [u32] {
         let at = *self.at.get(u).expect("a unit of the class");

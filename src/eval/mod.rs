@@ -80,6 +80,44 @@ pub struct Outcome {
     /// The override (index into the class's overrides) that set the grade, if any.
     pub by_override: Option<usize>,
     pub flags: Vec<String>,
+    /// When `Some` as it is scored into (`*_into`), each rule's signed
+    /// points by unit of the class: each dimension's rules in order (an
+    /// assessed dimension is one unit, its value), then the rules on the
+    /// total. A rule that gave nothing (withheld, replaced, not applied)
+    /// has 0, and so has every rule of a dimension left at its untouched
+    /// score. What the points of a ledger's lines add up to, clause by
+    /// clause, without a line made: `diff`'s impact pass compares these.
+    pub unit_points: Option<Vec<Num>>,
+    /// What the last customers scored into this `Outcome` had beyond this
+    /// one (dimensions of a larger class, more flags), kept for the next:
+    /// customers of different classes in turn then allocate nothing.
+    spare: Spare,
+}
+
+/// An `Outcome`'s room kept between customers; no part of the result, so
+/// any two are equal, and a clone starts without.
+#[derive(Default)]
+struct Spare {
+    dims: Vec<DimOutcome>,
+    flags: Vec<String>,
+}
+
+impl Clone for Spare {
+    fn clone(&self) -> Spare {
+        Spare::default()
+    }
+}
+
+impl PartialEq for Spare {
+    fn eq(&self, _: &Spare) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Spare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -272,8 +310,20 @@ impl<'p> Evaluator<'p> {
             dims,
             total_ledger,
             flags,
+            spare,
+            unit_points,
             ..
         } = out;
+        if let Some(p) = unit_points.as_mut() {
+            p.clear();
+            p.resize(layout.units(), Num::ZERO);
+        }
+        // Records unit `u`'s points when they are asked for.
+        let mut record = |u: usize, points: Num| {
+            if let Some(p) = unit_points.as_mut() {
+                *p.get_mut(u).expect("a unit of the class") = points;
+            }
+        };
         let mut flagged = 0;
         let period = self.window(0);
         let replaced = if class.replacing {
@@ -311,7 +361,7 @@ impl<'p> Evaluator<'p> {
         let mut scored = 0;
         for (d, &first_unit) in class.dims.iter().zip(&layout.dim_units) {
             if dims.len() == scored {
-                dims.push(DimOutcome::default());
+                dims.push(spare.dims.pop().unwrap_or_default());
             }
             let dim = dims.get_mut(scored).expect("pushed above when missing");
             scored += 1;
@@ -329,6 +379,7 @@ impl<'p> Evaluator<'p> {
                     }
                     for (i, r) in rules.iter().enumerate().filter(|_| untouched.is_none()) {
                         raw = run(r, lines, i, first_unit + i)
+                            .inspect(|&points| record(first_unit + i, points))
                             .and_then(|points| raw.checked_add(points))
                             .ok_or_else(|| Overflow::at(&d.name, r, i))?;
                     }
@@ -352,6 +403,7 @@ impl<'p> Evaluator<'p> {
                     };
                     raw = match latest {
                         Some((v, at)) => {
+                            record(first_unit, v);
                             if ledger {
                                 // A folded ledger knows the value, not the event.
                                 let (events, note) = match at {
@@ -370,7 +422,12 @@ impl<'p> Evaluator<'p> {
                             v
                         }
                         None => {
-                            flag(flags, &mut flagged, format_args!("not assessed: {}", d.name));
+                            flag(
+                                flags,
+                                &mut spare.flags,
+                                &mut flagged,
+                                format_args!("not assessed: {}", d.name),
+                            );
                             if ledger {
                                 lines.push(Line {
                                     rule: None,
@@ -389,8 +446,12 @@ impl<'p> Evaluator<'p> {
             dim.raw = raw;
             dim.score = raw.clamp_to(Num::ZERO, d.max);
         }
-        dims.truncate(scored);
-        flags.truncate(flagged);
+        if dims.len() > scored {
+            spare.dims.extend(dims.drain(scored..));
+        }
+        if flags.len() > flagged {
+            spare.flags.extend(flags.drain(flagged..));
+        }
         // Each score is within its full marks, which the checker keeps small: no overflow.
         let sum: Num = dims.iter().map(|d| d.score).sum();
         total_ledger.clear();
@@ -398,6 +459,7 @@ impl<'p> Evaluator<'p> {
         for (i, r) in self.prog.total_rules.iter().enumerate() {
             // The sum of scores is small (checked), so only `adjust` can be too large.
             adjust = run(r, total_ledger, i, layout.total_units + i)
+                .inspect(|&points| record(layout.total_units + i, points))
                 .and_then(|points| adjust.checked_add(points))
                 .filter(|a| a.checked_add(sum).is_some())
                 .ok_or_else(|| Overflow::at("total", r, i))?;
@@ -710,15 +772,16 @@ fn month(index: i32) -> String {
 
 /// Sets flag number `*n` of an outcome being written over (see
 /// `outcome_into`), reusing the text there, and counts it.
-fn flag(flags: &mut Vec<String>, n: &mut usize, text: std::fmt::Arguments<'_>) {
+/// Writes flag number `n` over what the last customer left there (or over
+/// a spare string).
+fn flag(flags: &mut Vec<String>, spare: &mut Vec<String>, n: &mut usize, text: std::fmt::Arguments<'_>) {
     use std::fmt::Write;
-    match flags.get_mut(*n) {
-        Some(f) => {
-            f.clear();
-            f.write_fmt(text).expect("writing to a String cannot fail");
-        }
-        None => flags.push(text.to_string()),
+    if flags.len() == *n {
+        flags.push(spare.pop().unwrap_or_default());
     }
+    let f = flags.get_mut(*n).expect("pushed above when missing");
+    f.clear();
+    f.write_fmt(text).expect("writing to a String cannot fail");
     *n += 1;
 }
 

@@ -564,7 +564,9 @@ fn a_rule_over_centuries_is_not_folded_but_still_scored() {
 /// `diff` both ways over one log: the old and the new rulebook over stored
 /// events, and over the log folded by both at once (`diff::PairFold`). Every
 /// customer's two outcomes, the clauses matched line by line and the causes
-/// of its move must be the same.
+/// of its move must be the same; and the causes the impact pass finds from
+/// each rule's points (`ByUnit`), folded or stored, must be those of the
+/// ledgers.
 fn diff_folds_as_it_stores(
     old_src: &str,
     new_src: &str,
@@ -573,7 +575,7 @@ fn diff_folds_as_it_stores(
     old_roster: Option<&str>,
     as_of: Date,
 ) {
-    use rulebook::diff::{Catalog, Classes, CustomerDiff, Matched, Pair, PairFold};
+    use rulebook::diff::{ByUnit, Catalog, Classes, CustomerDiff, Matched, Pair, PairFold};
     let (old, _) = rulebook::parse_and_check(old_src).unwrap_or_else(|d| panic!("{d:?}"));
     let (new, _) = rulebook::parse_and_check(new_src).unwrap_or_else(|d| panic!("{d:?}"));
     let schema =
@@ -629,8 +631,31 @@ fn diff_folds_as_it_stores(
     // As the impact pass does: every customer scored and matched over the
     // one before (last to first), the same as on its own.
     let (mut outcomes, mut matched) = (Default::default(), Matched::default());
+    let with_points = || {
+        let mut o = rulebook::eval::Outcome::default();
+        o.unit_points = Some(vec![]);
+        o
+    };
+    let (mut by_unit, mut pointed) = (ByUnit::new(&cat), [with_points(), with_points()]);
+    let sorted = |mut keys: Vec<usize>| {
+        keys.sort_unstable();
+        keys
+    };
     for i in (0..stored.customers.len()).rev() {
         let alone = CustomerDiff::of(&f, i);
+        // As the impact pass finds them: without ledgers, from each rule's points.
+        for (p, state) in [(&f, folded.state_of(i)), (&s, None)] {
+            if let (Some(Ok(())), Some(Ok(()))) = p.score_into(i, state, false, (true, true), &mut pointed) {
+                let [old, new] = &pointed;
+                by_unit.fill(p, old, new);
+                assert_eq!(
+                    sorted(by_unit.causes.clone()),
+                    sorted(alone.causes.clone()),
+                    "customer {i}: causes by unit (folded: {})",
+                    state.is_some()
+                );
+            }
+        }
         let (o, n) = f.score_into(i, folded.state_of(i), true, (true, true), &mut outcomes);
         let [old, new] = &outcomes;
         let o = o.map(|r| r.map(|()| old.clone())).transpose().expect("no overflow");
