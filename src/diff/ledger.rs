@@ -315,7 +315,10 @@ impl ByUnit {
         }
     }
 
-    /// Finds what moved customer `(old, new)` into `causes`.
+    /// Finds what moved customer `(old, new)` into `causes`. Both must have
+    /// been scored with `unit_points` set (`Some`), which this reads in
+    /// place of ledgers; an outcome without them is a bug of the caller
+    /// (a panic).
     pub fn fill(&mut self, pair: &Pair<'_>, old: &Outcome, new: &Outcome) {
         let (cat, old_prog, new_prog) = (pair.cat, pair.old.prog, pair.new.prog);
         self.causes.clear();

@@ -231,10 +231,14 @@ impl PairFold<'_> {
     const NONE: u32 = u32::MAX;
 
     /// The class word of a side that scores the customer in class `k`: the
-    /// class, and above it how many words follow (a class's words are few,
-    /// `eval::fold::MAX_WORDS`), so that an event is folded into both sides
-    /// without looking either layout up.
+    /// class, and above it how many words follow (a folded class's words
+    /// are few, `eval::fold::MAX_WORDS`), so that an event is folded into
+    /// both sides without looking either layout up.
     fn class_word(e: &Evaluator<'_>, k: u16) -> u32 {
+        const _: () = assert!(
+            crate::eval::fold::MAX_WORDS < 1 << 16,
+            "a folded class's word count fits in half a class word"
+        );
         let n = u16::try_from(e.state_words(k)).expect("a class's words are few");
         let word = u32::from(n) << 16 | u32::from(k);
         assert_ne!(word, Self::NONE, "a class word is not the word of no class");

@@ -22,7 +22,7 @@ use crate::check::program::{AssessedProg, CExpr, ClassProg, DimSource, Form, Pro
 /// A class whose state would need more words than this (a window of many
 /// years for an episode rule) is not folded: its log is stored and
 /// evaluated event by event instead.
-const MAX_WORDS: usize = 1024;
+pub(crate) const MAX_WORDS: usize = 1024;
 
 /// The state layout of every class of a program, for one as-of date.
 #[derive(Debug)]

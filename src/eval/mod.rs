@@ -3,7 +3,7 @@
 //! total: every rule is one pass over the customer's events.
 
 pub mod expr;
-mod fold;
+pub(crate) mod fold;
 
 use crate::check::program::{DimSource, Form, RuleProg, TierProg, TOTAL};
 pub use crate::check::Program;
@@ -771,9 +771,8 @@ fn month(index: i32) -> String {
 }
 
 /// Sets flag number `*n` of an outcome being written over (see
-/// `outcome_into`), reusing the text there, and counts it.
-/// Writes flag number `n` over what the last customer left there (or over
-/// a spare string).
+/// `outcome_into`), reusing the text the last customer left there (or a
+/// spare string), and counts it.
 fn flag(flags: &mut Vec<String>, spare: &mut Vec<String>, n: &mut usize, text: std::fmt::Arguments<'_>) {
     use std::fmt::Write;
     if flags.len() == *n {
