@@ -325,14 +325,15 @@ impl Decoded {
             return Ok(());
         }
         let id = customer.as_bytes();
+        let head = super::prefix(id);
         let start = u32::try_from(self.custs.len()).expect("a block's ids fit in 4 GiB");
         if id.len() > 16 {
             self.custs.extend_from_slice(id);
         }
         self.rows_out.push(Row {
             cust: (start, u32::try_from(id.len()).expect("an id fits in 4 GiB")),
-            hash: super::hash_id(id),
-            head: super::prefix(id),
+            hash: super::hash_with_prefix(id, head),
+            head,
             date,
             line: line.min(u64::from(u32::MAX)) as u32,
             kind,
