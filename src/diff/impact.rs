@@ -392,13 +392,8 @@ struct Scratch {
 impl Scratch {
     fn new(pair: &Pair<'_>) -> Scratch {
         // Each rule's points are kept (`Outcome::unit_points`), not its lines.
-        let with_points = || {
-            let mut o = Outcome::default();
-            o.unit_points = Some(Vec::new());
-            o
-        };
         Scratch {
-            outcomes: [with_points(), with_points()],
+            outcomes: [Outcome::with_unit_points(), Outcome::with_unit_points()],
             by_unit: ByUnit::new(pair.cat),
         }
     }

@@ -178,7 +178,7 @@ impl Matched {
 
     /// Sets dimension `dim`'s (score, max) on one side.
     fn dim(&mut self, dim: usize, is_new: bool, score_max: (Num, Num)) {
-        let row = match self.dims.iter_mut().position(|r| r.dim == dim) {
+        let row = match self.dims.iter().position(|r| r.dim == dim) {
             Some(at) => at,
             None => {
                 self.dims.push(DimRow {

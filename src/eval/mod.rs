@@ -120,6 +120,17 @@ impl std::fmt::Debug for Spare {
     }
 }
 
+impl Outcome {
+    /// An outcome to score into (`*_into`) that keeps each rule's points
+    /// (`unit_points`) for the customers scored into it.
+    pub fn with_unit_points() -> Outcome {
+        Outcome {
+            unit_points: Some(Vec::new()),
+            ..Outcome::default()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DimOutcome {
     /// Full marks plus every rule's points, before the clamp.

@@ -631,11 +631,7 @@ fn diff_folds_as_it_stores(
     // As the impact pass does: every customer scored and matched over the
     // one before (last to first), the same as on its own.
     let (mut outcomes, mut matched) = (Default::default(), Matched::default());
-    let with_points = || {
-        let mut o = rulebook::eval::Outcome::default();
-        o.unit_points = Some(vec![]);
-        o
-    };
+    let with_points = rulebook::eval::Outcome::with_unit_points;
     let (mut by_unit, mut pointed) = (ByUnit::new(&cat), [with_points(), with_points()]);
     let sorted = |mut keys: Vec<usize>| {
         keys.sort_unstable();
