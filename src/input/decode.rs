@@ -138,6 +138,10 @@ pub struct Context<'a> {
     /// Keep only the rows of these customers (`Within::only`, `Within::between`): every row is
     /// still checked and counted. Keyed here, while the id is in cache.
     pub only: Option<&'a super::Only>,
+    /// Keep the rows split by the partition of their customer
+    /// (`Decoded::parts`), for a load that interns them partition by
+    /// partition, rather than in file order (`Decoded::rows_out`).
+    pub split: bool,
 }
 
 /// One valid row: its customer, and its event unless the kind is
@@ -168,7 +172,13 @@ pub struct Decoded {
     pub blank: u64,
     /// JSON keys the rulebook does not use.
     pub unknown: BTreeSet<String>,
+    /// The rows kept, in file order (a decode that does not `split`).
     pub rows_out: Vec<Row>,
+    /// The rows kept, by the partition of their customer (`input::part_of`),
+    /// each in file order (a decode that does `split`): each partition then
+    /// reads its rows in one sweep, and they are not copied out of a
+    /// file-order list first.
+    pub parts: Vec<Vec<Row>>,
     pub custs: Vec<u8>,
     pub vals: Vec<i64>,
     pub rejects: Vec<Reject>,
@@ -189,12 +199,25 @@ enum Cell<'a> {
 
 impl Decoded {
     /// Room for the rows of a block of `bytes` bytes (a row of a log is
-    /// rarely under 32 bytes), so that its vectors are not grown by copying.
-    fn with_room(bytes: usize) -> Decoded {
+    /// rarely under 32 bytes), so that its vectors are seldom grown by
+    /// copying; a decode that splits its rows has a list for every partition.
+    fn with_room(ctx: &Context<'_>, bytes: usize) -> Decoded {
+        let rows = bytes / 32;
+        let (rows_out, parts) = match ctx.split {
+            // A quarter more than an even share, for the partitions that get more.
+            true => (
+                Vec::new(),
+                (0..super::PARTS)
+                    .map(|_| Vec::with_capacity(rows / super::PARTS * 5 / 4))
+                    .collect(),
+            ),
+            false => (Vec::with_capacity(rows), Vec::new()),
+        };
         Decoded {
-            rows_out: Vec::with_capacity(bytes / 32),
+            rows_out,
+            parts,
             custs: Vec::new(),
-            vals: Vec::with_capacity(bytes / 32),
+            vals: Vec::with_capacity(rows),
             ..Decoded::default()
         }
     }
@@ -330,7 +353,7 @@ impl Decoded {
         if id.len() > 16 {
             self.custs.extend_from_slice(id);
         }
-        self.rows_out.push(Row {
+        let row = Row {
             cust: (start, u32::try_from(id.len()).expect("an id fits in 4 GiB")),
             hash: super::hash_with_prefix(id, head),
             head,
@@ -338,7 +361,15 @@ impl Decoded {
             line: line.min(u64::from(u32::MAX)) as u32,
             kind,
             vals: base as u32,
-        });
+        };
+        match ctx.split {
+            true => self
+                .parts
+                .get_mut(super::part_of(row.hash))
+                .expect("a splitting decode has a list for every partition")
+                .push(row),
+            false => self.rows_out.push(row),
+        }
         Ok(())
     }
 }
@@ -409,7 +440,7 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
     if memchr::memchr(b'"', b.bytes()).is_none() && !lone_cr() {
         return plain_csv_block(ctx, h, b);
     }
-    let mut out = Decoded::default();
+    let mut out = Decoded::with_room(ctx, 0);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -466,7 +497,7 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
 /// is text as it is; any other is checked to be UTF-8, and one that is not
 /// is read field by field, so that the bad field is the one named.
 fn plain_csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
-    let mut out = Decoded::with_room(b.bytes().len());
+    let mut out = Decoded::with_room(ctx, b.bytes().len());
     super::scan::lines(b.bytes(), h.delimiter, |line| {
         let number = b.first_line + line.index;
         let text = match line.text.is_ascii() {
@@ -636,7 +667,7 @@ fn csv_row<'a>(
 }
 
 fn jsonl_block(ctx: &Context<'_>, b: &Block) -> Decoded {
-    let mut out = Decoded::default();
+    let mut out = Decoded::with_room(ctx, 0);
     for (i, raw_line) in b.bytes().split(|&c| c == b'\n').enumerate() {
         let line = b.first_line + i as u64;
         let text = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
@@ -769,7 +800,9 @@ mod tests {
     use crate::input::{Format, LoadOptions};
 
     /// Every row a decode keeps or rejects: (line, customer or reason).
-    fn decode_in_blocks(schema: &Schema, text: &[u8], size: usize) -> Vec<(u64, String)> {
+    /// With `split`, the rows kept are gathered from their partitions', each
+    /// checked to be its customer's.
+    fn decode_in_blocks(schema: &Schema, text: &[u8], size: usize, split: bool) -> Vec<(u64, String)> {
         let known = Names::of(schema);
         // One byte a read, so that a block of `size` is cut within its first `size` bytes.
         struct Trickle(Vec<u8>, usize);
@@ -804,13 +837,23 @@ mod tests {
                 keep_going: true,
             },
             only: None,
+            split,
         };
         let (mut out, mut blank) = (Vec::new(), 0);
         loop {
             let batch = blocks.next_batch(1).expect("reads from memory");
             let Some(b) = batch.first() else { break };
             let d = block(&ctx, b);
-            for r in &d.rows_out {
+            assert_eq!(d.parts.len(), if split { crate::input::PARTS } else { 0 });
+            assert!(
+                !split || d.rows_out.is_empty(),
+                "a split decode keeps no rows in file order"
+            );
+            let parted = d.parts.iter().enumerate().flat_map(|(p, rows)| {
+                rows.iter()
+                    .inspect(move |r| assert_eq!(crate::input::part_of(r.hash), p, "a row is in its partition"))
+            });
+            for r in d.rows_out.iter().chain(parted) {
                 let id = crate::input::row_id(&d.custs, r);
                 out.push((u64::from(r.line), String::from_utf8_lossy(id.bytes()).into_owned()));
             }
@@ -844,9 +887,10 @@ mod tests {
                 .unwrap_or_else(|_| panic!("the rulebook checks"));
             let end = if crlf { "\r\n" } else { "\n" };
             let text = format!("customer,date,kind,note{end}{}", rows.iter().map(|r| format!("{r}{end}")).collect::<String>());
-            let whole = decode_in_blocks(&checked.program.schema, text.as_bytes(), usize::MAX / 2);
+            let whole = decode_in_blocks(&checked.program.schema, text.as_bytes(), usize::MAX / 2, false);
+            // Rows kept by partition or in file order alike, whatever the blocks.
             for k in 1..text.len() {
-                let split = decode_in_blocks(&checked.program.schema, text.as_bytes(), k);
+                let split = decode_in_blocks(&checked.program.schema, text.as_bytes(), k, k % 2 == 0);
                 proptest::prop_assert_eq!(&split, &whole, "blocks of {} in {:?}", k, text);
             }
         }

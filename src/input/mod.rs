@@ -537,6 +537,7 @@ fn read(
             opts,
             horizon,
             only: within.only.as_ref(),
+            split: true,
         };
         let batch_size = rayon::current_num_threads().max(1) * 2;
         // Decoding batch k+1 on every core overlaps merging batch k and
@@ -975,10 +976,6 @@ struct Sorted {
 /// `Sorted::len` of an id longer than its head.
 const LONG: u8 = u8::MAX;
 
-/// The rows of one decoded block that fall in each partition, in row order
-/// (copied: each partition then reads its rows in one sweep).
-type Split = Vec<Vec<decode::Row>>;
-
 impl<'f> Merger<'f> {
     /// Room for about `customers` customers and `rows` events, spread over
     /// the partitions. Reserved address space costs no memory until it is
@@ -1095,43 +1092,30 @@ impl<'f> Merger<'f> {
         }
     }
 
-    /// Merges decoded blocks; the first bad row ends the load. The
-    /// summaries, rejects and values are gathered in order; the rows are
-    /// split by partition on every core, then each partition interns its
+    /// Merges decoded blocks (decoded with `split`: their rows by
+    /// partition); the first bad row ends the load. The summaries, rejects
+    /// and values are gathered in order, then each partition interns its
     /// rows on its own.
     fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16) -> Result<(), DataError> {
         let mut blocks = Vec::with_capacity(decoded.len());
         for mut d in decoded {
             account(&mut self.summary, &mut self.rejects, &mut d)?;
+            assert!(
+                d.rows_out.is_empty() && d.parts.len() == PARTS,
+                "a merged block is decoded split by partition"
+            );
             if self.fold.is_some() {
                 // Folded where they are: the block's values are not kept.
-                blocks.push((d.custs, d.rows_out, d.vals, 0));
+                blocks.push((d.custs, d.parts, d.vals, 0));
             } else {
                 let base = self.vals.len() as u32;
                 self.vals.extend(d.vals);
-                blocks.push((d.custs, d.rows_out, Vec::new(), base));
+                blocks.push((d.custs, d.parts, Vec::new(), base));
             }
         }
-        // Each block's rows are let go of once split (copied to their
-        // partitions, each reserved to its size): they are not held twice.
-        let splits: Vec<Split> = blocks
-            .par_iter_mut()
-            .map(|(_, rows, _, _)| {
-                let rows = std::mem::take(rows);
-                let mut counts = [0usize; PARTS];
-                for r in &rows {
-                    *counts.get_mut(part_of(r.hash)).expect("part_of is below PARTS") += 1;
-                }
-                let mut split: Split = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-                for r in rows {
-                    split.get_mut(part_of(r.hash)).expect("part_of is below PARTS").push(r);
-                }
-                split
-            })
-            .collect();
         let fold = self.fold;
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
-            for ((custs, _, vals, base), split) in blocks.iter().zip(&splits) {
+            for (custs, split, vals, base) in &blocks {
                 let rows = split.get(p).expect("a split has every partition");
                 for (j, r) in rows.iter().enumerate() {
                     if let Some(ahead) = rows.get(j + AHEAD) {

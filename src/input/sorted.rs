@@ -88,6 +88,7 @@ impl Stream {
             opts: d.opts,
             horizon: d.horizon,
             only: None,
+            split: false,
         };
         let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
         self.opened.blocks.recycle(batch);
