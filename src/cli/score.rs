@@ -184,7 +184,8 @@ pub fn run(args: Args) -> CliResult {
         _ => Headers::Names,
     };
     let mut dist = Distribution::new(prog, &by);
-    let mut out = BufWriter::with_capacity(1 << 20, open_output(args.output.as_deref())?);
+    // Small writes gathered; a run's lines (tens of KB) are written as they are, not copied into the buffer first.
+    let mut out = BufWriter::with_capacity(16 << 10, open_output(args.output.as_deref())?);
     let io = |e: std::io::Error| format!("cannot write the results: {e}");
     let ledger = args.explain;
     match args.format {
