@@ -8,13 +8,15 @@
 /// `name` itself must not be declared; the caller checks that first.
 pub fn near_miss<'a>(name: &str, declared: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let folded = fold(name);
+    let folded_len = folded.chars().count();
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let folded_digits = digits(&folded);
     let mut best: Option<(usize, &str)> = None;
     for d in declared {
         let target = fold(d);
-        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
         let dist = if folded == target {
             0
-        } else if digits(&folded) != digits(&target) {
+        } else if folded_digits != digits(&target) {
             // `q11` is another question than `q1`, `2026` another year than `2025`: numbers are no typos.
             continue;
         } else {
@@ -24,6 +26,11 @@ pub fn near_miss<'a>(name: &str, declared: impl IntoIterator<Item = &'a str>) ->
                 3..=5 => 1,
                 _ => 2,
             };
+            // Each insertion or deletion changes the length by one: lengths
+            // further apart than the limit are further apart in distance too.
+            if len.abs_diff(folded_len) > limit {
+                continue;
+            }
             let dist = distance(&folded, &target);
             if dist > limit {
                 continue;
