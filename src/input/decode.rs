@@ -204,11 +204,12 @@ impl Decoded {
     fn with_room(ctx: &Context<'_>, bytes: usize) -> Decoded {
         let rows = bytes / 32;
         let (rows_out, parts) = match ctx.split {
-            // A quarter more than an even share, for the partitions that get more.
+            // An even share of rows of 40 bytes and an eighth more, for the
+            // partitions that get more (a log of shorter rows grows a few lists).
             true => (
                 Vec::new(),
                 (0..super::PARTS)
-                    .map(|_| Vec::with_capacity(rows / super::PARTS * 5 / 4))
+                    .map(|_| Vec::with_capacity(bytes / 40 / super::PARTS * 9 / 8))
                     .collect(),
             ),
             false => (Vec::with_capacity(rows), Vec::new()),
