@@ -299,6 +299,8 @@ pub fn run(args: Args) -> CliResult {
                 }
             }
         }
+        // What a batch of a sorted log (or a pass) scored is out before the next is read.
+        out.flush().map_err(io)?;
         Ok(table_rows)
     };
     let (table_rows, summary, customers) = match (&log, cut) {

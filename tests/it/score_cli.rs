@@ -1014,6 +1014,58 @@ fn a_sorted_log_streams_the_same_results() {
 }
 
 #[test]
+fn a_sorted_log_is_written_as_it_goes_before_what_is_said_of_its_end() {
+    // 300 sorted customers (more than a buffer's worth of lines), then a bad row.
+    let dir = scratch("sorted-merged");
+    let log = dir.join("log.csv");
+    let mut text = String::from("customer,date,kind,months,verified,reach,persons,dimension,score\n");
+    for i in 0..300 {
+        text.push_str(&format!("C{i:04},2026-02-01,arrears,1,,,,,\n"));
+    }
+    text.push_str("C9999,2026-02-30,arrears,1,,,,,\n");
+    std::fs::write(&log, text).unwrap_or_else(|e| panic!("{e}"));
+    // Standard output and standard error into one file, as `> out 2>&1` does.
+    let merged = dir.join("merged.txt");
+    let file = std::fs::File::create(&merged).unwrap_or_else(|e| panic!("{e}"));
+    let err = file.try_clone().unwrap_or_else(|e| panic!("{e}"));
+    let rejects = dir.join("rejects.csv").display().to_string();
+    let status = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .current_dir(ROOT)
+        .args(["score", "rules/credit.rules", "--events"])
+        .arg(&log)
+        .args([
+            "--sorted",
+            "--keep-going",
+            "--rejects",
+            &rejects,
+            "--as-of",
+            AS_OF,
+            "--format",
+            "jsonl",
+        ])
+        .stdout(file)
+        .stderr(err)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run rulebook: {e}"));
+    assert!(status.success());
+    let text = read(&merged);
+    let lines: Vec<&str> = text.lines().collect();
+    let said = lines
+        .iter()
+        .position(|l| l.contains("1 rejected row(s) written to"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let last_scored = lines
+        .iter()
+        .rposition(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(lines.iter().filter(|l| l.starts_with('{')).count(), 300);
+    assert!(
+        last_scored < said,
+        "the rejects are reported before the last scores: {text}"
+    );
+}
+
+#[test]
 fn a_log_that_is_not_sorted_stops_sorted_scoring_and_leaves_the_output_alone() {
     let dir = scratch("unsorted");
     let out = dir.join("out.jsonl");
