@@ -1115,8 +1115,10 @@ impl<'f> Merger<'f> {
         }
         let fold = self.fold;
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
-            for (custs, split, vals, base) in &blocks {
-                let rows = split.get(p).expect("a split has every partition");
+            for (custs, parts, vals, base) in &blocks {
+                let rows = parts
+                    .get(p)
+                    .expect("a block decoded split has a list for every partition");
                 for (j, r) in rows.iter().enumerate() {
                     if let Some(ahead) = rows.get(j + AHEAD) {
                         part.table.prefetch(ahead.hash);
