@@ -23,6 +23,7 @@ pub mod report;
 pub mod span;
 pub mod syntax;
 pub mod testcase;
+pub mod timing;
 
 use std::sync::Arc;
 

@@ -507,6 +507,7 @@ impl DataArgs {
             self.write_rejects(&log.rejects)?;
         }
         warn_split_ids(&log);
+        rulebook::timing::phase("ids in two spellings");
         Ok(log)
     }
 

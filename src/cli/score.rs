@@ -123,9 +123,10 @@ pub fn run(args: Args) -> CliResult {
     super::require_classes(&checked, &args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
-    let started = std::time::Instant::now();
+    rulebook::timing::start();
     // Sorted only if it is kept: a load needs no order.
     let roster = args.data.roster_any_order(&prog.class_names())?;
+    rulebook::timing::phase("roster read");
     data::check_by(&roster, &args.by);
     if args.format == OutputFormat::Xlsx && args.output.is_none() {
         clap::Command::new("rulebook")
@@ -174,7 +175,6 @@ pub fn run(args: Args) -> CliResult {
             (Some(log), None, carried)
         }
     };
-    let loaded = started.elapsed();
     let layout = match (args.format, args.bom || args.headers.is_some()) {
         (OutputFormat::Xlsx, _) | (_, true) => Layout::full(prog, &roster),
         _ => Layout::pinned(prog, &roster),
@@ -394,12 +394,6 @@ pub fn run(args: Args) -> CliResult {
     }
     out.into_inner().map_err(|e| io(e.into_error()))?.finish()?;
     eprintln!("{}", data::summary_of(customers, &summary, as_of));
-    if std::env::var_os("RULEBOOK_TIMING").is_some() {
-        eprintln!(
-            "timing: read {:.2?}, evaluate and write {:.2?}",
-            loaded,
-            started.elapsed() - loaded
-        );
-    }
+    rulebook::timing::phase("evaluate and write");
     Ok(ExitCode::SUCCESS)
 }

@@ -515,6 +515,7 @@ fn read(
     // Roster customers first, with their class and history.
     merger.add_roster(roster);
     drop(given);
+    crate::timing::phase("roster into the tables");
     let known = decode::Names::of(schema);
     let mut files = Vec::new();
     for (file_index, source) in sources.into_iter().enumerate() {
@@ -568,8 +569,10 @@ fn read(
             batch = next?;
         }
     }
+    crate::timing::phase("log read");
     let log = merger.finish(files);
     trim::release_free_memory();
+    crate::timing::phase("customers sorted");
     Ok(log)
 }
 
