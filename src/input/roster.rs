@@ -447,16 +447,52 @@ impl Roster {
         });
     }
 
-    /// Appends a roster read apart (a later part of the same file).
-    fn append(&mut self, other: Roster) {
-        let (base, extras) = (self.ids.len(), self.extra.len() as u32);
-        self.ids.push_str(&other.ids);
-        self.rows.extend(other.rows.into_iter().map(|r| Row {
-            start: r.start + base,
-            extra: r.extra + extras,
-            ..r
-        }));
-        self.extra.extend(other.extra);
+    /// Joins rosters read apart (the pieces of one file, in order) into
+    /// one, copying on every core: a million customers' rows and ids are
+    /// ~40 MB, which one core took ~30 ms to append.
+    fn joined(pieces: Vec<Roster>) -> Roster {
+        // Where each piece's ids, rows and carried values start in the whole.
+        let mut starts = Vec::with_capacity(pieces.len());
+        let (mut ids, mut rows, mut extras) = (0, 0, 0);
+        for p in &pieces {
+            starts.push((ids, rows, extras));
+            (ids, rows, extras) = (ids + p.ids.len(), rows + p.rows.len(), extras + p.extra.len());
+        }
+        let mut text = vec![0u8; ids];
+        let mut rest = text.as_mut_slice();
+        let mut cuts = Vec::with_capacity(pieces.len());
+        for p in &pieces {
+            let (cut, after) = std::mem::take(&mut rest).split_at_mut(p.ids.len());
+            cuts.push(cut);
+            rest = after;
+        }
+        pieces
+            .par_iter()
+            .zip(cuts)
+            .for_each(|(p, cut)| cut.copy_from_slice(p.ids.as_bytes()));
+        let piece_of = |k: usize| starts.partition_point(|&(_, first, _)| first <= k) - 1;
+        let rows: Vec<Row> = (0..rows)
+            .into_par_iter()
+            .map(|k| {
+                let n = piece_of(k);
+                let (Some(p), Some(&(id_base, first, extra_base))) = (pieces.get(n), starts.get(n)) else {
+                    unreachable!("every row is in a piece")
+                };
+                let r = p.rows.get(k - first).expect("a piece holds its rows");
+                Row {
+                    start: r.start + id_base,
+                    extra: r.extra + extra_base as u32,
+                    ..*r
+                }
+            })
+            .collect();
+        let ids = String::from_utf8(text).expect("pieces of UTF-8 text joined are UTF-8");
+        Roster {
+            ids,
+            rows,
+            extra: pieces.into_iter().flat_map(|p| p.extra).collect(),
+            ..Roster::default()
+        }
     }
 }
 
@@ -523,13 +559,7 @@ fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
         })
         .collect();
     let read: Vec<Roster> = read.into_iter().collect::<Option<_>>()?;
-    let mut roster = Roster::default();
-    roster.ids.reserve(read.iter().map(|r| r.ids.len()).sum());
-    roster.rows.reserve(read.iter().map(|r| r.rows.len()).sum());
-    for part in read {
-        roster.append(part);
-    }
-    Some(roster)
+    Some(Roster::joined(read))
 }
 
 /// Line numbers of byte offsets, counted forward: `\n`, `\r\n` and a lone
