@@ -153,9 +153,11 @@ impl Table {
 }
 
 /// Asks the processor to bring `data` (a slot, a row's values: less than a
-/// cache line, which it may straddle) into its caches — the second level:
-/// it is wanted a few rows later, not at once. A hint only: nothing is
-/// read, and no result can depend on it.
+/// cache line, which it may straddle) into all its caches, the first level
+/// included: it is wanted 16 rows later (`AHEAD`), and 16 rows' lines fit
+/// there many times over. Measured on the 1M-customer log against the
+/// second level only (`_MM_HINT_T1`), 18 alternating runs each: −5% CPU,
+/// −3% wall. A hint only: nothing is read, and no result can depend on it.
 pub(super) fn prefetch<T>(data: &[T]) {
     let first = data.as_ptr().cast::<i8>();
     // Its last byte, on the next line when it straddles two (an empty `data` asks for its start).
@@ -164,9 +166,9 @@ pub(super) fn prefetch<T>(data: &[T]) {
     // SAFETY: a prefetch instruction reads nothing a program sees and cannot
     // fault, whatever the address; these are the first and last bytes of `data`.
     unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
-        _mm_prefetch::<_MM_HINT_T1>(first);
-        _mm_prefetch::<_MM_HINT_T1>(last);
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(first);
+        _mm_prefetch::<_MM_HINT_T0>(last);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (first, last);
