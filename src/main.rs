@@ -36,6 +36,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    rulebook::timing::start();
     let args = Args::parse();
     match &args.command {
         Command::Score(a) => a.data.start_threads(),

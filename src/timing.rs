@@ -13,7 +13,8 @@ fn on() -> bool {
     *ON.get_or_init(|| std::env::var_os("RULEBOOK_TIMING").is_some())
 }
 
-/// Starts timing the run: the first phase is measured from here.
+/// Starts timing the run (`main`, first thing): the first phase is
+/// measured from here.
 pub fn start() {
     if on() {
         *LAST.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), cpu()));

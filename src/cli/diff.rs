@@ -145,8 +145,10 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
     let as_of = inp.data.as_of();
     // Keep every event either rulebook's longest window looks at.
     let horizon = old_prog.horizon(as_of).min(new_prog.horizon(as_of));
+    rulebook::timing::phase("rulebooks read and checked");
     // In the file's order: `load_carrying` sorts it only when its columns are carried.
     let roster = inp.data.roster_any_order(&classes.names())?;
+    rulebook::timing::phase("roster read");
     data::check_by(&roster, inp.by);
     let before = inp
         .old_customers

@@ -129,8 +129,10 @@ fn one(args: &Args) -> CliResult {
         return index(args, prog);
     }
     let as_of = args.data.as_of();
+    rulebook::timing::phase("rulebook read and checked");
     // Sorted only if it is kept: a load needs no order.
     let roster = args.data.roster_any_order(&prog.class_names())?;
+    rulebook::timing::phase("roster read");
     data::check_by(&roster, &args.by);
     let eval = Evaluator::new(prog, as_of);
     let horizon = Some(prog.horizon(as_of));

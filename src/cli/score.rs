@@ -123,7 +123,7 @@ pub fn run(args: Args) -> CliResult {
     super::require_classes(&checked, &args.rulebook)?;
     let prog = &checked.program;
     let as_of = args.data.as_of();
-    rulebook::timing::start();
+    rulebook::timing::phase("rulebook read and checked");
     // Sorted only if it is kept: a load needs no order.
     let roster = args.data.roster_any_order(&prog.class_names())?;
     rulebook::timing::phase("roster read");

@@ -1297,3 +1297,66 @@ fn ids_of_every_length_keep_their_own_customer() {
     assert_eq!(run(&["--sorted"]), folded);
     assert_eq!(run(&["--threads", "1"]), folded);
 }
+
+#[test]
+fn rulebook_timing_names_each_phase_of_a_score_in_order_and_is_silent_without_it() {
+    let args = [
+        "score",
+        "rules/credit.rules",
+        "--events",
+        "examples/events.csv",
+        "--customers",
+        "examples/customers.csv",
+        "--as-of",
+        AS_OF,
+        "--format",
+        "jsonl",
+    ];
+    let run = |timing: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
+        cmd.current_dir(ROOT).args(args).env_remove("RULEBOOK_TIMING");
+        if timing {
+            cmd.env("RULEBOOK_TIMING", "1");
+        }
+        cmd.output().unwrap_or_else(|e| panic!("cannot run rulebook: {e}"))
+    };
+    let (timed, plain) = (run(true), run(false));
+    assert!(timed.status.success() && plain.status.success());
+    assert_eq!(timed.stdout, plain.stdout, "timing changes nothing written");
+    let phases: Vec<String> = String::from_utf8_lossy(&timed.stderr)
+        .lines()
+        .filter_map(|l| l.strip_prefix("timing: "))
+        .map(|l| {
+            l.split(" ms wall")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(char::is_numeric)
+                .trim()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "rulebook read and checked",
+            "roster read",
+            "roster into the tables",
+            "log read",
+            "customers sorted",
+            "ids in two spellings",
+            "evaluate and write"
+        ],
+        "{}",
+        String::from_utf8_lossy(&timed.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("timing:"));
+    // What is said besides is the same.
+    let said = |o: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("timing: "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(said(&timed), said(&plain));
+}
