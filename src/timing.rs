@@ -1,6 +1,7 @@
 //! `RULEBOOK_TIMING=1`: the wall and CPU time of each phase of a run, on
 //! stderr, for whoever measures it (benches/README.md). Without the variable
-//! nothing is measured or printed: a phase's end is one load of a flag.
+//! (or with it empty or `0`) nothing is measured or printed: a phase's end
+//! is one load of a flag.
 
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ static LAST: Mutex<Option<(Instant, Option<Duration>)>> = Mutex::new(None);
 
 fn on() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("RULEBOOK_TIMING").is_some())
+    *ON.get_or_init(|| std::env::var_os("RULEBOOK_TIMING").is_some_and(|v| !v.is_empty() && v != "0"))
 }
 
 /// Starts timing the run (`main`, first thing): the first phase is

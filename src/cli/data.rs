@@ -615,6 +615,7 @@ fn loose_hash(id: &str) -> u64 {
 /// The key of ASCII text, lowercased, eight bytes to a word, then its length.
 fn ascii_key(text: &[u8]) -> u64 {
     use std::hash::Hasher;
+    debug_assert!(text.is_ascii(), "`ascii_lowercase` is exact on ASCII bytes only");
     let mut h = rustc_hash::FxHasher::default();
     for chunk in text.chunks(8) {
         let mut word = [0u8; 8];

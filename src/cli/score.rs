@@ -321,6 +321,7 @@ pub fn run(args: Args) -> CliResult {
                     score_log(&share, first)?;
                     first = false;
                 }
+                rulebook::timing::phase("a share evaluated and written");
             }
             (Vec::new(), cut.summary, cut.customers)
         }
@@ -394,6 +395,11 @@ pub fn run(args: Args) -> CliResult {
     }
     out.into_inner().map_err(|e| io(e.into_error()))?.finish()?;
     eprintln!("{}", data::summary_of(customers, &summary, as_of));
-    rulebook::timing::phase("evaluate and write");
+    rulebook::timing::phase(match (&log, args.sorted) {
+        (Some(_), _) => "evaluate and write",
+        // Read, evaluated and written a batch of customers at a time.
+        (None, true) => "sorted log read, evaluated and written",
+        (None, false) => "the output finished",
+    });
     Ok(ExitCode::SUCCESS)
 }
