@@ -20,10 +20,18 @@ struct Run {
 
 /// Runs `rulebook` in the crate's root, with `stdin` piped in when given.
 fn rulebook(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    rulebook_with(args, stdin, &[])
+}
+
+/// `rulebook`, with these environment variables set (`RULEBOOK_TIMING`
+/// unset unless it is one of them).
+fn rulebook_with(args: &[&str], stdin: Option<&[u8]>, vars: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
     cmd.current_dir(ROOT)
         .args(args)
         .env("NO_COLOR", "1")
+        .env_remove("RULEBOOK_TIMING")
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
@@ -44,6 +52,11 @@ fn rulebook(args: &[&str], stdin: Option<&[u8]>) -> Run {
 
 /// `rulebook score` on the example data as of 2026-06-30, with more arguments.
 fn score_examples(more: &[&str]) -> Run {
+    score_examples_with(more, &[])
+}
+
+/// `score_examples` with these environment variables set.
+fn score_examples_with(more: &[&str], vars: &[(&str, &str)]) -> Run {
     let mut args = vec![
         "score",
         "rules/credit.rules",
@@ -55,7 +68,7 @@ fn score_examples(more: &[&str]) -> Run {
         AS_OF,
     ];
     args.extend(more);
-    rulebook(&args, None)
+    rulebook_with(&args, None, vars)
 }
 
 /// `rulebook score` of a CSV log on standard input as of 2026-06-30, with more arguments.
@@ -1300,30 +1313,12 @@ fn ids_of_every_length_keep_their_own_customer() {
 
 #[test]
 fn rulebook_timing_names_each_phase_of_a_score_in_order_and_is_silent_without_it() {
-    let args = [
-        "score",
-        "rules/credit.rules",
-        "--events",
-        "examples/events.csv",
-        "--customers",
-        "examples/customers.csv",
-        "--as-of",
-        AS_OF,
-        "--format",
-        "jsonl",
-    ];
-    let run = |timing: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rulebook"));
-        cmd.current_dir(ROOT).args(args).env_remove("RULEBOOK_TIMING");
-        if timing {
-            cmd.env("RULEBOOK_TIMING", "1");
-        }
-        cmd.output().unwrap_or_else(|e| panic!("cannot run rulebook: {e}"))
-    };
-    let (timed, plain) = (run(true), run(false));
-    assert!(timed.status.success() && plain.status.success());
+    let timed = score_examples_with(&["--format", "jsonl"], &[("RULEBOOK_TIMING", "1")]);
+    let plain = score_examples_with(&["--format", "jsonl"], &[("RULEBOOK_TIMING", "0")]);
+    assert!(timed.code == 0 && plain.code == 0, "{}{}", timed.stderr, plain.stderr);
     assert_eq!(timed.stdout, plain.stdout, "timing changes nothing written");
-    let phases: Vec<String> = String::from_utf8_lossy(&timed.stderr)
+    let phases: Vec<&str> = timed
+        .stderr
         .lines()
         .filter_map(|l| l.strip_prefix("timing: "))
         .map(|l| {
@@ -1332,7 +1327,6 @@ fn rulebook_timing_names_each_phase_of_a_score_in_order_and_is_silent_without_it
                 .unwrap_or("")
                 .trim_end_matches(char::is_numeric)
                 .trim()
-                .to_string()
         })
         .collect();
     assert_eq!(
@@ -1347,12 +1341,12 @@ fn rulebook_timing_names_each_phase_of_a_score_in_order_and_is_silent_without_it
             "evaluate and write"
         ],
         "{}",
-        String::from_utf8_lossy(&timed.stderr)
+        timed.stderr
     );
-    assert!(!String::from_utf8_lossy(&plain.stderr).contains("timing:"));
+    assert!(!plain.stderr.contains("timing:"), "RULEBOOK_TIMING=0 is off");
     // What is said besides is the same.
-    let said = |o: &std::process::Output| -> Vec<String> {
-        String::from_utf8_lossy(&o.stderr)
+    let said = |r: &Run| -> Vec<String> {
+        r.stderr
             .lines()
             .filter(|l| !l.starts_with("timing: "))
             .map(str::to_string)
