@@ -32,9 +32,11 @@ pub(super) fn lines(bytes: &[u8], delim: u8, mut each: impl FnMut(Line<'_>) -> b
         bytes,
         start: 0,
         index: 0,
-        bounds: Vec::with_capacity(64),
+        delim,
+        bounds: [0; BOUNDS],
+        fields: 1,
+        wide: Vec::new(),
     };
-    s.bounds.push(0);
     let mut chunks = bytes.chunks_exact(64);
     let mut base = 0;
     for chunk in &mut chunks {
@@ -60,13 +62,26 @@ pub(super) fn lines(bytes: &[u8], delim: u8, mut each: impl FnMut(Line<'_>) -> b
     }
 }
 
+/// The most fields a line's bounds are kept for in `State::bounds`; a
+/// wider line's are found again in `State::wide` when it ends.
+const BOUNDS: usize = 128;
+
 struct State<'a> {
     bytes: &'a [u8],
     /// Where the current line starts.
     start: usize,
     /// Its number within the block.
     index: u64,
-    bounds: Vec<usize>,
+    delim: u8,
+    /// Where the current line's fields start (`Line::bounds`), the first
+    /// `fields` of them (the first is always 0), when there are at most
+    /// `BOUNDS`. A fixed array: a field's bound is one store, and the count
+    /// stays in a register while a chunk's delimiters are read.
+    bounds: [usize; BOUNDS],
+    /// How many fields the current line has so far.
+    fields: usize,
+    /// The bounds of a line wider than `BOUNDS` fields.
+    wide: Vec<usize>,
 }
 
 impl State<'_> {
@@ -74,20 +89,35 @@ impl State<'_> {
     /// when `each` said to stop.
     #[inline(always)]
     fn chunk(&mut self, base: usize, [delims, newlines]: [u64; 2], each: &mut impl FnMut(Line<'_>) -> bool) -> bool {
-        let mut seps = delims | newlines;
-        while seps != 0 {
-            let bit = seps.trailing_zeros();
-            seps &= seps - 1;
-            let at = base + bit as usize;
-            if newlines >> bit & 1 == 0 {
-                self.bounds.push(at - self.start + 1);
-                continue;
+        let mut delims = delims;
+        let mut newlines = newlines;
+        loop {
+            // The delimiters before the chunk's next newline (all of them when
+            // there is none), read in a loop that calls nothing.
+            let before = match newlines {
+                0 => delims,
+                n => delims & ((n & n.wrapping_neg()) - 1),
+            };
+            delims &= !before;
+            let mut rest = before;
+            let (mut fields, start) = (self.fields, self.start);
+            while rest != 0 {
+                if let Some(slot) = self.bounds.get_mut(fields) {
+                    *slot = base + rest.trailing_zeros() as usize + 1 - start;
+                }
+                fields += 1;
+                rest &= rest - 1;
             }
+            self.fields = fields;
+            if newlines == 0 {
+                return true;
+            }
+            let at = base + newlines.trailing_zeros() as usize;
+            newlines &= newlines - 1;
             if !self.line(at, each) {
                 return false;
             }
         }
-        true
     }
 
     /// Ends the current line at `end` (a newline, or the end of the block).
@@ -99,16 +129,38 @@ impl State<'_> {
         }
         let mut go = true;
         if to > start {
-            self.bounds.push(to - start + 1);
+            let text = self.bytes.get(start..to).expect("a line is within its block");
+            let bounds = match self.bounds.get_mut(self.fields) {
+                Some(last) => {
+                    *last = to - start + 1;
+                    self.bounds
+                        .get(..=self.fields)
+                        .expect("the last bound is within the array")
+                }
+                None => {
+                    // A line of more than `BOUNDS` fields (a wide export): its
+                    // bounds are found again, a byte at a time.
+                    let delim = self.delim;
+                    self.wide.clear();
+                    self.wide.push(0);
+                    self.wide.extend(
+                        text.iter()
+                            .enumerate()
+                            .filter(|&(_, &c)| c == delim)
+                            .map(|(i, _)| i + 1),
+                    );
+                    self.wide.push(text.len() + 1);
+                    &self.wide
+                }
+            };
             go = each(Line {
                 index: self.index,
                 start,
-                text: self.bytes.get(start..to).expect("a line is within its block"),
-                bounds: &self.bounds,
+                text,
+                bounds,
             });
         }
-        self.bounds.clear();
-        self.bounds.push(0);
+        self.fields = 1;
         self.start = end + 1;
         self.index += 1;
         go
@@ -225,6 +277,22 @@ mod tests {
             let chunk: [u8; 64] = text.as_slice().try_into().expect("64 bytes");
             for delim in [b',', b'\t', b';'] {
                 assert_eq!(masks(&chunk, delim), byte_masks(&chunk, delim));
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_wider_than_the_bounds_kept_inline_is_cut_alike() {
+        for fields in [BOUNDS - 1, BOUNDS, BOUNDS + 1, 300] {
+            for delim in [b',', b'\t'] {
+                let d = char::from(delim).to_string();
+                let line = (0..fields).map(|i| format!("f{i}")).collect::<Vec<_>>().join(&d);
+                let text = format!("a{d}b\n{line}\r\n{line}\nc{d}{d}\n{line}");
+                assert_eq!(
+                    scanned(text.as_bytes(), delim),
+                    reference(text.as_bytes(), delim),
+                    "{fields} fields"
+                );
             }
         }
     }
