@@ -82,10 +82,12 @@ impl Table {
     }
 
     /// Makes room for one more customer, doubling the table (and placing
-    /// every customer again, by `rehash` of its slot) when it is full enough.
-    pub fn make_room(&mut self, rehash: impl Fn(&Slot) -> u64) {
+    /// every customer again, by `rehash` of its slot) when it is full
+    /// enough; true when it did (so that an empty slot found before is no
+    /// longer where the customer goes).
+    pub fn make_room(&mut self, rehash: impl Fn(&Slot) -> u64) -> bool {
         if self.len < limit(self.slots.len()) {
-            return;
+            return false;
         }
         let n = self
             .slots
@@ -100,11 +102,12 @@ impl Table {
             };
             *self.slots.get_mut(at).expect("a probe stays in the table") = s;
         }
+        true
     }
 
     /// The slot `eq` accepts among those probed from `hash`'s home
     /// (`Ok`), or the empty slot that ends the probe (`Err`): where the
-    /// customer goes (after `make_room`).
+    /// customer goes, unless `make_room` then grows the table.
     pub fn find(&self, hash: u64, eq: impl Fn(&Slot) -> bool) -> Result<usize, usize> {
         let n = self.slots.len();
         let mut at = self.home(hash);
