@@ -579,6 +579,10 @@ impl std::fmt::Display for CellError {
 impl AttrSchema {
     /// Decodes a CSV cell (int, decimal and bool may carry surrounding spaces).
     /// Texts are given ids by `texts`, through the reader's `memo`.
+    /// Inlined: into the plain path (`Decoded::plain_row`) it saves ≈ 2% of
+    /// a `score`'s instructions (measured; it cost 2.4% when only the
+    /// general path called it).
+    #[inline(always)]
     pub fn decode_text(&self, cell: &str, texts: &Texts, memo: &mut TextMemo) -> Result<i64, CellError> {
         let v = match self.ty {
             Type::Int => parse_int(trim_spaces(cell))?,
