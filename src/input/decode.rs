@@ -875,6 +875,30 @@ mod tests {
     use crate::input::block::Blocks;
     use crate::input::{Format, LoadOptions};
 
+    /// A decode of `x.csv` as of 2026-06-30 that keeps going past bad rows.
+    fn context<'a>(
+        schema: &'a Schema,
+        known: &'a Names,
+        h: &'a CsvHeader,
+        horizon: Option<Date>,
+        split: bool,
+    ) -> Context<'a> {
+        Context {
+            schema,
+            known,
+            header: Some(h),
+            horizon,
+            name: "x.csv",
+            opts: LoadOptions {
+                as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
+                strict: false,
+                keep_going: true,
+            },
+            only: None,
+            split,
+        }
+    }
+
     /// Every row a decode keeps or rejects: (line, customer or reason).
     /// With `split`, the rows kept are gathered from their partitions', each
     /// checked to be its customer's.
@@ -901,20 +925,7 @@ mod tests {
         let Ok(h) = CsvHeader::new(head, delimiter, schema, &known, "x.csv") else {
             return vec![];
         };
-        let ctx = Context {
-            schema,
-            known: &known,
-            header: Some(&h),
-            horizon: None,
-            name: "x.csv",
-            opts: LoadOptions {
-                as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
-                strict: false,
-                keep_going: true,
-            },
-            only: None,
-            split,
-        };
+        let ctx = context(schema, &known, &h, None, split);
         let (mut out, mut blank) = (Vec::new(), 0);
         loop {
             let batch = blocks.next_batch(1).expect("reads from memory");
@@ -1009,21 +1020,8 @@ mod tests {
         ];
         let choices: Vec<u8> = (0..10).collect();
         let mut fast_rows = 0;
-        for (horizon, only_after) in [(None, false), (Date::from_ymd(2025, 6, 30), true)] {
-            let ctx = Context {
-                schema,
-                known: &known,
-                header: Some(&h),
-                horizon: if only_after { horizon } else { None },
-                name: "x.csv",
-                opts: LoadOptions {
-                    as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
-                    strict: false,
-                    keep_going: true,
-                },
-                only: None,
-                split: false,
-            };
+        for horizon in [None, Date::from_ymd(2025, 6, 30)] {
+            let ctx = context(schema, &known, &h, horizon, false);
             for (n, picks) in crate::num::random_bytes(&choices, 11, 10, 20_000)
                 .into_iter()
                 .enumerate()
