@@ -754,7 +754,7 @@ fn slot<'t>(
     let eq = |s: &Slot| s.head == head && s.len == len && (id.len() <= 16 || known.name(s.i) == id);
     match table.find(hash, eq) {
         Ok(found) => table.get_mut(found),
-        Err(vacant) => added(table, ids, row, entry, fresh, vacant),
+        Err(vacant) => added(table, ids, (id, hash, head, len), entry, fresh, vacant),
     }
 }
 
@@ -765,7 +765,7 @@ fn slot<'t>(
 fn added<'t>(
     table: &'t mut Table,
     ids: &mut Ids,
-    (id, hash, head): (&[u8], u64, [u64; 2]),
+    (id, hash, head, len): (&[u8], u64, [u32; 4], u16),
     (class, listed): (u16, i32),
     fresh: u32,
     vacant: usize,
@@ -779,8 +779,8 @@ fn added<'t>(
     };
     let i = ids.push(id, listed);
     let slot = Slot {
-        head: Slot::head(head),
-        len: u16::try_from(id.len()).unwrap_or(u16::MAX),
+        head,
+        len,
         class,
         i,
         tally: fresh,
