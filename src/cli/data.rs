@@ -276,7 +276,7 @@ impl DataArgs {
     }
 
     pub fn roster(&self, class_names: &[&str]) -> Result<Roster, String> {
-        self.roster_any_order(class_names).map(Roster::sorted)
+        self.roster_any_order(class_names)?.sorted().map_err(|e| e.to_string())
     }
 
     /// The roster as `roster` reads it, its rows possibly in the file's
@@ -333,7 +333,7 @@ impl DataArgs {
             let log = self.load_targeted(Given::Owned(roster), schema, horizon, Target::All, fold)?;
             return Ok((log, Roster::default()));
         }
-        let roster = roster.sorted();
+        let roster = roster.sorted().map_err(|e| e.to_string())?;
         let log = self.load_targeted(Given::Lent(&roster), schema, horizon, Target::All, fold)?;
         Ok((log, roster))
     }

@@ -156,9 +156,9 @@ pub fn run(args: Args) -> CliResult {
     let memory = (args.explain && !args.sorted).then(|| args.memory.unwrap_or_else(data::half_available_memory));
     let passes = memory.map_or(1, |m| args.data.passes(m));
     let (log, cut, roster) = match (args.sorted, !args.explain && eval.foldable()) {
-        (true, _) => (None, None, roster.sorted()),
+        (true, _) => (None, None, roster.sorted().map_err(|e| e.to_string())?),
         (false, _) if passes > 1 => {
-            let roster = roster.sorted();
+            let roster = roster.sorted().map_err(|e| e.to_string())?;
             let cut = args.data.cut(&roster, &prog.schema, horizon, passes)?;
             eprintln!(
                 "note: keeping every customer's events would take about {}, more than --memory {}: the log is read {} times, once to cut its customers into {} shares, then once per share",

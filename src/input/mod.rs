@@ -512,8 +512,15 @@ fn read(
         ),
     };
     merger.only = within.only.clone();
+    // A load that keeps only some customers puts only those in its tables:
+    // an id listed twice is looked for on its own.
+    if merger.only.is_some() {
+        roster.check_repeats()?;
+    }
     // Roster customers first, with their class and history.
-    merger.add_roster(roster);
+    if merger.add_roster(roster) && roster.is_unchecked() {
+        return Err(roster.repeat());
+    }
     drop(given);
     crate::timing::phase("roster into the tables");
     let known = decode::Names::of(schema);
@@ -1029,7 +1036,9 @@ impl<'f> Merger<'f> {
         }
     }
 
-    fn add_roster(&mut self, roster: &Roster) {
+    /// Puts the roster's customers in the tables; whether one was there
+    /// already (an id listed twice: `Roster::is_unchecked`).
+    fn add_roster(&mut self, roster: &Roster) -> bool {
         // Room for every listed customer (and a few more from the log) in
         // every partition, without regrowing; for each one's state too (and
         // its length word), reserved, not touched, until its first event.
@@ -1058,6 +1067,7 @@ impl<'f> Merger<'f> {
         // the runs, always the same size, reuse one another's memory).
         let mut listing = roster.listing();
         let mut entries = Vec::with_capacity(ROSTER_RUN);
+        let mut twice = false;
         loop {
             entries.clear();
             entries.extend(listing.by_ref().take(ROSTER_RUN));
@@ -1087,8 +1097,9 @@ impl<'f> Merger<'f> {
                     split
                 })
                 .collect();
-            self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
+            let found = self.parts.par_iter_mut().enumerate().map(|(p, part)| {
                 let fresh = if part.folded { NO_STATE } else { 0 };
+                let (known, mut listed) = (part.ids.len(), 0);
                 for share in runs
                     .iter()
                     .map(|run| run.get(p).expect("a run is split into every partition"))
@@ -1103,7 +1114,6 @@ impl<'f> Merger<'f> {
                             Some(short) => short,
                             None => l.id.as_bytes(),
                         };
-                        // The roster lists each id once (checked when it is read).
                         slot(
                             &mut part.table,
                             &mut part.ids,
@@ -1111,10 +1121,17 @@ impl<'f> Merger<'f> {
                             (l.class, l.listed),
                             fresh,
                         );
+                        listed += 1;
                     }
                 }
+                // Each listing numbers a new customer, unless its id was
+                // listed before.
+                part.ids.len() - known < listed
             });
+            // Every partition takes its share, whatever the others found.
+            twice |= found.reduce(|| false, |a, b| a || b);
         }
+        twice
     }
 
     /// Merges decoded blocks (decoded with `split`: their rows by
@@ -1317,6 +1334,65 @@ impl<'f> Merger<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A roster of lines is read without looking for an id listed twice:
+    /// the load that puts every customer in its tables finds it there, a
+    /// load that keeps some customers looks for it on its own, and both
+    /// name the one sorting names.
+    #[test]
+    fn a_load_names_the_id_a_roster_lists_twice_as_sorting_names_it() {
+        let checked = crate::load(include_str!("../../rules/credit.rules")).expect("the published standard");
+        let schema = &checked.program.schema;
+        // Short ids and ids longer than their 16-byte heads.
+        let ids: Vec<String> = (0..20_000u32)
+            .map(|i| match i % 2 {
+                0 => format!("C{:06}", (i * 7_919) % 20_000),
+                _ => format!("国网-{:06}-更长的户号", (i * 7_919) % 20_000),
+            })
+            .collect();
+        let text = |ids: &[String]| {
+            format!(
+                "customer,class\n{}",
+                ids.iter().map(|i| format!("{i},power\n")).collect::<String>()
+            )
+        };
+        let opts = LoadOptions {
+            as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
+            strict: false,
+            keep_going: false,
+        };
+        let loaded = |text: &str, within: Within| {
+            let roster = Roster::read_any_order(text.as_bytes(), "r.csv", &["power"]).expect("read");
+            assert!(roster.is_unchecked());
+            load_within(Vec::new(), schema, &roster, opts, within).map(|log| log.customers.len())
+        };
+        let every = || Within::new(None, 0);
+        let few = || Within::new(None, 0).only("C000001", hash_id_of);
+        let share = || Within::new(None, 0).between(Some("C0100"), None, 2);
+        assert_eq!(loaded(&text(&ids), every()), Ok(20_000));
+        for repeats in [
+            vec![(3, 17_000)],
+            vec![(3, 17_000), (5, 900), (11, 12_000)],
+            vec![(4_000, 3), (19_000, 18_000), (7, 2)],
+            vec![(2, 19_999), (1, 19_998)],
+        ] {
+            let mut ids = ids.clone();
+            for (from, to) in &repeats {
+                let id = ids.get(*from).cloned().expect("a row");
+                *ids.get_mut(*to).expect("a row") = id;
+            }
+            let text = text(&ids);
+            let sorted = Roster::read(text.as_bytes(), "r.csv", &["power"]).err();
+            assert!(sorted.is_some(), "{repeats:?}");
+            for (within, how) in [(every(), "every"), (few(), "few"), (share(), "a share")] {
+                assert_eq!(loaded(&text, within).err(), sorted, "{repeats:?}, {how}");
+            }
+        }
+    }
+
+    fn hash_id_of(id: &str) -> u64 {
+        hash_id(id.as_bytes())
+    }
 
     #[test]
     fn customers_put_in_a_table_that_grows_are_each_found_once() {

@@ -28,6 +28,15 @@ pub struct Roster {
     rows: Vec<Row>,
     /// Whether `rows` are sorted: every lookup by id needs them to be.
     sorted: bool,
+    /// The file's name while an id listed twice is not yet looked for
+    /// (`read_any_order` of a roster of lines): sorting finds one (`sorted`),
+    /// and so does a load that puts every customer in its tables (`repeat`).
+    unchecked: Option<Box<str>>,
+    /// A roster read on every core (`read_any_order`) keeps the pieces its
+    /// cores read, in file order, rather than copy them into one: a load
+    /// only lists them. `sorted` joins them; while there are any, `ids`,
+    /// `rows` and `extra` are empty and `sorted` is false.
+    pieces: Vec<Roster>,
     /// The header's columns beyond `customer`, `class` and `since`
     /// (`branch`, `户名`…), in the file's order.
     columns: Vec<Box<str>>,
@@ -42,6 +51,8 @@ impl Default for Roster {
             ids: String::new(),
             rows: Vec::new(),
             sorted: true,
+            unchecked: None,
+            pieces: Vec::new(),
             columns: Vec::new(),
             extra: Vec::new(),
         }
@@ -83,7 +94,13 @@ impl Roster {
 
     /// Every entry of the roster, in id order or (`read_any_order`) the file's.
     pub fn listing(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.rows.iter().map(|r| (self.id(r), &r.entry))
+        self.read_pieces()
+            .flat_map(|p| p.rows.iter().map(move |r| (p.id(r), &r.entry)))
+    }
+
+    /// The roster as its pieces: itself, then those not joined into it yet.
+    fn read_pieces(&self) -> impl Iterator<Item = &Roster> {
+        std::iter::once(self).chain(&self.pieces)
     }
 
     /// Every customer of the roster, in id (byte) order.
@@ -99,29 +116,72 @@ impl Roster {
         );
     }
 
-    /// The roster sorted by id (already so unless `read_any_order` read it).
-    pub fn sorted(mut self) -> Roster {
+    /// The roster sorted by id (already so unless `read_any_order` read it),
+    /// or the first id it lists twice.
+    pub fn sorted(mut self) -> Result<Roster, DataError> {
+        self.join();
         if !self.sorted {
-            let twice = self.sort();
-            assert!(
-                twice.is_none(),
-                "a roster read in any order has no id twice (checked when read)"
-            );
+            let unchecked = self.unchecked.take();
+            if let Some(twice) = self.sort() {
+                let name = unchecked.expect("a roster read in any order has no id twice, or is not checked yet");
+                return Err(twice_error(&name, twice));
+            }
         }
-        self
+        Ok(self)
+    }
+
+    /// The first id the roster lists twice, if it has not been looked for
+    /// yet, found without sorting (`twice_unsorted`): for a load that does
+    /// not put every customer in its tables.
+    pub fn check_repeats(&self) -> Result<(), DataError> {
+        match (
+            &self.unchecked,
+            self.unchecked.as_ref().and_then(|_| self.twice_unsorted()),
+        ) {
+            (Some(name), Some(twice)) => Err(twice_error(name, twice)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether an id listed twice is yet to be looked for: a load that puts
+    /// every customer in its tables finds it there (a customer already in
+    /// them), and then names it with `repeat`.
+    pub fn is_unchecked(&self) -> bool {
+        self.unchecked.is_some()
+    }
+
+    /// The first id listed twice, named as `sorted` names it, once a load's
+    /// tables have found one (`is_unchecked`).
+    pub fn repeat(&self) -> DataError {
+        let name = self
+            .unchecked
+            .as_deref()
+            .expect("only a roster not checked yet is looked at by a load");
+        let twice = self
+            .twice_unsorted()
+            .expect("a customer the tables found twice is listed twice");
+        twice_error(name, twice)
     }
 
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.read_pieces().map(|p| p.rows.len()).sum()
     }
 
     /// The bytes of all its ids.
     pub fn id_bytes(&self) -> usize {
-        self.ids.len()
+        self.read_pieces().map(|p| p.ids.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
+    }
+
+    /// Its pieces joined into it (`pieces`).
+    fn join(&mut self) {
+        if !self.pieces.is_empty() {
+            let whole = Roster::joined(std::mem::take(&mut self.pieces));
+            (self.ids, self.rows, self.extra) = (whole.ids, whole.rows, whole.extra);
+        }
     }
 
     /// Sorts the rows read so far by id; the first id listed twice (by the
@@ -159,24 +219,42 @@ impl Roster {
     /// ids' hashes are sorted (with the row, in file order, breaking ties),
     /// and only rows of equal hashes are compared.
     fn twice_unsorted(&self) -> Option<(String, u64, u64)> {
-        let id = |r: &Row| self.id(r);
-        let mut hashed: Vec<(u64, usize)> = self
-            .rows
+        // Rows numbered in file order across the pieces.
+        let pieces: Vec<&Roster> = self.read_pieces().collect();
+        let starts: Vec<usize> = pieces
+            .iter()
+            .scan(0, |at, p| {
+                let start = *at;
+                *at += p.rows.len();
+                Some(start)
+            })
+            .collect();
+        let mut hashed: Vec<(u64, usize)> = pieces
             .par_iter()
-            .enumerate()
-            .map(|(i, r)| (super::hash_id(id(r).as_bytes()), i))
+            .zip(&starts)
+            .flat_map_iter(|(p, &start)| {
+                (p.rows.iter().enumerate()).map(move |(i, r)| (super::hash_id(p.id(r).as_bytes()), start + i))
+            })
             .collect();
         hashed.par_sort_unstable();
-        let row = |i: usize| self.rows.get(i).expect("a hashed row is a row");
+        // The `i`th row's id and line: in the last piece starting at or before it.
+        let row = |i: usize| {
+            let n = starts.partition_point(|&s| s <= i) - 1;
+            let (Some(p), Some(start)) = (pieces.get(n), starts.get(n)) else {
+                unreachable!("a piece starts at 0")
+            };
+            let r = p.rows.get(i - start).expect("a hashed row is a row of its piece");
+            (p.id(r), r.entry.line)
+        };
         let mut first: Option<(String, u64, u64)> = None;
         for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
             // In file order: each row's first earlier listing of its id.
             for (k, &(_, j)) in run.iter().enumerate() {
-                let (later, this) = (row(j), id(row(j)));
-                let earlier = run.iter().take(k).map(|&(_, i)| row(i)).find(|r| id(r) == this);
+                let (this, later) = row(j);
+                let earlier = run.iter().take(k).map(|&(_, i)| row(i)).find(|&(id, _)| id == this);
                 match earlier {
-                    Some(earlier) if first.as_ref().is_none_or(|f| later.entry.line < f.2) => {
-                        first = Some((this.to_string(), earlier.entry.line, later.entry.line));
+                    Some((_, earlier)) if first.as_ref().is_none_or(|f| later < f.2) => {
+                        first = Some((this.to_string(), earlier, later));
                     }
                     _ => {}
                 }
@@ -210,12 +288,15 @@ impl Roster {
 
     /// Reads a roster CSV; `classes` are the rulebook's class names.
     pub fn read(reader: impl Read, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
-        Roster::read_any_order(reader, name, classes).map(Roster::sorted)
+        Roster::read_any_order(reader, name, classes).and_then(Roster::sorted)
     }
 
     /// Reads a roster CSV as `read` does (the same checks and errors), its
     /// rows possibly left in the file's order: good for `listing` only,
     /// until `sorted`. A roster of a million customers is ready ~0.1 s sooner.
+    /// An id such a roster lists twice is named when it is sorted, or by the
+    /// load it is handed to (`is_unchecked`), not here: a load that puts
+    /// every customer in its tables finds it there without another pass.
     pub fn read_any_order(reader: impl Read, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
         let err = |line: u64, message: String| DataError {
             file: name.to_string(),
@@ -298,14 +379,15 @@ impl Roster {
             // The file's bytes are no longer needed: let them go before sorting.
             drop(rdr);
             drop(bytes);
-            roster.ids = read.ids;
-            roster.rows = read.rows;
-            roster.extra = read.extra;
-            roster.sorted = roster.rows.len() < 2;
-            return match roster.twice_unsorted() {
-                Some(r) => Err(twice_error(name, r)),
-                None => Ok(roster),
-            };
+            roster.pieces = read;
+            roster.sorted = roster.len() < 2;
+            if roster.sorted {
+                roster.join();
+            }
+            // An id listed twice is found when the rows are sorted, or by
+            // a load's tables, which need no sort (`is_unchecked`).
+            roster.unchecked = (!roster.sorted).then(|| name.into());
+            return Ok(roster);
         }
         let mut rec = csv::StringRecord::new();
         // A customer listed twice is found once the rows are sorted; a later
@@ -490,8 +572,8 @@ impl Roster {
 
 /// A roster whose records are lines — no quotes, no lone CR, UTF-8, the
 /// header on the first line — and rows all good, read in pieces on every
-/// core; `None` for any other (read in order instead).
-fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
+/// core, the pieces in file order; `None` for any other (read in order instead).
+fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Vec<Roster>> {
     if memchr::memchr(b'"', body).is_some() || memchr::memchr_iter(b'\r', body).any(|i| body.get(i + 1) != Some(&b'\n'))
     {
         return None;
@@ -550,8 +632,7 @@ fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Roster> {
             ok.then_some(part)
         })
         .collect();
-    let read: Vec<Roster> = read.into_iter().collect::<Option<_>>()?;
-    Some(Roster::joined(read))
+    read.into_iter().collect()
 }
 
 /// Line numbers of byte offsets, counted forward: `\n`, `\r\n` and a lone
@@ -674,8 +755,14 @@ mod tests {
         }
     }
 
+    fn any_pieces_were_joined(text: &str) -> bool {
+        let any = Roster::read_any_order(text.as_bytes(), "r.csv", &["power"]).expect("read");
+        any.pieces.len() < 2 || !any.rows.is_empty()
+    }
+
     /// The roster a load reads in any order lists every customer the sorted
-    /// one does, and finds the same first repeat as sorting does.
+    /// one does, and finds the same first repeat as sorting does, once it
+    /// is sorted or looked at (`check_repeats`) — not before.
     #[test]
     fn a_roster_read_in_any_order_lists_and_repeats_as_the_sorted_one() {
         let ids: Vec<String> = (0..20_000u32)
@@ -689,17 +776,21 @@ mod tests {
         };
         let any = Roster::read_any_order(text(&ids).as_bytes(), "r.csv", &["power"]).expect("no repeat");
         assert!(!any.sorted, "a roster of lines is left in file order");
+        assert!(any.is_unchecked() && any.check_repeats().is_ok());
         let listed: Vec<(String, Entry)> = any.listing().map(|(id, e)| (id.to_string(), *e)).collect();
-        let sorted = any.sorted();
+        let sorted = any.sorted().expect("no repeat");
+        assert!(!sorted.is_unchecked());
         let mut by_id = listed.clone();
         by_id.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             sorted.entries().map(|(id, e)| (id.to_string(), *e)).collect::<Vec<_>>(),
             by_id
         );
+        // In file order, across the pieces the cores read.
+        assert!(!any_pieces_were_joined(&text(&ids)), "a long roster is read in pieces");
         assert_eq!(
-            listed.first().map(|(id, e)| (id.as_str(), e.line)),
-            Some(("C000000", 2))
+            listed.iter().map(|(id, e)| (id.as_str(), e.line)).collect::<Vec<_>>(),
+            ids.iter().map(String::as_str).zip(2u64..).collect::<Vec<_>>()
         );
         // Repeats: one id three times, another twice, the first repeat (by
         // the line of its second listing) is named, as sorting names it.
@@ -712,7 +803,8 @@ mod tests {
                 let id = ids.get(from).cloned().expect("a row");
                 *ids.get_mut(to).expect("a row") = id;
             }
-            let err = Roster::read_any_order(text(&ids).as_bytes(), "r.csv", &["power"]).err();
+            let read = || Roster::read_any_order(text(&ids).as_bytes(), "r.csv", &["power"]).expect("read");
+            let (checked, sorted) = (read().check_repeats().err(), read().sorted().err());
             let mut by_sort = Roster::default();
             for (n, id) in (2u64..).zip(&ids) {
                 by_sort.push(Record {
@@ -727,11 +819,9 @@ mod tests {
             }
             let expected = by_sort.sort().map(|r| twice_error("r.csv", r));
             assert!(expected.is_some(), "{repeats:?}");
-            assert_eq!(
-                err.map(|e| (e.line, e.message)),
-                expected.map(|e| (e.line, e.message)),
-                "{repeats:?}"
-            );
+            let expected = expected.map(|e| (e.line, e.message));
+            assert_eq!(checked.map(|e| (e.line, e.message)), expected, "{repeats:?}");
+            assert_eq!(sorted.map(|e| (e.line, e.message)), expected, "{repeats:?}");
         }
     }
 
