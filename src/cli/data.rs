@@ -617,12 +617,17 @@ fn ascii_key(text: &[u8]) -> u64 {
     use std::hash::Hasher;
     debug_assert!(text.is_ascii(), "`ascii_lowercase` is exact on ASCII bytes only");
     let mut h = rustc_hash::FxHasher::default();
-    for chunk in text.chunks(8) {
-        let mut word = [0u8; 8];
-        word.get_mut(..chunk.len())
-            .expect("a chunk is at most 8 bytes")
-            .copy_from_slice(chunk);
-        h.write_u64(ascii_lowercase(u64::from_le_bytes(word)));
+    let mut words = text.chunks_exact(8);
+    for word in &mut words {
+        h.write_u64(ascii_lowercase(u64::from_le_bytes(
+            word.try_into().expect("an exact chunk is 8 bytes"),
+        )));
+    }
+    // The last bytes as a word, zero-padded (without a call to copy them).
+    if let rest @ [_, ..] = words.remainder() {
+        h.write_u64(ascii_lowercase(
+            rest.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b)),
+        ));
     }
     h.write_usize(text.len());
     h.finish()
@@ -672,6 +677,19 @@ fn warn_split_ids(log: &EventLog) {
             .get_mut(n as usize)
             .expect("an unlisted customer is a customer") = true;
     }
+    // A bit for each key, so that most roster ids, whose key no log
+    // spelling has, are passed over without a probe of the map.
+    let bits = (by_key.len() * 32).next_power_of_two().max(64);
+    let mut seen = vec![0u64; bits / 64];
+    let bit = |key: u64| (key >> 32) as usize & (bits - 1);
+    for &key in by_key.keys() {
+        let b = bit(key);
+        *seen.get_mut(b / 64).expect("a bit is below `bits`") |= 1 << (b % 64);
+    }
+    let maybe = |key: u64| {
+        let b = bit(key);
+        seen.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1)
+    };
     // Each log spelling with its roster twin (the first in byte order when
     // there are several). Every roster id is keyed, on every core.
     use rayon::prelude::*;
@@ -682,7 +700,8 @@ fn warn_split_ids(log: &EventLog) {
         .filter(|&(_, &unlisted)| !unlisted)
         .flat_map_iter(|(c, _)| {
             let listed = &*c.id;
-            let twins = by_key.get(&loose_hash(listed)).into_iter().flatten();
+            let key = loose_hash(listed);
+            let twins = maybe(key).then(|| by_key.get(&key)).flatten().into_iter().flatten();
             twins
                 .filter(move |&&logged| loose(listed).eq(loose(logged)))
                 .map(move |&logged| (logged, listed))
@@ -808,6 +827,9 @@ mod tests {
             "ABCDEFGH",
             "abcdefghi",
             "abcdefgh\0",
+            "ABCDEFGHIJ",
+            "abcdefghij",
+            "abcdefghik",
             "a\0",
             "a",
         ];

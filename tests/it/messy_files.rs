@@ -828,6 +828,23 @@ fn roster_and_log_ids_that_differ_in_spaces_case_or_zeros_are_warned() {
     );
     assert!(run.stderr.contains("roster customer `00123` and log customer `123`"));
     assert!(!run.stderr.contains("`Y`"));
+    // One log customer the roster lacks, among many it lists.
+    let roster: String = (0..5_000).map(|i| format!("C{i:05},power,\n")).collect();
+    let dir = folder(
+        "ids-one",
+        &[
+            ("e.csv", b"customer,date,kind,months\nc00042,2026-05-01,arrears,1\n"),
+            ("r.csv", format!("customer,class,since\n{roster}").as_bytes()),
+        ],
+    );
+    let run = score(&dir, "e.csv", &["--customers", "r.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("roster customer `C00042` and log customer `c00042` differ only"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// `explain`'s targeted load keeps the other spellings of the customer
