@@ -183,6 +183,11 @@ impl Place {
     }
 }
 
+/// `Place::len` of a state whose length is its first word, at
+/// `Place::start` (a folded load's): the length is read with the state, not
+/// when the place is made — there it was a read that missed the cache.
+const LENGTH_FIRST: u32 = u32::MAX;
+
 impl EventLog {
     /// A customer's events in log order (file, then line); none for a
     /// number that is not a customer.
@@ -212,12 +217,16 @@ impl EventLog {
     pub fn state_of(&self, customer: usize) -> Option<&[u32]> {
         let states = self.states.as_ref()?;
         let p = self.places.get(customer)?;
-        Some(
-            states
-                .get(p.store as usize)
-                .and_then(|s| s.get(p.range()))
-                .expect("a place is a range of its store"),
-        )
+        let store = states.get(p.store as usize).expect("a place is in a store");
+        let range = match p.len {
+            LENGTH_FIRST => {
+                let start = p.start as usize + 1;
+                let len = *store.get(p.start as usize).expect("a state starts with its length");
+                start..start + len as usize
+            }
+            _ => p.range(),
+        };
+        Some(store.get(range).expect("a place is a range of its store"))
     }
 
     /// The states of customers `run` (of a folded log; `None` otherwise),
@@ -226,12 +235,22 @@ impl EventLog {
     /// tight loop those reads overlap, where finishing one customer after
     /// another would wait for each in turn.
     pub fn gather(&self, run: &[usize]) -> Option<Gathered> {
-        self.states.as_ref()?;
+        let states = self.states.as_ref()?;
         let mut g = Gathered {
             words: Vec::with_capacity(run.len() * 40),
             ends: Vec::with_capacity(run.len()),
         };
-        for &i in run {
+        for (k, &i) in run.iter().enumerate() {
+            // The state of the customer `AHEAD` on is asked for (its length
+            // first, then a few lines of words): its read, which needs the
+            // length, does not wait for it.
+            let ahead = run.get(k + AHEAD).and_then(|&a| self.places.get(a));
+            if let Some((p, store)) = ahead.and_then(|p| Some((p, states.get(p.store as usize)?))) {
+                let at = (p.start as usize).min(store.len());
+                if let Some(words) = store.get(at..(at + 32).min(store.len())) {
+                    table::prefetch(words);
+                }
+            }
             g.words
                 .extend_from_slice(self.state_of(i).expect("a folded log has a state for every customer"));
             g.ends
@@ -886,11 +905,7 @@ impl Part {
         match *self.tallies.get(i as usize).expect("every customer has a tally") {
             // No event was folded into it: an empty state, which means the initial one.
             NO_STATE => Place::new(p, 0, 0),
-            at => {
-                let at = at as usize;
-                let len = *self.words.get(at).expect("a state starts with its length");
-                Place::new(p, at + 1, len)
-            }
+            at => Place::new(p, at as usize, LENGTH_FIRST),
         }
     }
 
