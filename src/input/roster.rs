@@ -598,20 +598,27 @@ fn read_plain(body: &[u8], delimiter: u8, cols: &Cols<'_>) -> Option<Vec<Roster>
         .windows(2)
         .filter_map(|w| data.get(*w.first()?..*w.last()?))
         .collect();
-    let mut first = 2u64;
-    let starts: Vec<u64> = pieces
-        .iter()
-        .map(|p| {
-            let line = first;
-            first += memchr::memchr_iter(b'\n', p.as_bytes()).count() as u64;
-            line
-        })
+    // Each piece's lines, counted on every core: where its line numbers
+    // start, and room for its rows.
+    let lines: Vec<usize> = pieces
+        .par_iter()
+        .map(|p| memchr::memchr_iter(b'\n', p.as_bytes()).count())
         .collect();
+    let starts = lines.iter().scan(2u64, |first, &n| {
+        let line = *first;
+        *first += n as u64;
+        Some(line)
+    });
     let read: Vec<Option<Roster>> = pieces
         .par_iter()
-        .zip(starts)
-        .map(|(piece, first)| {
+        .zip(lines.par_iter())
+        .zip(starts.collect::<Vec<_>>())
+        .map(|((piece, &lines), first)| {
+            // Room for every line, and for ids as long as the piece: the
+            // vectors are not grown by copying.
             let mut part = Roster::default();
+            part.rows.reserve(lines + 1);
+            part.ids.reserve(piece.len());
             let mut fields: Vec<&str> = Vec::with_capacity(cols.width);
             let mut ok = true;
             // Empty lines are passed over, as the CSV reader skips them.
