@@ -1217,39 +1217,27 @@ impl<'f> Merger<'f> {
         // only where prefixes tie), each with what the log needs of it read
         // in one sweep of its partition: the sorted customers are then made
         // without going back to the partitions, each a read that misses the cache.
-        // Made in place on every core (an indexed iterator: not made in
-        // pieces and copied together), partition after partition.
-        let starts: Vec<usize> = (self.parts.iter())
-            .scan(0, |at, part| {
-                let start = *at;
-                *at += part.ids.len();
-                Some(start)
-            })
-            .collect();
-        let count = self.parts.iter().map(|part| part.ids.len()).sum::<usize>();
-        let mut order: Vec<Sorted> = (0..count)
-            .into_par_iter()
-            .map(|k| {
-                // The last partition starting at or before `k` (any before it
-                // that start there too are empty).
-                let p = starts.partition_point(|&start| start <= k) - 1;
-                let (Some(part), Some(start)) = (self.parts.get(p), starts.get(p)) else {
-                    unreachable!("the first partition starts at 0")
-                };
-                let i = u32::try_from(k - start).expect("a partition numbers its customers in a u32");
-                let id = part.name(i);
-                Sorted {
-                    head: prefix(id),
-                    i,
-                    listed: *part
-                        .ids
-                        .listed
-                        .get(i as usize)
-                        .expect("every customer has an entry slot"),
-                    part: u16::try_from(p).expect("PARTS fits in a u16"),
-                    class: *part.classes.get(i as usize).expect("every customer has a class slot"),
-                    len: u8::try_from(id.len()).ok().filter(|&n| n <= 16).unwrap_or(LONG),
-                }
+        let mut order: Vec<Sorted> = self
+            .parts
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(p, part)| {
+                let p = u16::try_from(p).expect("PARTS fits in a u16");
+                (0..part.ids.len() as u32).map(move |i| {
+                    let id = part.name(i);
+                    Sorted {
+                        head: prefix(id),
+                        i,
+                        listed: *part
+                            .ids
+                            .listed
+                            .get(i as usize)
+                            .expect("every customer has an entry slot"),
+                        part: p,
+                        class: *part.classes.get(i as usize).expect("every customer has a class slot"),
+                        len: u8::try_from(id.len()).ok().filter(|&n| n <= 16).unwrap_or(LONG),
+                    }
+                })
             })
             .collect();
         // What `order` holds of each customer goes from its partition before
