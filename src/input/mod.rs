@@ -1076,26 +1076,23 @@ impl<'f> Merger<'f> {
             part.ids.arena.reserve(bytes);
         });
         let only = self.only.as_ref();
-        // A run of the roster at a time: each customer as what its partition
-        // needs, split by partition on every core, then every partition
-        // takes its share in one sweep, not scattered over the roster (and
-        // the runs, always the same size, reuse one another's memory).
-        let mut listing = roster.listing();
-        let mut entries = Vec::with_capacity(ROSTER_RUN);
+        // A run of the roster at a time on each core (its pieces as its
+        // cores read them, cut into runs): each customer as what its
+        // partition needs, split by partition, then every partition takes
+        // its share in one sweep, not scattered over the roster (and the
+        // groups of runs, always about the same size, reuse one another's memory).
+        let cores = rayon::current_num_threads().max(1);
+        let mut runs = roster.runs(ROSTER_RUN / cores);
         let mut twice = false;
-        loop {
-            entries.clear();
-            entries.extend(listing.by_ref().take(ROSTER_RUN));
-            if entries.is_empty() {
-                break;
-            }
-            let runs: Vec<Vec<Vec<Listed<'_>>>> = entries
-                .par_chunks(ROSTER_RUN / 16)
+        while !runs.is_empty() {
+            let group: Vec<_> = runs.drain(..cores.min(runs.len())).collect();
+            let runs: Vec<Vec<Vec<Listed<'_>>>> = group
+                .into_par_iter()
                 .map(|run| {
                     let mut split: Vec<Vec<Listed<'_>>> = (0..PARTS)
-                        .map(|_| Vec::with_capacity(run.len() / PARTS + run.len() / PARTS / 2))
+                        .map(|_| Vec::with_capacity(ROSTER_RUN / cores / PARTS * 3 / 2))
                         .collect();
-                    for &(id, entry) in run.iter().filter(|(id, _)| only.is_none_or(|only| only.keeps(id))) {
+                    for (id, entry) in run.filter(|(id, _)| only.is_none_or(|only| only.keeps(id))) {
                         let head = prefix(id.as_bytes());
                         let hash = hash_with_prefix(id.as_bytes(), head);
                         split

@@ -98,6 +98,23 @@ impl Roster {
             .flat_map(|p| p.rows.iter().map(move |r| (p.id(r), &r.entry)))
     }
 
+    /// Its entries as `listing` lists them, cut into runs of at most `most`
+    /// rows, each run within one piece: runs can be read on every core
+    /// without the entries being listed one after another first.
+    pub fn runs(&self, most: usize) -> Vec<impl Iterator<Item = (&str, &Entry)> + Send + '_> {
+        let most = most.max(1);
+        self.read_pieces()
+            .flat_map(|p| {
+                (0..p.rows.len()).step_by(most).map(move |from| {
+                    let rows = p.rows.get(from..(from + most).min(p.rows.len()));
+                    rows.expect("a run is within its piece's rows")
+                        .iter()
+                        .map(move |r| (p.id(r), &r.entry))
+                })
+            })
+            .collect()
+    }
+
     /// The roster as its pieces: itself, then those not joined into it yet.
     fn read_pieces(&self) -> impl Iterator<Item = &Roster> {
         std::iter::once(self).chain(&self.pieces)
@@ -765,6 +782,25 @@ mod tests {
     fn any_pieces_were_joined(text: &str) -> bool {
         let any = Roster::read_any_order(text.as_bytes(), "r.csv", &["power"]).expect("read");
         any.pieces.len() < 2 || !any.rows.is_empty()
+    }
+
+    /// Runs of a roster, read in pieces or whole, list its entries as
+    /// `listing` does, in order, none longer than asked.
+    #[test]
+    fn a_roster_cut_into_runs_lists_every_entry_once_in_order() {
+        let text: String = (0..5_000).map(|i| format!("C{i:05},power\n")).collect();
+        let text = format!("customer,class\n{text}");
+        let any = Roster::read_any_order(text.as_bytes(), "r.csv", &["power"]).expect("read");
+        assert!(!any_pieces_were_joined(&text));
+        let sorted = Roster::read(text.as_bytes(), "r.csv", &["power"]).expect("read");
+        for roster in [&any, &sorted] {
+            let listed: Vec<(&str, &Entry)> = roster.listing().collect();
+            for most in [1, 7, 100, 313, 5_000, 100_000] {
+                let runs: Vec<Vec<(&str, &Entry)>> = roster.runs(most).into_iter().map(Iterator::collect).collect();
+                assert!(runs.iter().all(|r| !r.is_empty() && r.len() <= most), "{most}");
+                assert_eq!(runs.concat(), listed, "{most}");
+            }
+        }
     }
 
     /// The roster a load reads in any order lists every customer the sorted
