@@ -536,8 +536,10 @@ fn read(
     if merger.only.is_some() {
         roster.check_repeats()?;
     }
-    // Roster customers first, with their class and history.
-    if merger.add_roster(roster) && roster.is_unchecked() {
+    // Roster customers first, with their class and history. One already in
+    // the tables is an id listed twice, which only a roster not checked yet
+    // can hold (`Roster::repeat` expects it).
+    if merger.add_roster(roster) {
         return Err(roster.repeat());
     }
     drop(given);

@@ -173,7 +173,7 @@ impl Roster {
         let name = self
             .unchecked
             .as_deref()
-            .expect("only a roster not checked yet is looked at by a load");
+            .expect("only a roster not checked yet can list an id twice (sorting and `check_repeats` refuse one)");
         let twice = self
             .twice_unsorted()
             .expect("a customer the tables found twice is listed twice");

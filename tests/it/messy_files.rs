@@ -806,9 +806,17 @@ fn a_kind_written_as_its_label_is_an_error() {
     );
 }
 
+/// What `score e.csv --customers r.csv` says on stderr in a folder of
+/// these files; it must succeed.
+fn scored_with_roster(name: &str, files: &[(&str, &[u8])]) -> String {
+    let run = score(&folder(name, files), "e.csv", &["--customers", "r.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stderr
+}
+
 #[test]
 fn roster_and_log_ids_that_differ_in_spaces_case_or_zeros_are_warned() {
-    let dir = folder(
+    let said = scored_with_roster(
         "ids",
         &[
             (
@@ -818,32 +826,27 @@ fn roster_and_log_ids_that_differ_in_spaces_case_or_zeros_are_warned() {
             ("r.csv", b"customer,class,since\nX ,lighting,\n00123,power,\nY,power,\n"),
         ],
     );
-    let run = score(&dir, "e.csv", &["--customers", "r.csv"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("roster customer `X ` and log customer `X` differ only"),
-        "{}",
-        run.stderr
+        said.contains("roster customer `X ` and log customer `X` differ only"),
+        "{said}"
     );
-    assert!(run.stderr.contains("roster customer `00123` and log customer `123`"));
-    assert!(!run.stderr.contains("`Y`"));
+    assert!(
+        said.contains("roster customer `00123` and log customer `123`"),
+        "{said}"
+    );
+    assert!(!said.contains("`Y`"), "{said}");
     // One log customer the roster lacks, among many it lists.
     let roster: String = (0..5_000).map(|i| format!("C{i:05},power,\n")).collect();
-    let dir = folder(
+    let said = scored_with_roster(
         "ids-one",
         &[
             ("e.csv", b"customer,date,kind,months\nc00042,2026-05-01,arrears,1\n"),
             ("r.csv", format!("customer,class,since\n{roster}").as_bytes()),
         ],
     );
-    let run = score(&dir, "e.csv", &["--customers", "r.csv"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("roster customer `C00042` and log customer `c00042` differ only"),
-        "{}",
-        run.stderr
+        said.contains("roster customer `C00042` and log customer `c00042` differ only"),
+        "{said}"
     );
 }
 
