@@ -245,11 +245,8 @@ impl EventLog {
             // first, then a few lines of words): its read, which needs the
             // length, does not wait for it.
             let ahead = run.get(k + AHEAD).and_then(|&a| self.places.get(a));
-            if let Some((p, store)) = ahead.and_then(|p| Some((p, states.get(p.store as usize)?))) {
-                let at = (p.start as usize).min(store.len());
-                if let Some(words) = store.get(at..(at + 32).min(store.len())) {
-                    table::prefetch(words);
-                }
+            if let Some(words) = ahead.and_then(|p| states.get(p.store as usize)?.get(p.start as usize..)) {
+                table::prefetch(words.get(..32).unwrap_or(words));
             }
             g.words
                 .extend_from_slice(self.state_of(i).expect("a folded log has a state for every customer"));

@@ -151,12 +151,12 @@ impl Roster {
     /// yet, found without sorting (`twice_unsorted`): for a load that does
     /// not put every customer in its tables.
     pub fn check_repeats(&self) -> Result<(), DataError> {
-        match (
-            &self.unchecked,
-            self.unchecked.as_ref().and_then(|_| self.twice_unsorted()),
-        ) {
-            (Some(name), Some(twice)) => Err(twice_error(name, twice)),
-            _ => Ok(()),
+        let Some(name) = &self.unchecked else {
+            return Ok(());
+        };
+        match self.twice_unsorted() {
+            Some(twice) => Err(twice_error(name, twice)),
+            None => Ok(()),
         }
     }
 
