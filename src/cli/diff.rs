@@ -77,6 +77,9 @@ pub struct Inputs<'a> {
     /// second read keeps that customer's events alone. Otherwise the log is
     /// only folded.
     pub customer: Option<&'a str>,
+    /// `--fail-if-into GRADE`: checked to be a grade of the new rulebook as
+    /// soon as it is read, before any data.
+    pub into: Option<&'a str>,
 }
 
 /// Both rulebooks loaded and paired over the log, handed to a renderer.
@@ -140,6 +143,9 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
         return Err(format!(
             "`{old_path}` and `{new_path}` cannot be compared customer by customer: one of them holds only an index"
         ));
+    }
+    if let Some(g) = inp.into {
+        check_into(g, &new_prog);
     }
     let classes = Classes::of(&old_prog, &new_prog);
     let as_of = inp.data.as_of();
@@ -256,7 +262,7 @@ pub fn compare<T>(inp: Inputs<'_>, f: impl FnOnce(&Compared<'_>) -> Result<T, St
 }
 
 /// `--fail-if-into GRADE` must name a grade of the new rulebook: a usage error otherwise.
-pub fn check_into(grade: &str, prog: &Program) {
+fn check_into(grade: &str, prog: &Program) {
     if !prog.bands.iter().any(|b| b.grade == grade) {
         let grades: Vec<&str> = prog.bands.iter().map(|b| b.grade.as_str()).collect();
         clap::Command::new("rulebook")
@@ -278,6 +284,16 @@ pub fn run(args: Args) -> CliResult {
     ];
     rulebooks.extend(args.old_customers.as_deref().map(|p| ("--old-customers", p)));
     args.data.refuse_overwrites(&rulebooks, args.output.as_deref());
+    // Usage errors exit at once, before anything is read (and before the
+    // output, a temporary file beside it, is opened: none is left behind).
+    if args.customer.is_some() && args.format == DiffFormat::Csv {
+        clap::Command::new("rulebook")
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--format csv lists the movers; --customer shows one customer as a table or JSON",
+            )
+            .exit()
+    }
     if index_only(&args.old)? || index_only(&args.new)? {
         return index_run(&args);
     }
@@ -288,6 +304,7 @@ pub fn run(args: Args) -> CliResult {
         old_customers: args.old_customers.as_deref(),
         by: &args.by,
         customer: args.customer.as_deref(),
+        into: args.fail_if_into.as_deref(),
     };
     compare(inputs, |c| render(&args, c))
 }
@@ -295,19 +312,6 @@ pub fn run(args: Args) -> CliResult {
 fn render(args: &Args, c: &Compared<'_>) -> CliResult {
     let (pair, as_of) = (c.pair, c.as_of);
     let log = pair.log;
-    if let Some(g) = &args.fail_if_into {
-        check_into(g, c.new.prog);
-    }
-    // Usage errors exit at once: checked before the output (a temporary
-    // file beside it) is opened, so that none is left behind.
-    if args.customer.is_some() && args.format == DiffFormat::Csv {
-        clap::Command::new("rulebook")
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "--format csv lists the movers; --customer shows one customer as a table or JSON",
-            )
-            .exit()
-    }
     let mut out = open_output(args.output.as_deref())?;
     let io = |e: std::io::Error| format!("cannot write the report: {e}");
 

@@ -16,7 +16,7 @@ use rulebook::report::summary::{DimStats, Distribution};
 use rulebook::report::Scored;
 
 use super::data::{self, DataArgs};
-use super::diff::{check_into, compare, Analysis, Gates, Inputs};
+use super::diff::{compare, Analysis, Gates, Inputs};
 use super::{load_rulebook, open_output, CliResult};
 
 #[derive(clap::Args, Debug)]
@@ -115,6 +115,7 @@ pub fn run(args: Args) -> CliResult {
                 old_customers: args.old_customers.as_deref(),
                 by: &args.by,
                 customer: None,
+                into: args.fail_if_into.as_deref(),
             };
             compare(inputs, |c| revision(&args, c))
         }
@@ -195,9 +196,6 @@ fn index(args: &Args, prog: &Program) -> CliResult {
 /// Two rulebooks: the new one's scores and the revision's impact.
 fn revision(args: &Args, c: &super::diff::Compared<'_>) -> CliResult {
     let pair = c.pair;
-    if let Some(g) = &args.fail_if_into {
-        check_into(g, c.new.prog);
-    }
     let asked = Gates {
         grade_changes: args.fail_if_grade_changes,
         downgrades: args.fail_if_downgrades,

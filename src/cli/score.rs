@@ -119,6 +119,17 @@ pub fn run(args: Args) -> CliResult {
             "--explain adds each customer's ledger to the JSON formats only: use it with --format json or jsonl".into(),
         );
     }
+    if args.format == OutputFormat::Xlsx && args.output.is_none() {
+        clap::Command::new("rulebook")
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--format xlsx writes a workbook: name it with --output FILE.xlsx",
+            )
+            .exit()
+    }
+    if args.sorted && matches!(args.format, OutputFormat::Table | OutputFormat::Xlsx) {
+        super::output::usage_error("--sorted writes each customer as it goes: use --format jsonl, csv or json".into());
+    }
     let checked = load_rulebook(&args.rulebook)?;
     super::require_classes(&checked, &args.rulebook)?;
     let prog = &checked.program;
@@ -128,28 +139,9 @@ pub fn run(args: Args) -> CliResult {
     let roster = args.data.roster_any_order(&prog.class_names())?;
     rulebook::timing::phase("roster read");
     data::check_by(&roster, &args.by);
-    if args.format == OutputFormat::Xlsx && args.output.is_none() {
-        clap::Command::new("rulebook")
-            .error(
-                clap::error::ErrorKind::MissingRequiredArgument,
-                "--format xlsx writes a workbook: name it with --output FILE.xlsx",
-            )
-            .exit()
-    }
     let by: Vec<String> = args.by.iter().filter(|b| *b != "class").cloned().collect();
     let eval = Evaluator::new(prog, as_of);
     let horizon = Some(prog.horizon(as_of));
-    if args.sorted {
-        let why = match args.format {
-            OutputFormat::Table | OutputFormat::Xlsx => {
-                Some("--sorted writes each customer as it goes: use --format jsonl, csv or json")
-            }
-            _ => None,
-        };
-        if let Some(why) = why {
-            super::output::usage_error(format!("--sorted: {why}"));
-        }
-    }
     // Scores need only each customer's folded state; ledgers need the
     // events: of a log too big to keep whole, a share of the customers at a
     // time, cut where a first pass, counting their events, finds their ids.

@@ -396,6 +396,79 @@ fn exit_0_on_success_1_on_bad_data_2_on_usage() {
     }
 }
 
+/// A command line that cannot work is said at once, before any data is
+/// read: not after a long read, and not behind an error in the data.
+#[test]
+fn usage_errors_come_before_any_data_is_read() {
+    let data = [
+        "--events",
+        "examples/no_such_file.csv",
+        "--customers",
+        "tests/data/score/roster_unknown_class.csv",
+        "--as-of",
+        AS_OF,
+    ];
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["score", "rules/credit.rules", "--format", "xlsx"],
+            "--format xlsx writes a workbook",
+        ),
+        (
+            &["score", "rules/credit.rules", "--sorted"],
+            "--sorted writes each customer as it goes",
+        ),
+        (
+            &[
+                "score",
+                "rules/credit.rules",
+                "--sorted",
+                "--format",
+                "xlsx",
+                "-o",
+                "x.xlsx",
+            ],
+            "--sorted writes each customer as it goes",
+        ),
+        (
+            &["score", "rules/credit.rules", "--explain", "--format", "csv"],
+            "--explain adds",
+        ),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().chain(&data).copied().collect();
+        let run = rulebook(&args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("no_such_file"), "{args:?}: {}", run.stderr);
+    }
+    let diff = |more: &[&str]| {
+        let mut args = vec!["diff", "rules/credit.rules", "rules/credit-2027.rules"];
+        args.extend(more);
+        args.extend(data);
+        rulebook(&args, None)
+    };
+    for (more, want) in [
+        (
+            &["--customer", "P001", "--format", "csv"][..],
+            "--format csv lists the movers",
+        ),
+        (
+            &["--fail-if-into", "E"][..],
+            "--fail-if-into `E`: not a grade of the new rulebook",
+        ),
+    ] {
+        let run = diff(more);
+        assert_eq!(run.code, 2, "{more:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{more:?}: {}", run.stderr);
+    }
+    let mut report = vec!["report", "rules/credit.rules", "rules/credit-2027.rules"];
+    report.extend(["--fail-if-into", "E", "--output", "never-written.html"]);
+    report.extend(data);
+    let run = rulebook(&report, None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--fail-if-into `E`"), "{}", run.stderr);
+}
+
 #[test]
 fn explain_an_unknown_customer_is_an_error() {
     let run = explain_example("P999");
