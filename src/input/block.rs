@@ -20,6 +20,10 @@ pub struct Block {
     /// In the last block of a CSV file: where a quoted field that never
     /// closes starts (it runs to the end of the file).
     pub open_quote: Option<usize>,
+    /// A CSV block with no quote and no CR: its records are its lines. Found
+    /// by the search that looks for where it ends, so that decoding it does
+    /// not search it again; false says nothing (the decoder looks).
+    pub plain: bool,
 }
 
 pub struct Blocks {
@@ -251,8 +255,13 @@ impl Blocks {
         let mut want = self.block;
         loop {
             self.fill(want)?;
+            // One search for a quote or a CR: without either (most exports),
+            // a record ends at a newline and each line is a record.
+            let plain = self.format == Format::Csv && memchr::memchr2(b'"', b'\r', self.data()).is_none();
             let cut = if self.eof {
                 Some(self.filled)
+            } else if plain {
+                memchr::memrchr(b'\n', self.data()).map(|e| e + 1)
             } else {
                 record_end(self.data(), self.format, false, self.delimiter).map(|e| e + 1)
             };
@@ -276,6 +285,7 @@ impl Blocks {
                         len: cut,
                         first_line: self.line,
                         open_quote: None,
+                        plain,
                     };
                     let bytes = block.bytes();
                     self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;

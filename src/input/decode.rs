@@ -490,7 +490,7 @@ fn csv_block(ctx: &Context<'_>, h: &CsvHeader, b: &Block) -> Decoded {
     // Without quotes, and without a lone CR (which the CSV reader takes as a
     // line end), a record is a line: both readings agree, whatever the block.
     let lone_cr = || memchr::memchr_iter(b'\r', b.bytes()).any(|i| b.bytes().get(i + 1) != Some(&b'\n'));
-    if memchr::memchr(b'"', b.bytes()).is_none() && !lone_cr() {
+    if b.plain || (memchr::memchr(b'"', b.bytes()).is_none() && !lone_cr()) {
         return plain_csv_block(ctx, h, b);
     }
     let mut out = Decoded::with_room(ctx, 0);
