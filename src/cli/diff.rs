@@ -284,6 +284,9 @@ pub fn run(args: Args) -> CliResult {
     ];
     rulebooks.extend(args.old_customers.as_deref().map(|p| ("--old-customers", p)));
     args.data.refuse_overwrites(&rulebooks, args.output.as_deref());
+    if index_only(&args.old)? || index_only(&args.new)? {
+        return index_run(&args);
+    }
     // Usage errors exit at once, before anything is read (and before the
     // output, a temporary file beside it, is opened: none is left behind).
     if args.customer.is_some() && args.format == DiffFormat::Csv {
@@ -293,9 +296,6 @@ pub fn run(args: Args) -> CliResult {
                 "--format csv lists the movers; --customer shows one customer as a table or JSON",
             )
             .exit()
-    }
-    if index_only(&args.old)? || index_only(&args.new)? {
-        return index_run(&args);
     }
     let inputs = Inputs {
         old: &args.old,
@@ -511,6 +511,25 @@ fn index_diff(args: &Args, old: (&str, &Program), new: (&str, &Program), schema:
             old.0, new.0
         ));
     };
+    // What is about customers and grades does not apply: refused before
+    // anything is read, not ignored (a gate ignored would pass quietly).
+    if args.format == DiffFormat::Csv {
+        super::output::usage_error(
+            "--format csv lists the movers of two credit rulebooks; two index rulebooks compare as a table or JSON"
+                .into(),
+        );
+    }
+    let customers = [
+        ("--customer", args.customer.is_some()),
+        ("--fail-if-grade-changes", args.fail_if_grade_changes.is_some()),
+        ("--fail-if-downgrades", args.fail_if_downgrades.is_some()),
+        ("--fail-if-into", args.fail_if_into.is_some()),
+    ];
+    if let Some((flag, _)) = customers.iter().find(|(_, given)| *given) {
+        super::output::usage_error(format!(
+            "{flag} is about customers and their grades; two index rulebooks compare each group's index and priority"
+        ));
+    }
     let as_of = args.data.as_of();
     let roster = super::index::grouping_roster(&args.data, &args.by, &[])?;
     let after = old_ix.window(as_of).after.min(new_ix.window(as_of).after);
@@ -526,15 +545,11 @@ fn index_diff(args: &Args, old: (&str, &Program), new: (&str, &Program), schema:
         new_result: &new_result,
         as_of,
     };
-    let text =
-        match args.format {
-            DiffFormat::Table => rulebook::index::diff::table(&sides),
-            DiffFormat::Json => rulebook::index::diff::json(&sides),
-            DiffFormat::Csv => return Err(
-                "--format csv lists the movers of two credit rulebooks; two index rulebooks compare as a table or JSON"
-                    .into(),
-            ),
-        };
+    let text = match args.format {
+        DiffFormat::Table => rulebook::index::diff::table(&sides),
+        DiffFormat::Json => rulebook::index::diff::json(&sides),
+        DiffFormat::Csv => unreachable!("--format csv is refused for two index rulebooks before they are compared"),
+    };
     let mut out = open_output(args.output.as_deref())?;
     out.write_all(text.as_bytes())
         .map_err(|e| format!("cannot write the report: {e}"))?;

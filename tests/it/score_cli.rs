@@ -461,6 +461,27 @@ fn usage_errors_come_before_any_data_is_read() {
         assert_eq!(run.code, 2, "{more:?}: {}", run.stderr);
         assert!(run.stderr.contains(want), "{more:?}: {}", run.stderr);
     }
+    // Two index rulebooks compare groups: what is about customers and
+    // grades is refused, not ignored (a gate ignored would pass quietly).
+    for (more, want) in [
+        (
+            &["--format", "csv"][..],
+            "two index rulebooks compare as a table or JSON",
+        ),
+        (&["--customer", "S001"][..], "--customer is about customers"),
+        (&["--fail-if-into", "Z"][..], "--fail-if-into is about customers"),
+        (
+            &["--fail-if-grade-changes", "0"][..],
+            "--fail-if-grade-changes is about customers",
+        ),
+    ] {
+        let mut args = vec!["diff", "rules/csi.rules", "examples/csi-revised.rules"];
+        args.extend(more);
+        args.extend(["--events", "examples/no_such_file.csv", "--as-of", AS_OF]);
+        let run = rulebook(&args, None);
+        assert_eq!(run.code, 2, "{more:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{more:?}: {}", run.stderr);
+    }
     let mut report = vec!["report", "rules/credit.rules", "rules/credit-2027.rules"];
     report.extend(["--fail-if-into", "E", "--output", "never-written.html"]);
     report.extend(data);
