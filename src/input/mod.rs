@@ -19,7 +19,7 @@ pub use trim::release_free_memory;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, TryLockError};
 
 use rayon::prelude::*;
 
@@ -566,6 +566,10 @@ fn read(
             split: true,
         };
         let batch_size = rayon::current_num_threads().max(1) * 2;
+        if let Some(fold) = merger.fold {
+            merger.fold_file(&ctx, &mut blocks, fold, file, batch_size)?;
+            continue;
+        }
         // Decoding batch k+1 on every core overlaps merging batch k and
         // reading batch k+2.
         let mut pending: Vec<decode::Decoded> = Vec::new();
@@ -1145,11 +1149,59 @@ impl<'f> Merger<'f> {
         twice
     }
 
-    /// Merges decoded blocks (decoded with `split`: their rows by
-    /// partition); the first bad row ends the load. The summaries, rejects
-    /// and values are gathered in order, then each partition interns its
-    /// rows on its own.
+    /// Reads and folds one file of a folded load: each block folded as soon
+    /// as it is decoded, while its rows are in cache (`fold_block`), and
+    /// decoding batch k overlapping reading batch k+1. The blocks' counts
+    /// and rejects are gathered in order; the first bad row ends the load.
+    fn fold_file(
+        &mut self,
+        ctx: &decode::Context<'_>,
+        blocks: &mut block::Blocks,
+        fold: &dyn Fold,
+        file: u16,
+        batch_size: usize,
+    ) -> Result<(), DataError> {
+        let Merger {
+            parts,
+            summary,
+            rejects,
+            ..
+        } = self;
+        let locked: Vec<Mutex<&mut Part>> = parts.iter_mut().map(Mutex::new).collect();
+        let mut batch = blocks.next_batch(batch_size)?;
+        while !batch.is_empty() {
+            let (decoded, next) = rayon::join(
+                || {
+                    batch
+                        .par_iter()
+                        .map(|b| {
+                            let mut d = decode::block(ctx, b);
+                            fold_block(&locked, &d, fold, file);
+                            // Only its counts and rejects are kept.
+                            (d.parts, d.custs, d.vals) = Default::default();
+                            d
+                        })
+                        .collect::<Vec<_>>()
+                },
+                || blocks.next_batch(batch_size),
+            );
+            // A failure to read the next batch is named before the rows of
+            // the batch just decoded, as in a stored load's pipeline.
+            let next = next?;
+            for mut d in decoded {
+                account(summary, rejects, &mut d)?;
+            }
+            blocks.recycle(std::mem::replace(&mut batch, next));
+        }
+        Ok(())
+    }
+
+    /// Merges decoded blocks of a stored load (decoded with `split`: their
+    /// rows by partition); the first bad row ends the load. The summaries,
+    /// rejects and values are gathered in order, then each partition takes
+    /// its rows on its own.
     fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16) -> Result<(), DataError> {
+        assert!(self.fold.is_none(), "a folded load folds each block as it is decoded");
         let mut blocks = Vec::with_capacity(decoded.len());
         for mut d in decoded {
             account(&mut self.summary, &mut self.rejects, &mut d)?;
@@ -1157,55 +1209,95 @@ impl<'f> Merger<'f> {
                 d.rows_out.is_empty() && d.parts.len() == PARTS,
                 "a merged block is decoded split by partition"
             );
-            if self.fold.is_some() {
-                // Folded where they are: the block's values are not kept.
-                blocks.push((d.custs, d.parts, d.vals, 0));
-            } else {
-                let base = self.vals.len() as u32;
-                self.vals.extend(d.vals);
-                blocks.push((d.custs, d.parts, Vec::new(), base));
-            }
+            let base = u32::try_from(self.vals.len()).expect("a stored load's values fit in 2^32");
+            self.vals.extend(d.vals);
+            blocks.push((d.custs, d.parts, base));
         }
-        let fold = self.fold;
         self.parts.par_iter_mut().enumerate().for_each(|(p, part)| {
-            for (custs, parts, vals, base) in &blocks {
+            for (custs, parts, base) in &blocks {
                 let rows = parts
                     .get(p)
                     .expect("a block decoded split has a list for every partition");
-                for (j, r) in rows.iter().enumerate() {
-                    if let Some(ahead) = rows.get(j + AHEAD) {
-                        part.table.prefetch(ahead.hash);
-                        let at = ahead.vals as usize;
-                        if let Some(v) = vals.get(at..at + 2).or_else(|| vals.get(at..)) {
-                            table::prefetch(v);
-                        }
-                    }
-                    let id = row_id(custs, r);
-                    let row = (id.bytes(), r.hash, r.head);
-                    let Some(kind) = r.kind else {
-                        // Its customer is scored all the same.
-                        part.customer(row);
-                        continue;
-                    };
-                    let event = Event {
-                        // Numbered as it is found.
-                        cust: 0,
-                        date: r.date,
-                        line: r.line,
-                        kind,
-                        file,
-                        vals: base + r.vals,
-                    };
-                    match fold {
-                        Some(fold) => part.fold(fold, row, event, vals),
-                        None => part.store(row, event),
-                    }
-                }
+                part.sweep(rows, custs, &[], *base, None, file);
             }
         });
         Ok(())
     }
+}
 
+/// Folds a block's rows (decoded with `split`) into their partitions as
+/// soon as it is decoded, while they are in cache, each partition under its
+/// lock: a partition another core holds is come back to after the others.
+/// Rows are folded in no set order, which no state depends on (`Fold`).
+fn fold_block(locked: &[Mutex<&mut Part>], d: &decode::Decoded, fold: &dyn Fold, file: u16) {
+    let lock = |p: usize| locked.get(p).expect("a lock for every partition");
+    let rows = |p: usize| {
+        d.parts
+            .get(p)
+            .expect("a block decoded split has a list for every partition")
+    };
+    let mut busy: Vec<usize> = Vec::new();
+    for p in (0..d.parts.len()).filter(|&p| !rows(p).is_empty()) {
+        match lock(p).try_lock() {
+            Ok(mut part) => part.sweep(rows(p), &d.custs, &d.vals, 0, Some(fold), file),
+            Err(TryLockError::WouldBlock) => busy.push(p),
+            Err(TryLockError::Poisoned(_)) => panic!("a partition's lock poisoned: a sweep panicked"),
+        }
+    }
+    for p in busy {
+        let mut part = lock(p).lock().expect("a partition's lock poisoned: a sweep panicked");
+        part.sweep(rows(p), &d.custs, &d.vals, 0, Some(fold), file);
+    }
+}
+
+impl Part {
+    /// Matches a block's rows of this partition to their customers and
+    /// folds them (`fold`) or stores them; an event's values are
+    /// `vals[r.vals..]` (a folded load), numbered from `base` in the load's
+    /// values (a stored load).
+    #[inline(always)]
+    fn sweep(
+        &mut self,
+        rows: &[decode::Row],
+        custs: &[u8],
+        vals: &[i64],
+        base: u32,
+        fold: Option<&dyn Fold>,
+        file: u16,
+    ) {
+        for (j, r) in rows.iter().enumerate() {
+            if let Some(ahead) = rows.get(j + AHEAD) {
+                self.table.prefetch(ahead.hash);
+                let at = ahead.vals as usize;
+                if let Some(v) = vals.get(at..at + 2).or_else(|| vals.get(at..)) {
+                    table::prefetch(v);
+                }
+            }
+            let id = row_id(custs, r);
+            let row = (id.bytes(), r.hash, r.head);
+            let Some(kind) = r.kind else {
+                // Its customer is scored all the same.
+                self.customer(row);
+                continue;
+            };
+            let event = Event {
+                // Numbered as it is found.
+                cust: 0,
+                date: r.date,
+                line: r.line,
+                kind,
+                file,
+                vals: base + r.vals,
+            };
+            match fold {
+                Some(fold) => self.fold(fold, row, event, vals),
+                None => self.store(row, event),
+            }
+        }
+    }
+}
+
+impl Merger<'_> {
     fn finish(mut self, files: Vec<String>) -> EventLog {
         self.parts.par_iter_mut().for_each(Part::drop_table);
         trim::release_free_memory();

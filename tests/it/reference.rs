@@ -450,6 +450,59 @@ fn the_streaming_scorer_agrees_with_the_oracle_on_a_generated_log() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `rulebook score` of a generated log of many blocks, so that several cores
+/// fold blocks into the same partitions at once: every customer as the
+/// reference scores it, and the same bytes on one, two and four threads.
+#[test]
+fn rulebook_on_every_core_agrees_with_the_reference_on_a_log_of_many_blocks() {
+    let cfg = Config::new(30_000, 11);
+    let (rows, roster_rows) = generate::generate(&cfg);
+    let dir = temp_dir("many-blocks");
+    let (log, roster) = (dir.join("events.csv"), dir.join("roster.csv"));
+    generate::write_files(&cfg, &log, Some(&roster)).unwrap_or_else(|e| panic!("{e}"));
+    let size = std::fs::metadata(&log).map(|m| m.len()).unwrap_or_default();
+    assert!(size > 8 << 20, "a log of many 1 MiB blocks: {size} bytes");
+    let events: Vec<Event> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.to_event(0, i as u64 + 2))
+        .collect();
+    let want = score_events(&events, &roster_of(&roster_rows), cfg.as_of);
+    let score = |threads: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args(["score", "rules/credit.rules", "--events"])
+            .arg(&log)
+            .arg("--customers")
+            .arg(&roster)
+            .args(["--as-of", AS_OF, "--format", "jsonl", "--quiet", "--threads", threads])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let one = score("1");
+    let lines: Vec<&str> = one.lines().collect();
+    assert_eq!(lines.len(), want.len());
+    for (line, (customer, s)) in lines.iter().zip(&want) {
+        let got: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let want: serde_json::Value =
+            serde_json::from_str(&support::reference::jsonl(customer, s)).unwrap_or_else(|e| panic!("{e}"));
+        let serde_json::Value::Object(fields) = &want else {
+            panic!("a jsonl line is an object")
+        };
+        for (key, value) in fields {
+            assert_eq!(&got[key], value, "{customer} {key}: {line}");
+        }
+    }
+    for threads in ["2", "4"] {
+        assert!(
+            score(threads) == one,
+            "--threads {threads} wrote other lines than one thread"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn several_files_quotes_and_crlf_read_as_one_log() {
     let dir = temp_dir("files");
