@@ -579,7 +579,7 @@ fn read(
             let (decoded, (merged, next)) = rayon::join(
                 || batch.par_iter().map(|b| decode::block(&ctx, b)).collect::<Vec<_>>(),
                 || {
-                    let merged = merger.absorb_all(std::mem::take(&mut pending), file);
+                    let merged = merger.absorb_all(std::mem::take(&mut pending), file, &name);
                     let next = match done {
                         true => Ok(Vec::new()),
                         false => blocks.next_batch(batch_size),
@@ -1200,7 +1200,7 @@ impl<'f> Merger<'f> {
     /// rows by partition); the first bad row ends the load. The summaries,
     /// rejects and values are gathered in order, then each partition takes
     /// its rows on its own.
-    fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16) -> Result<(), DataError> {
+    fn absorb_all(&mut self, decoded: Vec<decode::Decoded>, file: u16, name: &str) -> Result<(), DataError> {
         assert!(self.fold.is_none(), "a folded load folds each block as it is decoded");
         let mut blocks = Vec::with_capacity(decoded.len());
         for mut d in decoded {
@@ -1209,7 +1209,17 @@ impl<'f> Merger<'f> {
                 d.rows_out.is_empty() && d.parts.len() == PARTS,
                 "a merged block is decoded split by partition"
             );
-            let base = u32::try_from(self.vals.len()).expect("a stored load's values fit in 2^32");
+            // An event's values are numbered in a `u32`, as far as the last of them.
+            let (Ok(base), Ok(_)) = (
+                u32::try_from(self.vals.len()),
+                u32::try_from(self.vals.len() + d.vals.len()),
+            ) else {
+                return Err(DataError {
+                    file: name.to_string(),
+                    line: 0,
+                    message: "the events' values are too many to keep at once (more than 2^32): give --memory a smaller limit, so that the log is read in shares".into(),
+                });
+            };
             self.vals.extend(d.vals);
             blocks.push((d.custs, d.parts, base));
         }
