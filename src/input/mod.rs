@@ -1240,6 +1240,10 @@ impl<'f> Merger<'f> {
 /// lock: a partition another core holds is come back to after the others.
 /// Rows are folded in no set order, which no state depends on (`Fold`).
 fn fold_block(locked: &[Mutex<&mut Part>], d: &decode::Decoded, fold: &dyn Fold, file: u16) {
+    assert!(
+        d.rows_out.is_empty() && d.parts.len() == PARTS,
+        "a folded block is decoded split by partition"
+    );
     let lock = |p: usize| locked.get(p).expect("a lock for every partition");
     let rows = |p: usize| {
         d.parts
