@@ -239,19 +239,24 @@ impl Blocks {
         }
     }
 
-    /// Up to `n` blocks, each about `BLOCK` bytes; empty at the end of input.
-    pub fn next_batch(&mut self, n: usize) -> Result<Vec<Block>, DataError> {
+    /// Up to `n` blocks, each about `BLOCK` bytes (none at the end of input),
+    /// and the failure to read that ended the batch early, if one did: the
+    /// blocks before it come first in the file, so their bad rows are named
+    /// before it.
+    pub fn next_batch(&mut self, n: usize) -> (Vec<Block>, Option<DataError>) {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            match self.next_block()? {
-                Some(b) => out.push(b),
-                None => break,
+            match self.next_block() {
+                Ok(Some(b)) => out.push(b),
+                Ok(None) => break,
+                Err(e) => return (out, Some(e)),
             }
         }
-        Ok(out)
+        (out, None)
     }
 
-    fn next_block(&mut self) -> Result<Option<Block>, DataError> {
+    /// The next block, about `BLOCK` bytes; none at the end of input.
+    pub fn next_block(&mut self) -> Result<Option<Block>, DataError> {
         let mut want = self.block;
         loop {
             self.fill(want)?;
@@ -514,7 +519,8 @@ mod tests {
             assert_eq!(blocks.header().unwrap_or_default(), b"customer,note");
             let mut read = Vec::new();
             loop {
-                let got = blocks.next_batch(batch).expect("reads from memory");
+                let (got, failed) = blocks.next_batch(batch);
+                assert!(failed.is_none(), "reads from memory");
                 if got.is_empty() {
                     break;
                 }

@@ -928,7 +928,8 @@ mod tests {
         let ctx = context(schema, &known, &h, None, split);
         let (mut out, mut blank) = (Vec::new(), 0);
         loop {
-            let batch = blocks.next_batch(1).expect("reads from memory");
+            let (batch, failed) = blocks.next_batch(1);
+            assert!(failed.is_none(), "reads from memory");
             let Some(b) = batch.first() else { break };
             let d = block(&ctx, b);
             assert_eq!(d.parts.len(), if split { crate::input::PARTS } else { 0 });

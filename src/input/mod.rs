@@ -19,6 +19,7 @@ pub use trim::release_free_memory;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 
 use rayon::prelude::*;
@@ -565,37 +566,41 @@ fn read(
             only: within.only.as_ref(),
             split: true,
         };
-        let batch_size = rayon::current_num_threads().max(1) * 2;
         if let Some(fold) = merger.fold {
-            merger.fold_file(&ctx, &mut blocks, fold, file, batch_size)?;
+            merger.fold_file(&ctx, &mut blocks, fold, file)?;
             continue;
         }
+        let batch_size = rayon::current_num_threads().max(1) * 2;
         // Decoding batch k+1 on every core overlaps merging batch k and
-        // reading batch k+2.
+        // reading batch k+2. A failure to read ends the batch it was met in;
+        // the blocks before it are decoded and merged first, so that the
+        // first error in file order is named.
         let mut pending: Vec<decode::Decoded> = Vec::new();
-        let mut batch = blocks.next_batch(batch_size)?;
+        let (mut batch, mut failed) = blocks.next_batch(batch_size);
         loop {
-            let done = batch.is_empty();
+            let last = batch.is_empty() || failed.is_some();
             let (decoded, (merged, next)) = rayon::join(
                 || batch.par_iter().map(|b| decode::block(&ctx, b)).collect::<Vec<_>>(),
                 || {
                     let merged = merger.absorb_all(std::mem::take(&mut pending), file, &name);
-                    let next = match done {
-                        true => Ok(Vec::new()),
+                    let next = match last {
+                        true => (Vec::new(), None),
                         false => blocks.next_batch(batch_size),
                     };
                     (merged, next)
                 },
             );
             merged?;
-            pending = decoded;
-            if done {
+            blocks.recycle(std::mem::take(&mut batch));
+            if last {
+                merger.absorb_all(decoded, file, &name)?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
                 break;
             }
-            blocks.recycle(std::mem::take(&mut batch));
-            // A failure to read the next batch is named before the batch just
-            // decoded is merged, as when that batch was read only then.
-            batch = next?;
+            pending = decoded;
+            (batch, failed) = next;
         }
     }
     crate::timing::phase("log read");
@@ -1149,17 +1154,20 @@ impl<'f> Merger<'f> {
         twice
     }
 
-    /// Reads and folds one file of a folded load: each block folded as soon
-    /// as it is decoded, while its rows are in cache (`fold_block`), and
-    /// decoding batch k overlapping reading batch k+1. The blocks' counts
-    /// and rejects are gathered in order; the first bad row ends the load.
+    /// Reads and folds one file of a folded load. Every core runs the same
+    /// loop until the file ends: take the next block from the reader (under
+    /// its lock: blocks are cut in file order), decode it, and fold its rows
+    /// into their partitions at once, while they are in cache (`fold_block`).
+    /// No core waits for a batch to end before it reads on. The blocks'
+    /// counts and rejects are accounted in file order as they come in; the
+    /// first bad row, or a failure to read, in file order, ends the load
+    /// (the cores stop taking blocks once one is found).
     fn fold_file(
         &mut self,
         ctx: &decode::Context<'_>,
         blocks: &mut block::Blocks,
         fold: &dyn Fold,
         file: u16,
-        batch_size: usize,
     ) -> Result<(), DataError> {
         let Merger {
             parts,
@@ -1168,32 +1176,46 @@ impl<'f> Merger<'f> {
             ..
         } = self;
         let locked: Vec<Mutex<&mut Part>> = parts.iter_mut().map(Mutex::new).collect();
-        let mut batch = blocks.next_batch(batch_size)?;
-        while !batch.is_empty() {
-            let (decoded, next) = rayon::join(
-                || {
-                    batch
-                        .par_iter()
-                        .map(|b| {
-                            let mut d = decode::block(ctx, b);
-                            fold_block(&locked, &d, fold, file);
-                            // Only its counts and rejects are kept.
-                            (d.parts, d.custs, d.vals) = Default::default();
-                            d
-                        })
-                        .collect::<Vec<_>>()
-                },
-                || blocks.next_batch(batch_size),
-            );
-            // A failure to read the next batch is named before the rows of
-            // the batch just decoded, as in a stored load's pipeline.
-            let next = next?;
-            for mut d in decoded {
-                account(summary, rejects, &mut d)?;
+        let feed = Mutex::new(Feed {
+            blocks,
+            taken: 0,
+            failed: None,
+        });
+        let books = Mutex::new(Books {
+            summary,
+            rejects,
+            next: 0,
+            waiting: BTreeMap::new(),
+            failed: None,
+        });
+        let stop = AtomicBool::new(false);
+        let work = || {
+            let mut done: Option<block::Block> = None;
+            while let Some((k, b)) = take_block(&feed, &stop, done.take()) {
+                let mut d = decode::block(ctx, &b);
+                fold_block(&locked, &d, fold, file);
+                // Only its counts and rejects are kept.
+                (d.parts, d.custs, d.vals) = Default::default();
+                let mut books = books.lock().expect("the books' lock poisoned: a fold panicked");
+                if books.enter(k, d).is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                done = Some(b);
             }
-            blocks.recycle(std::mem::replace(&mut batch, next));
+        };
+        rayon::scope(|s| {
+            for _ in 1..rayon::current_num_threads() {
+                s.spawn(|_| work());
+            }
+            work();
+        });
+        let feed = feed.into_inner().expect("the reader's lock poisoned: a fold panicked");
+        let books = books.into_inner().expect("the books' lock poisoned: a fold panicked");
+        // Every block before a failure to read was accounted, or ended the load first.
+        match (books.failed, feed.failed) {
+            (Some(e), _) | (None, Some(e)) => Err(e),
+            (None, None) => Ok(()),
         }
-        Ok(())
     }
 
     /// Merges decoded blocks of a stored load (decoded with `split`: their
@@ -1261,6 +1283,74 @@ fn fold_block(locked: &[Mutex<&mut Part>], d: &decode::Decoded, fold: &dyn Fold,
     for p in busy {
         let mut part = lock(p).lock().expect("a partition's lock poisoned: a sweep panicked");
         part.sweep(rows(p), &d.custs, &d.vals, 0, Some(fold), file);
+    }
+}
+
+/// The reader of a folded load's file, shared by the cores (`Merger::fold_file`).
+struct Feed<'b> {
+    blocks: &'b mut block::Blocks,
+    /// How many blocks were taken: the next one's number.
+    taken: usize,
+    /// A failure to read, which ends the file: the blocks before it are still decoded.
+    failed: Option<DataError>,
+}
+
+/// The next block of a folded load's file and its number, once the block a
+/// core is done with (`done`) is given back for its buffer; none at the end
+/// of the file, after a failure to read, or once a bad row stopped the load.
+fn take_block(feed: &Mutex<Feed<'_>>, stop: &AtomicBool, done: Option<block::Block>) -> Option<(usize, block::Block)> {
+    let mut feed = feed.lock().expect("the reader's lock poisoned: a fold panicked");
+    if let Some(b) = done {
+        feed.blocks.recycle(vec![b]);
+    }
+    if stop.load(Ordering::Relaxed) || feed.failed.is_some() {
+        return None;
+    }
+    match feed.blocks.next_block() {
+        Ok(Some(b)) => {
+            let k = feed.taken;
+            feed.taken += 1;
+            Some((k, b))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            feed.failed = Some(e);
+            None
+        }
+    }
+}
+
+/// A folded load's counts and rejects, which its blocks enter in file
+/// order whatever order they are decoded in (`Merger::fold_file`).
+struct Books<'m> {
+    summary: &'m mut Summary,
+    rejects: &'m mut Vec<Reject>,
+    /// The number of the next block to account.
+    next: usize,
+    /// Blocks decoded before one that comes earlier in the file.
+    waiting: BTreeMap<usize, decode::Decoded>,
+    /// The first bad row, in file order, which ends the load.
+    failed: Option<DataError>,
+}
+
+impl Books<'_> {
+    /// Enters block `k`, and every block waiting for it; an error once the
+    /// load has failed (its bad row is the first in file order).
+    fn enter(&mut self, k: usize, d: decode::Decoded) -> Result<(), ()> {
+        self.waiting.insert(k, d);
+        while self.failed.is_none() {
+            let Some(mut d) = self.waiting.remove(&self.next) else {
+                break;
+            };
+            self.next += 1;
+            if let Err(e) = account(self.summary, self.rejects, &mut d) {
+                self.failed = Some(e);
+            }
+        }
+        match self.failed {
+            Some(_) => Err(()),
+            None => Ok(()),
+        }
     }
 }
 

@@ -38,6 +38,8 @@ struct Stream {
     last: Vec<u8>,
     last_line: u32,
     done: bool,
+    /// A failure to read, named once the rows read before it are taken.
+    failed: Option<DataError>,
     /// This file's rejected rows (`--keep-going`), in line order: the files
     /// are read side by side, but their rejects are listed file after file,
     /// as without `--sorted`.
@@ -62,7 +64,12 @@ impl Stream {
                     self.ready.pop_front();
                     self.pos = 0;
                 }
-                None if self.done => return Ok(None),
+                None if self.done => {
+                    return match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => Ok(None),
+                    }
+                }
                 None => self.decode(d, summary)?,
             }
         }
@@ -75,7 +82,11 @@ impl Stream {
     }
 
     fn decode(&mut self, d: &Decoding<'_>, summary: &mut Summary) -> Result<(), DataError> {
-        let batch = self.opened.blocks.next_batch(rayon::current_num_threads().max(1) * 2)?;
+        let (batch, failed) = self.opened.blocks.next_batch(rayon::current_num_threads().max(1) * 2);
+        if failed.is_some() {
+            // No block is read after it.
+            (self.done, self.failed) = (true, failed);
+        }
         if batch.is_empty() {
             self.done = true;
             return Ok(());
@@ -256,6 +267,7 @@ pub fn fold_sorted(
             last: Vec::new(),
             last_line: 0,
             done: false,
+            failed: None,
             rejects: Vec::new(),
         });
     }

@@ -594,3 +594,59 @@ fn blank_lines_are_skipped() {
         1
     );
 }
+
+/// A log of eight blocks with bad rows in every block: its first bad row is
+/// named, and with `--keep-going` its rejects are listed in line order,
+/// whatever the number of cores that read its blocks (each block's counts
+/// and rejects are accounted in file order, whichever core finishes first).
+#[test]
+fn bad_rows_of_many_blocks_are_named_and_listed_in_file_order_on_every_core() {
+    let mut log = format!("{HEADER}\n");
+    let mut bad = Vec::new();
+    let mut line = 2;
+    while log.len() < 8 << 20 {
+        if line % 4_999 == 0 {
+            log.push_str(&format!("B{line},2026-13-01,theft,,,,,,\n"));
+            bad.push(line);
+        } else {
+            log.push_str(&format!(
+                "C{},2026-03-01,arrears,{},,,,,\n",
+                line % 50_000,
+                line % 3 + 1
+            ));
+        }
+        line += 1;
+    }
+    let files = [("events.csv", log.as_bytes())];
+    let first = format!("events.csv:{}: date \"2026-13-01\"", bad.first().expect("bad rows"));
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let message = refused(&files, &["--events", "events.csv", "--threads", threads]);
+        assert!(message.starts_with(&first), "{threads} threads: {message}");
+        let run = score(
+            &files,
+            &[
+                "--events",
+                "events.csv",
+                "--threads",
+                threads,
+                "--keep-going",
+                "--rejects",
+                "-",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        outputs.push(run.stdout);
+    }
+    // The rejects, then the scores, on standard output.
+    let listed: Vec<usize> = outputs[0]
+        .lines()
+        .filter_map(|l| l.strip_prefix("events.csv,"))
+        .map(|l| l.split(',').next().and_then(|n| n.parse().ok()).expect("a line number"))
+        .collect();
+    assert_eq!(listed, bad);
+    assert!(
+        outputs.iter().all(|o| *o == outputs[0]),
+        "the same output on 1, 2 and 4 threads"
+    );
+}

@@ -622,27 +622,62 @@ fn item_11_rejects_hold_the_record_as_written() {
     assert!(row(&run, "\"A").contains("B\""), "{}", run.stdout);
 }
 
-/// Reading a log ahead (the next batch of blocks while the last is merged)
-/// does not change which error is named: a log that cannot be decoded in a
-/// later batch is refused with that decoding error, as it was before the
-/// read-ahead, even when the batch before it has a bad row.
+/// Of two problems in a log, the first in the file is named, however many
+/// cores read it, wherever its blocks fall, and whether the load folds its
+/// events (`score`), keeps them (`score --explain`) or streams a sorted log
+/// (`--sorted`): a bad row before a byte that cannot be decoded, and a byte
+/// that cannot be decoded before a bad row, 6 MiB apart (a later batch),
+/// and a bad row with a byte that cannot be decoded in the next block.
 #[test]
-fn item_06_reading_ahead_keeps_the_error_named() {
-    let mut log = b"customer,date,kind,months\nC0,2026-13-01,theft,\n".to_vec();
-    let mut lines = 2;
-    // Past four blocks of 1 MiB: the second batch with two threads.
-    while log.len() < 6 << 20 {
-        log.extend(format!("C{lines},2026-03-01,theft,\n").as_bytes());
-        lines += 1;
+fn item_06_the_first_error_in_the_file_is_named() {
+    let bad_row = b"C0,2026-13-01,theft,\n".as_slice();
+    let bad_byte = b"C\xFF,2026-03-01,theft,\n".as_slice();
+    let cases = [(bad_row, bad_byte, 6), (bad_byte, bad_row, 6), (bad_row, bad_byte, 1)];
+    for (case, (first, then, mib)) in cases.into_iter().enumerate() {
+        let mut log = b"customer,date,kind,months\nC1,2026-03-01,theft,\n".to_vec();
+        log.extend(first);
+        let mut lines = 3;
+        // In the next block (a core reads it while the first is decoded), or a later batch.
+        while log.len() < (mib << 20) + (1 << 19) {
+            // Sorted by customer, for `--sorted`.
+            log.extend(format!("D{lines:08},2026-03-01,theft,\n").as_bytes());
+            lines += 1;
+        }
+        log.extend(then);
+        while log.len() < (mib + 1) << 20 {
+            log.extend(b"E1,2026-03-01,theft,\n");
+        }
+        let dir = folder(&format!("item06-{case}"), &[("events.csv", &log)]);
+        let (named, not) = match case {
+            0 | 2 => ("events.csv:3: date \"2026-13-01\"".to_string(), "gb18030".to_string()),
+            _ => (
+                "events.csv:3: is not valid gb18030".to_string(),
+                "2026-13-01".to_string(),
+            ),
+        };
+        for threads in ["1", "2", "3"] {
+            for how in [None, Some("--explain"), Some("--sorted")] {
+                let mut args = vec![
+                    "score",
+                    "credit.rules",
+                    "--events",
+                    "events.csv",
+                    "--as-of",
+                    AS_OF,
+                    "--encoding",
+                    "gbk",
+                    "--threads",
+                    threads,
+                    "--format",
+                    "jsonl",
+                ];
+                args.extend(how);
+                let run = rulebook(&dir, &args, None);
+                assert_fails(&run, 1, &[&named]);
+                assert!(!run.stderr.contains(&not), "{threads} threads, {how:?}: {}", run.stderr);
+            }
+        }
     }
-    log.extend(b"C\xFF,2026-03-01,theft,\n");
-    while log.len() < 7 << 20 {
-        log.extend(b"C1,2026-03-01,theft,\n");
-    }
-    let dir = folder("item06b", &[("events.csv", &log)]);
-    let run = score(&dir, "events.csv", &["--encoding", "gbk", "--threads", "2"]);
-    assert_fails(&run, 1, &[&format!("events.csv:{}: is not valid gb18030", lines + 1)]);
-    assert!(!run.stderr.contains("2026-13-01"), "{}", run.stderr);
 }
 
 #[test]
