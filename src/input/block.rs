@@ -41,6 +41,8 @@ pub struct Blocks {
     block: usize,
     /// The CSV field separator: `,`, or a tab or `;` when the header says so.
     delimiter: u8,
+    /// A failure to read met while filling the last block, given after it (`next_block`).
+    failed: Option<DataError>,
     /// Buffers of blocks already decoded (`recycle`), each reused for the
     /// next block rather than a fresh allocation whose pages would be faulted
     /// in and zeroed again. Reads go into them as they are: a buffer is
@@ -92,6 +94,7 @@ impl Blocks {
             cr_only: false,
             block: block.max(1),
             delimiter: b',',
+            failed: None,
             spare: Vec::new(),
         };
         b.fill(3)?;
@@ -255,21 +258,34 @@ impl Blocks {
         (out, None)
     }
 
-    /// The next block, about `BLOCK` bytes; none at the end of input.
+    /// The next block, about `BLOCK` bytes; none at the end of input. A
+    /// failure to read (bytes not in the file's encoding, an I/O error)
+    /// comes after a last block of the whole records read before it, so
+    /// that a bad row there is named first: the first error in file order.
     pub fn next_block(&mut self) -> Result<Option<Block>, DataError> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         let mut want = self.block;
         loop {
-            self.fill(want)?;
+            let failed = self.fill(want).err();
             // One search for a quote or a CR: without either (most exports),
             // a record ends at a newline and each line is a record.
             let plain = self.format == Format::Csv && memchr::memchr2(b'"', b'\r', self.data()).is_none();
-            let cut = if self.eof {
+            let cut = if self.eof && failed.is_none() {
                 Some(self.filled)
             } else if plain {
                 memchr::memrchr(b'\n', self.data()).map(|e| e + 1)
             } else {
                 record_end(self.data(), self.format, false, self.delimiter).map(|e| e + 1)
             };
+            if let Some(e) = failed {
+                match cut {
+                    // The failure comes after the records before it, and ends the input.
+                    Some(c) if c > 0 => self.failed = Some(e),
+                    _ => return Err(e),
+                }
+            }
             match cut {
                 Some(0) => return Ok(None),
                 Some(cut) => {

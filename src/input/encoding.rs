@@ -103,6 +103,7 @@ pub fn decoded(
         at: 0,
         line: 1,
         eof: false,
+        failed: None,
     }))
 }
 
@@ -121,11 +122,17 @@ struct Transcoder {
     /// The line of the file the decoder has reached.
     line: u64,
     eof: bool,
+    /// Bytes not in the encoding, met after the text decoded before them:
+    /// named once that text is read, so that its rows come first.
+    failed: Option<DataError>,
 }
 
 impl Transcoder {
     /// Decodes more input into `output`; false at the end.
     fn refill(&mut self) -> io::Result<bool> {
+        if let Some(err) = self.failed.take() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, err));
+        }
         loop {
             if self.start == self.end && !self.eof {
                 self.start = 0;
@@ -163,6 +170,10 @@ impl Transcoder {
                     line: self.line,
                     message: format!("is not valid {}", self.decoder.encoding().name()),
                 };
+                if written > 0 {
+                    self.failed = Some(err);
+                    return Ok(true);
+                }
                 return Err(io::Error::new(io::ErrorKind::InvalidData, err));
             }
             if written > 0 {

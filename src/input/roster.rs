@@ -315,20 +315,36 @@ impl Roster {
     /// load it is handed to (`is_unchecked`), not here: a load that puts
     /// every customer in its tables finds it there without another pass.
     pub fn read_any_order(reader: impl Read, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
+        let mut bytes = Vec::new();
+        let mut reader = reader;
+        let Err(e) = reader.read_to_end(&mut bytes) else {
+            return Roster::parse_any_order(bytes, name, classes);
+        };
+        let failed = match e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
+            // A decoding error already says where.
+            Some(inner) => inner.clone(),
+            None => DataError {
+                file: name.to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            },
+        };
+        // The whole lines read before the failure: a bad row among them
+        // comes first in the file, and is named first.
+        bytes.truncate(memchr::memrchr(b'\n', &bytes).map_or(0, |n| n + 1));
+        match Roster::parse_any_order(bytes, name, classes) {
+            Err(e) if e.line > 0 && e.line < failed.line => Err(e),
+            _ => Err(failed),
+        }
+    }
+
+    /// `read_any_order` of the bytes read.
+    fn parse_any_order(bytes: Vec<u8>, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
         let err = |line: u64, message: String| DataError {
             file: name.to_string(),
             line,
             message,
         };
-        let mut bytes = Vec::new();
-        let mut reader = reader;
-        reader
-            .read_to_end(&mut bytes)
-            .map_err(|e| match e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
-                // A decoding error already says where.
-                Some(inner) => inner.clone(),
-                None => err(0, format!("cannot read: {e}")),
-            })?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let first_line = body.split(|&c| c == b'\n' || c == b'\r').next().unwrap_or(body);
         let delimiter = super::block::sniff_delimiter(first_line);

@@ -627,29 +627,36 @@ fn item_11_rejects_hold_the_record_as_written() {
 /// events (`score`), keeps them (`score --explain`) or streams a sorted log
 /// (`--sorted`): a bad row before a byte that cannot be decoded, and a byte
 /// that cannot be decoded before a bad row, 6 MiB apart (a later batch),
-/// and a bad row with a byte that cannot be decoded in the next block.
+/// and a bad row with a byte that cannot be decoded in the next block, or
+/// two lines after it (in the text decoded from the same bytes read).
 #[test]
 fn item_06_the_first_error_in_the_file_is_named() {
     let bad_row = b"C0,2026-13-01,theft,\n".as_slice();
     let bad_byte = b"C\xFF,2026-03-01,theft,\n".as_slice();
-    let cases = [(bad_row, bad_byte, 6), (bad_byte, bad_row, 6), (bad_row, bad_byte, 1)];
-    for (case, (first, then, mib)) in cases.into_iter().enumerate() {
+    // The first problem, the second, and about where the second is.
+    let (far, next, close) = ((6 << 20) + (1 << 19), (1 << 20) + (1 << 19), 100);
+    let cases = [
+        (bad_row, bad_byte, far),
+        (bad_byte, bad_row, far),
+        (bad_row, bad_byte, next),
+        (bad_row, bad_byte, close),
+    ];
+    for (case, (first, then, at)) in cases.into_iter().enumerate() {
         let mut log = b"customer,date,kind,months\nC1,2026-03-01,theft,\n".to_vec();
         log.extend(first);
         let mut lines = 3;
-        // In the next block (a core reads it while the first is decoded), or a later batch.
-        while log.len() < (mib << 20) + (1 << 19) {
+        while log.len() < at {
             // Sorted by customer, for `--sorted`.
             log.extend(format!("D{lines:08},2026-03-01,theft,\n").as_bytes());
             lines += 1;
         }
         log.extend(then);
-        while log.len() < (mib + 1) << 20 {
+        while log.len() < at + (1 << 20) {
             log.extend(b"E1,2026-03-01,theft,\n");
         }
         let dir = folder(&format!("item06-{case}"), &[("events.csv", &log)]);
         let (named, not) = match case {
-            0 | 2 => ("events.csv:3: date \"2026-13-01\"".to_string(), "gb18030".to_string()),
+            0 | 2 | 3 => ("events.csv:3: date \"2026-13-01\"".to_string(), "gb18030".to_string()),
             _ => (
                 "events.csv:3: is not valid gb18030".to_string(),
                 "2026-13-01".to_string(),
@@ -677,6 +684,30 @@ fn item_06_the_first_error_in_the_file_is_named() {
                 assert!(!run.stderr.contains(&not), "{threads} threads, {how:?}: {}", run.stderr);
             }
         }
+    }
+}
+
+/// A roster, read whole before any event, names its first problem too: a
+/// bad class before a byte that cannot be decoded, or that byte before it.
+#[test]
+fn item_06_a_roster_names_its_first_error() {
+    let bad_class = "C2,nosuchclass\n".as_bytes();
+    let bad_byte = b"C\xFF,power\n".as_slice();
+    for (first, then, named) in [
+        (bad_class, bad_byte, "customers.csv:3: class \"nosuchclass\""),
+        (bad_byte, bad_class, "customers.csv:3: is not valid gb18030"),
+    ] {
+        let roster = [b"customer,class\nC1,power\n".as_slice(), first, b"C3,power\n", then].concat();
+        let dir = folder(
+            "item06-roster",
+            &[("events.csv", LOG.as_bytes()), ("customers.csv", &roster)],
+        );
+        let run = score(
+            &dir,
+            "events.csv",
+            &["--customers", "customers.csv", "--encoding", "gbk"],
+        );
+        assert_fails(&run, 1, &[named]);
     }
 }
 
