@@ -1409,27 +1409,33 @@ impl Merger<'_> {
         // only where prefixes tie), each with what the log needs of it read
         // in one sweep of its partition: the sorted customers are then made
         // without going back to the partitions, each a read that misses the cache.
-        let mut order: Vec<Sorted> = self
-            .parts
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(p, part)| {
-                let p = u16::try_from(p).expect("PARTS fits in a u16");
-                (0..part.ids.len() as u32).map(move |i| {
-                    let id = part.name(i);
-                    Sorted {
-                        head: prefix(id),
-                        i,
-                        listed: *part
-                            .ids
-                            .listed
-                            .get(i as usize)
-                            .expect("every customer has an entry slot"),
-                        part: p,
-                        class: *part.classes.get(i as usize).expect("every customer has a class slot"),
-                        len: u8::try_from(id.len()).ok().filter(|&n| n <= 16).unwrap_or(LONG),
-                    }
-                })
+        // Made by index, so that they are written straight into one vector
+        // (not gathered in pieces and copied: fresh pages cost more than
+        // the search for each one's partition, among 64 starts).
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(self.parts.iter().scan(0, |n, p| {
+                *n += p.ids.len();
+                Some(*n)
+            }))
+            .collect();
+        let total = *starts.last().expect("the starts end with the total");
+        let parts = &self.parts;
+        let mut order: Vec<Sorted> = (0..total)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(|n| {
+                let p = starts.partition_point(|&s| s <= n) - 1;
+                let part = parts.get(p).expect("a customer's partition");
+                let i = n - starts.get(p).expect("a partition's start");
+                let id = part.ids.name(i as u32);
+                Sorted {
+                    head: prefix(id),
+                    i: i as u32,
+                    listed: *part.ids.listed.get(i).expect("every customer has an entry slot"),
+                    part: u16::try_from(p).expect("PARTS fits in a u16"),
+                    class: *part.classes.get(i).expect("every customer has a class slot"),
+                    len: u8::try_from(id.len()).ok().filter(|&n| n <= 16).unwrap_or(LONG),
+                }
             })
             .collect();
         // What `order` holds of each customer goes from its partition before
