@@ -757,16 +757,24 @@ fn hash_id(id: &[u8]) -> u64 {
 /// `hash_id` of an id whose `prefix` is known (a decoded row carries it):
 /// an id of up to 16 bytes is hashed from its prefix and length alone, a
 /// folded multiply of two words, without another pass over its bytes.
+/// Inline (once a row, in the decoder); a longer id's hash out of line.
+#[inline]
 fn hash_with_prefix(id: &[u8], [hi, lo]: [u64; 2]) -> u64 {
     if id.len() > 16 {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        return BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id);
+        return hash_long(id);
     }
     // The length tells apart ids that differ only by trailing NULs (their
     // prefixes are equal); the constants keep a zero word from zeroing the
     // product.
     let m = u128::from(hi ^ 0x243f_6a88_85a3_08d3) * u128::from(lo ^ (id.len() as u64) ^ 0x1319_8a2e_0370_7344);
     (m as u64) ^ (m >> 64) as u64
+}
+
+/// `hash_with_prefix` of an id longer than 16 bytes: all its bytes.
+#[inline(never)]
+fn hash_long(id: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
 }
 
 /// The slot of customer `id` in a partition's table, added (numbered next in

@@ -274,6 +274,7 @@ impl Lookup {
         true
     }
 
+    #[inline(always)]
     fn get(&self, name: &str) -> Option<u32> {
         match *self
             .cells
