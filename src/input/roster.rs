@@ -330,8 +330,12 @@ impl Roster {
             },
         };
         // The whole lines read before the failure: a bad row among them
-        // comes first in the file, and is named first.
-        bytes.truncate(memchr::memrchr(b'\n', &bytes).map_or(0, |n| n + 1));
+        // comes first in the file, and is named first. (Not when a quote
+        // may hold a line end: the last record kept could be cut short.)
+        if memchr::memchr(b'"', &bytes).is_some() {
+            return Err(failed);
+        }
+        bytes.truncate(memchr::memrchr2(b'\n', b'\r', &bytes).map_or(0, |n| n + 1));
         match Roster::parse_any_order(bytes, name, classes) {
             Err(e) if e.line > 0 && e.line < failed.line => Err(e),
             _ => Err(failed),
