@@ -709,6 +709,19 @@ fn item_06_a_roster_names_its_first_error() {
         );
         assert_fails(&run, 1, &[named]);
     }
+    // A quoted id holding a line end, with the byte in it: the record cut
+    // short is not read as a row without its class.
+    let roster = b"customer,class\nC1,power\n\"C2\nC\xFF\",power\n";
+    let dir = folder(
+        "item06-roster-quoted",
+        &[("events.csv", LOG.as_bytes()), ("customers.csv", roster)],
+    );
+    let run = score(
+        &dir,
+        "events.csv",
+        &["--customers", "customers.csv", "--encoding", "gbk"],
+    );
+    assert_fails(&run, 1, &["customers.csv:4: is not valid gb18030"]);
 }
 
 #[test]
