@@ -268,7 +268,15 @@ impl Blocks {
         }
         let mut want = self.block;
         loop {
-            let failed = self.fill(want).err();
+            let failed = self.fill(want).err().map(|mut e| {
+                // Bytes not in the encoding are on the line after those read
+                // (counted here, as every block's lines are: a lone CR is a
+                // line end in a file whose lines end so).
+                if e.line > 0 {
+                    e.line = self.line + memchr::memchr_iter(b'\n', self.data()).count() as u64;
+                }
+                e
+            });
             // One search for a quote or a CR: without either (most exports),
             // a record ends at a newline and each line is a record.
             let plain = self.format == Format::Csv && memchr::memchr2(b'"', b'\r', self.data()).is_none();

@@ -687,6 +687,16 @@ fn item_06_the_first_error_in_the_file_is_named() {
     }
 }
 
+/// Bytes not in the encoding of a log whose lines end with a lone CR (Excel
+/// for Mac) are named on their own line, as its rows are.
+#[test]
+fn item_06_a_bad_byte_of_a_lone_cr_log_is_named_on_its_line() {
+    let log = b"customer,date,kind,months\rC1,2026-03-01,theft,\rC2,2026-03-01,theft,\rC\xFF,2026-03-01,theft,\r";
+    let dir = folder("item06-lone-cr", &[("events.csv", log)]);
+    let run = score(&dir, "events.csv", &["--encoding", "gbk"]);
+    assert_fails(&run, 1, &["events.csv:4: is not valid gb18030"]);
+}
+
 /// A roster, read whole before any event, names its first problem too: a
 /// bad class before a byte that cannot be decoded, or that byte before it.
 #[test]
