@@ -321,8 +321,12 @@ impl Roster {
             return Roster::parse_any_order(bytes, name, classes);
         };
         let failed = match e.get_ref().and_then(|i| i.downcast_ref::<DataError>()) {
-            // A decoding error already says where.
-            Some(inner) => inner.clone(),
+            // A decoding error is on the line after those read (a lone CR
+            // ends a line, as the CSV reader reads it).
+            Some(inner) => DataError {
+                line: 1 + line_ends(&bytes),
+                ..inner.clone()
+            },
             None => DataError {
                 file: name.to_string(),
                 line: 0,
@@ -470,6 +474,15 @@ impl Roster {
             (Ok(()), None) => Ok(roster),
         }
     }
+}
+
+/// How many lines `bytes` ends: each `\n`, and each CR not followed by one.
+fn line_ends(bytes: &[u8]) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_crs = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (newlines + lone_crs) as u64
 }
 
 /// `customer "A" is listed twice (first on line 2)`, at the second listing.

@@ -732,6 +732,28 @@ fn item_06_a_roster_names_its_first_error() {
         &["--customers", "customers.csv", "--encoding", "gbk"],
     );
     assert_fails(&run, 1, &["customers.csv:4: is not valid gb18030"]);
+    // Lines that end with a lone CR: the bad class first, then the byte on its line.
+    for (roster, named) in [
+        (
+            b"customer,class\rC1,nosuch\rC\xFF,power\r".as_slice(),
+            "customers.csv:2: class \"nosuch\"",
+        ),
+        (
+            b"customer,class\rC1,power\rC\xFF,power\r".as_slice(),
+            "customers.csv:3: is not valid gb18030",
+        ),
+    ] {
+        let dir = folder(
+            "item06-roster-cr",
+            &[("events.csv", LOG.as_bytes()), ("customers.csv", roster)],
+        );
+        let run = score(
+            &dir,
+            "events.csv",
+            &["--customers", "customers.csv", "--encoding", "gbk"],
+        );
+        assert_fails(&run, 1, &[named]);
+    }
 }
 
 #[test]
