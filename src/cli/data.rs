@@ -81,8 +81,8 @@ impl input::Fold for Counting {
         1
     }
 
-    fn fold(&self, _class: Option<u16>, state: &mut [u32], _event: &input::Event, _vals: &[i64]) {
-        if let Some(n) = state.first_mut() {
+    fn fold(&self, _class: Option<u16>, words: &mut [u32], _event: &input::Event, _vals: &[i64]) {
+        if let Some(n) = words.first_mut() {
             *n = n.saturating_add(1);
         }
     }

@@ -303,8 +303,9 @@ impl crate::input::Fold for PairFold<'_> {
         2 + self.old.max_words() + self.new.max_words()
     }
 
-    fn fold(&self, _class: Option<u16>, state: &mut [u32], event: &crate::input::Event, vals: &[i64]) {
-        let (old_class, old, rest) = Self::split_mut(state);
+    fn fold(&self, _class: Option<u16>, words: &mut [u32], event: &crate::input::Event, vals: &[i64]) {
+        // Each side's class word says how long it is.
+        let (old_class, old, rest) = Self::split_mut(words);
         if old_class.is_some() {
             self.old.fold(old_class, old, event, vals);
         }

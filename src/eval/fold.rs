@@ -378,10 +378,13 @@ impl Fold for Evaluator<'_> {
         self.layout.classes.iter().map(|c| c.init.len()).max().unwrap_or(0)
     }
 
-    fn fold(&self, class: Option<u16>, state: &mut [u32], e: &Event, vals: &[i64]) {
+    fn fold(&self, class: Option<u16>, words: &mut [u32], e: &Event, vals: &[i64]) {
         let texts = &self.prog.schema.texts;
-        let steps = self
-            .layout_of(class)
+        let layout = self.layout_of(class);
+        let state = words
+            .get_mut(..layout.init.len())
+            .expect("a state has as many words as its class's layout");
+        let steps = layout
             .steps
             .get(usize::from(e.kind))
             .expect("every kind of the schema has its steps");
