@@ -258,19 +258,33 @@ impl DataArgs {
                             .exit()
                     }
                 };
-                let reader: Box<dyn std::io::Read + Send> = if name == "-" {
+                let (reader, file): (Box<dyn std::io::Read + Send>, _) = if name == "-" {
                     if stdin_used {
                         return Err("standard input (`-`) can be read only once".into());
                     }
                     stdin_used = true;
-                    Box::new(std::io::stdin())
+                    (Box::new(std::io::stdin()), None)
                 } else {
-                    Box::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?)
+                    let file = File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?;
+                    // A second handle, to map the file by (a file that is not
+                    // a regular one, a pipe say, is only read).
+                    let mappable = file.metadata().is_ok_and(|m| m.is_file());
+                    let other = mappable.then(|| file.try_clone().ok()).flatten();
+                    (Box::new(file), other)
                 };
                 let reader = progress.count(reader);
                 let name = if name == "-" { "<stdin>".into() } else { name };
-                let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
-                Ok(Source { name, format, reader })
+                let (reader, as_is) =
+                    input::encoding::decoded_as_is(reader, self.encoding, &name).map_err(|e| e.to_string())?;
+                let mapped = file
+                    .filter(|_| as_is)
+                    .map(|f| input::Mapped::new(f, Some(progress.counter())));
+                Ok(Source {
+                    name,
+                    format,
+                    reader,
+                    mapped,
+                })
             })
             .collect()
     }

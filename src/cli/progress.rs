@@ -29,6 +29,12 @@ impl Progress {
         Progress { read, done, drawer }
     }
 
+    /// The count of bytes read, for a reader that hands out no bytes to
+    /// count (`input::Mapped`).
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.read.clone()
+    }
+
     /// `reader`, counted.
     pub fn count(&self, reader: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
         Box::new(Counted {

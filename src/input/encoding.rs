@@ -59,10 +59,20 @@ pub fn rulebook_text(bytes: Vec<u8>) -> Result<String, (u64, String)> {
 /// `reader` as UTF-8: decoded from UTF-16 when it starts with a UTF-16
 /// byte-order mark, else from `encoding` (UTF-8, that is as is, by default).
 pub fn decoded(
-    mut reader: Box<dyn Read + Send>,
+    reader: Box<dyn Read + Send>,
     encoding: Option<&'static Encoding>,
     name: &str,
 ) -> Result<Box<dyn Read + Send>, DataError> {
+    decoded_as_is(reader, encoding, name).map(|(reader, _)| reader)
+}
+
+/// `decoded`, and whether its bytes are the file's as they are (UTF-8,
+/// not transcoded).
+pub fn decoded_as_is(
+    mut reader: Box<dyn Read + Send>,
+    encoding: Option<&'static Encoding>,
+    name: &str,
+) -> Result<(Box<dyn Read + Send>, bool), DataError> {
     let mut head = [0u8; 3];
     let mut n = 0;
     while n < head.len() {
@@ -90,9 +100,9 @@ pub fn decoded(
     let whole = Box::new(io::Cursor::new(head).chain(reader));
     if chosen == UTF_8 {
         // Read as is: invalid bytes are found, with their field, by the decoder.
-        return Ok(whole);
+        return Ok((whole, true));
     }
-    Ok(Box::new(Transcoder {
+    let transcoded: Box<dyn Read + Send> = Box::new(Transcoder {
         inner: whole,
         decoder: chosen.new_decoder(),
         name: name.to_string(),
@@ -104,7 +114,8 @@ pub fn decoded(
         line: 1,
         eof: false,
         failed: None,
-    }))
+    });
+    Ok((transcoded, false))
 }
 
 /// A reader of another encoding as UTF-8.

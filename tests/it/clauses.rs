@@ -39,6 +39,7 @@ fn explain(events: &str, as_of: &str, customer: &str) -> String {
         name: "events.csv".into(),
         format: Format::Csv,
         reader: Box::new(Cursor::new(csv.into_bytes())),
+        mapped: None,
     };
     let log = input::load(
         vec![source],

@@ -56,6 +56,7 @@ fn run(surveys: &[Survey], reversed: bool) -> IndexResult {
         name: "survey.csv".into(),
         format: Format::Csv,
         reader: Box::new(Cursor::new(csv.into_bytes())),
+        mapped: None,
     };
     let opts = LoadOptions {
         as_of: as_of(),

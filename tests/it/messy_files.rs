@@ -1026,3 +1026,135 @@ fn a_roster_carried_or_let_go_scores_and_warns_alike() {
     }
     assert!(row(&carried, "Z").ends_with(",north"), "{}", carried.stdout);
 }
+
+/// `rulebook <args>` in `dir` reading `stdin`, which it may stop reading
+/// early (at a bad row): the bytes it leaves are not an error of the test.
+fn rulebook_reading(dir: &Path, args: &[&str], stdin: Vec<u8>) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rulebook runs");
+    let mut pipe = child.stdin.take().expect("a piped stdin");
+    let feed = std::thread::spawn(move || {
+        let _ = pipe.write_all(&stdin);
+    });
+    let out = child.wait_with_output().expect("rulebook finishes");
+    let _ = feed.join();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A log file's records past its header are read from memory the file is
+/// mapped into, a window of 8 MiB at a time, not copied in by `read`: the
+/// same rows, lines and errors as the same bytes read from standard input
+/// (which is read). Logs of ~10 MB, so that blocks are cut across a
+/// window's end: CRLF with a byte-order mark and quoted notes holding
+/// commas and line ends; a bad row past the first window (named, and kept
+/// going past); JSON Lines; a quote left open at the end.
+#[test]
+fn a_mapped_log_reads_as_the_same_bytes_read_in() {
+    let size = 10 << 20;
+    let csv = |end: &str, bom: bool, row: &dyn Fn(usize) -> String| {
+        let mut log = if bom { "\u{feff}".to_string() } else { String::new() };
+        log += &format!("customer,date,kind,months,note{end}");
+        let mut i = 0;
+        while log.len() < size {
+            log += &row(i);
+            log += end;
+            i += 1;
+        }
+        log
+    };
+    let plain = |i: usize| format!("C{:04},2026-0{}-1{},arrears,{},", i % 997, 1 + i % 6, i % 10, 1 + i % 4);
+    let quoted = |i: usize| match i % 37 {
+        0 => format!("C{:04},2026-02-03,theft,,\"a note, over\r\ntwo lines\"", i % 997),
+        1 => format!("C{:04},2026-02-03,theft,,\"\"\"quoted\"\", then\nmore\"", i % 997),
+        _ => plain(i),
+    };
+    let late_bad = |i: usize| match i {
+        // Past the header's read and the first window.
+        330_000 => "C0001,2026-02-30,theft,,".to_string(),
+        _ => plain(i),
+    };
+    let open = format!(
+        "{}C0001,2026-02-03,theft,,\"never closed\nC0002,2026-02-03,theft,,\n",
+        csv("\n", false, &plain)
+    );
+    let mut jsonl = String::new();
+    let mut i = 0;
+    while jsonl.len() < size {
+        jsonl += &format!(
+            "{{\"customer\":\"C{:04}\",\"date\":\"2026-0{}-11\",\"kind\":\"arrears\",\"months\":{}}}\n",
+            i % 997,
+            1 + i % 6,
+            1 + i % 4
+        );
+        i += 1;
+    }
+    let logs: [(&str, String, &str, &[&[&str]]); 4] = [
+        ("quoted.csv", csv("\r\n", true, &quoted), "csv", &[&[]]),
+        (
+            "late-bad.csv",
+            csv("\n", false, &late_bad),
+            "csv",
+            &[&[], &["--keep-going", "--rejects", "-"]],
+        ),
+        ("events.jsonl", jsonl, "jsonl", &[&[]]),
+        ("open.csv", open, "csv", &[&[]]),
+    ];
+    for (name, text, format, extras) in logs {
+        let dir = folder(&format!("mapped-{name}"), &[(name, text.as_bytes())]);
+        for extra in extras {
+            let with = |events: &str| {
+                let mut args = vec![
+                    "score",
+                    "credit.rules",
+                    "--events",
+                    events,
+                    "--events-format",
+                    format,
+                    "--as-of",
+                    AS_OF,
+                    "--format",
+                    "jsonl",
+                ];
+                args.extend(extra.iter());
+                args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+            };
+            let args = with(name);
+            let mapped = rulebook(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>(), None);
+            let args = with("-");
+            let read = rulebook_reading(
+                &dir,
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                text.clone().into_bytes(),
+            );
+            assert_eq!(
+                mapped.code, read.code,
+                "{name} {extra:?}: {}\n{}",
+                mapped.stderr, read.stderr
+            );
+            // Rows and messages name the file, or standard input.
+            assert!(
+                mapped.stdout == read.stdout.replace("<stdin>", name),
+                "{name} {extra:?}: the outputs differ"
+            );
+            assert_eq!(mapped.stderr, read.stderr.replace("<stdin>", name), "{name} {extra:?}");
+            let expect = match name {
+                "late-bad.csv" if extra.is_empty() => "late-bad.csv:330002: date \"2026-02-30\"",
+                "open.csv" => "unterminated quoted field",
+                _ => "customers scored",
+            };
+            assert!(mapped.stderr.contains(expect), "{name} {extra:?}: {}", mapped.stderr);
+        }
+    }
+}

@@ -225,6 +225,7 @@ fn run_book(book: &str, files: Vec<(&str, Format, String)>, roster: &str, as_of:
                 name: name.to_string(),
                 format: *format,
                 reader: Box::new(Cursor::new(text.clone().into_bytes())),
+                mapped: None,
             })
             .collect()
     };
@@ -377,6 +378,7 @@ proptest! {
                     name: name.into(),
                     format: if name.ends_with("csv") { Format::Csv } else { Format::Jsonl },
                     reader: Box::new(Cursor::new(if name.ends_with("csv") { csv_file(events) } else { jsonl_file(events) }.into_bytes())),
+                    mapped: None,
                 })
                 .collect()
         };
@@ -592,6 +594,7 @@ fn diff_folds_as_it_stores(
             name: "events.csv".into(),
             format: Format::Csv,
             reader: Box::new(Cursor::new(csv.clone().into_bytes())),
+            mapped: None,
         }]
     };
     let opts = LoadOptions {
@@ -815,6 +818,7 @@ fn a_sorted_read_hands_on_roster_customers_without_rows_in_batches_too() {
         name: "events.csv".into(),
         format: Format::Csv,
         reader: Box::new(Cursor::new(log.into_bytes())),
+        mapped: None,
     };
     let read = input::fold_sorted(
         vec![source],
@@ -920,6 +924,7 @@ fn csv_source(text: String) -> Source {
         name: "events.csv".into(),
         format: Format::Csv,
         reader: Box::new(Cursor::new(text.into_bytes())),
+        mapped: None,
     }
 }
 

@@ -214,6 +214,7 @@ fn read_and_score(data: &[u8], format: Format) -> Result<(), TestCaseError> {
             name: "events".into(),
             format,
             reader: Box::new(Cursor::new(data.to_vec())),
+            mapped: None,
         };
         let opts = LoadOptions {
             as_of: as_of(),
@@ -288,6 +289,7 @@ fn load_example(prog: &rulebook::check::program::Program, within: input::Within)
         name: "events.csv".into(),
         format: Format::Csv,
         reader: Box::new(Cursor::new(events)),
+        mapped: None,
     };
     let opts = LoadOptions {
         as_of: as_of(),

@@ -272,6 +272,7 @@ fn the_direct_jsonl_writer_writes_what_serde_json_writes() {
         name: "events.csv".into(),
         format: Format::Csv,
         reader: Box::new(Cursor::new(events.into_bytes())),
+        mapped: None,
     };
     let opts = LoadOptions {
         as_of,

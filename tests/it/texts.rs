@@ -110,6 +110,7 @@ fn free_texts_are_kept_exactly_across_blocks_and_cores() {
             name: "events.csv".into(),
             format: Format::Csv,
             reader: Box::new(Cursor::new(csv.clone().into_bytes())),
+            mapped: None,
         }]
     };
     let as_of = Date::from_ymd(2026, 6, 30).expect("a date");
