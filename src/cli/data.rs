@@ -300,6 +300,7 @@ impl DataArgs {
         match &self.customers {
             None => Ok(Roster::default()),
             Some(path) => {
+                let mut other = None;
                 let (name, reader): (String, Box<dyn std::io::Read + Send>) = if path.as_os_str() == "-" {
                     if self.events.iter().any(|p| p.as_os_str() == "-") {
                         return Err("standard input (`-`) can be read only once: it is already the event log".into());
@@ -307,10 +308,21 @@ impl DataArgs {
                     ("<stdin>".into(), Box::new(std::io::stdin()))
                 } else {
                     let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+                    // A second handle, to map the file by (not a pipe).
+                    let mappable = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+                    other = mappable.then(|| file.try_clone().ok()).flatten();
                     (path.display().to_string(), Box::new(BufReader::new(file)))
                 };
-                let reader = input::encoding::decoded(reader, self.encoding, &name).map_err(|e| e.to_string())?;
-                Roster::read_any_order(reader, &name, class_names).map_err(|e| e.to_string())
+                let (reader, as_is) =
+                    input::encoding::decoded_as_is(reader, self.encoding, &name).map_err(|e| e.to_string())?;
+                let mapped = other
+                    .filter(|_| as_is)
+                    .and_then(|f| Roster::map_any_order(&f, &name, class_names));
+                match mapped {
+                    Some(read) => read,
+                    None => Roster::read_any_order(reader, &name, class_names),
+                }
+                .map_err(|e| e.to_string())
             }
         }
     }

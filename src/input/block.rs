@@ -98,15 +98,20 @@ impl Mapped {
         }
         let len = (to - from).max(self.window_size).min(self.len - from);
         let len = usize::try_from(len).map_err(|_| std::io::Error::other("a window larger than memory"))?;
-        // SAFETY: the map is read-only and the file is not written by this
-        // process. Another process may change it while it is mapped: its
-        // bytes are then read as they are at that moment (as `read` would
-        // read them), and a file cut short ends the process with a bus error
-        // on reading past its new end (documented on `Mapped`).
-        let w = Arc::new(unsafe { memmap2::MmapOptions::new().offset(from).len(len).map(&self.file)? });
+        let w = Arc::new(map(&self.file, from, len)?);
         self.window = Some((w.clone(), from));
         Ok((w, 0))
     }
+}
+
+/// `len` bytes of `file` from `offset` on, mapped into memory, read-only.
+pub(super) fn map(file: &File, offset: u64, len: usize) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is read-only and the file is not written by this
+    // process. Another process may change it while it is mapped: its bytes
+    // are then read as they are at that moment (as `read` would read them),
+    // and a file cut short ends the process with a bus error on reading
+    // past its new end (documented on `Mapped`, and in docs/data.md).
+    unsafe { memmap2::MmapOptions::new().offset(offset).len(len).map(file) }
 }
 
 pub struct Blocks {

@@ -1158,3 +1158,48 @@ fn a_mapped_log_reads_as_the_same_bytes_read_in() {
         }
     }
 }
+
+/// A roster file read as it is is read from memory it is mapped into: the
+/// same customers, classes and errors as the same bytes read from standard
+/// input (which is read).
+#[test]
+fn a_mapped_roster_reads_as_the_same_bytes_read_in() {
+    let log = b"customer,date,kind,months\nR1,2026-03-01,theft,\nR9,2026-03-01,arrears,2\n".as_slice();
+    let rosters: [&[u8]; 6] = [
+        b"\xEF\xBB\xBFcustomer,class,since\r\nR1,power,2020-01-01\r\nR2,lighting,\r\n",
+        b"customer,class,since\nR1,\"pow\ner\",\nR2,lighting,2019-05-01",
+        b"customer,class,since\rR1,power,\rR2,lighting,\r",
+        b"customer,class,since\nR1,power,\nR2,nuclear,\n",
+        b"customer,class,since\nR1,power,\nR1,lighting,\n",
+        b"customer;class;since\nR1;power;\n\nR3;lighting;2021-02-03\n",
+    ];
+    for (i, roster) in rosters.into_iter().enumerate() {
+        let dir = folder(
+            &format!("mapped-roster-{i}"),
+            &[("events.csv", log), ("roster.csv", roster)],
+        );
+        let with = |customers: &'static str| {
+            [
+                "score",
+                "credit.rules",
+                "--events",
+                "events.csv",
+                "--customers",
+                customers,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "jsonl",
+            ]
+        };
+        let mapped = rulebook(&dir, &with("roster.csv"), None);
+        let read = rulebook(&dir, &with("-"), Some(roster));
+        assert_eq!(mapped.code, read.code, "roster {i}: {}\n{}", mapped.stderr, read.stderr);
+        assert_eq!(mapped.stdout, read.stdout, "roster {i}");
+        assert_eq!(
+            mapped.stderr,
+            read.stderr.replace("<stdin>", "roster.csv"),
+            "roster {i}"
+        );
+    }
+}
