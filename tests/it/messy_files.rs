@@ -1165,8 +1165,9 @@ fn a_mapped_log_reads_as_the_same_bytes_read_in() {
 #[test]
 fn a_mapped_roster_reads_as_the_same_bytes_read_in() {
     let log = b"customer,date,kind,months\nR1,2026-03-01,theft,\nR9,2026-03-01,arrears,2\n".as_slice();
-    let rosters: [&[u8]; 6] = [
+    let rosters: [&[u8]; 7] = [
         b"\xEF\xBB\xBFcustomer,class,since\r\nR1,power,2020-01-01\r\nR2,lighting,\r\n",
+        b"customer,class,since\nR1,\"power\",\nR2,lighting,2019-05-01",
         b"customer,class,since\nR1,\"pow\ner\",\nR2,lighting,2019-05-01",
         b"customer,class,since\rR1,power,\rR2,lighting,\r",
         b"customer,class,since\nR1,power,\nR2,nuclear,\n",
