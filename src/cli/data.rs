@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rulebook::date::Date;
 use rulebook::input::{self, EventLog, Format, Given, LoadOptions, Roster, Schema, Source};
@@ -265,12 +266,10 @@ impl DataArgs {
                     stdin_used = true;
                     (Box::new(std::io::stdin()), None)
                 } else {
-                    let file = File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?;
-                    // A second handle, to map the file by (a file that is not
-                    // a regular one, a pipe say, is only read).
+                    let file = Arc::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?);
+                    // Read, and mapped past its header when it is a regular file (not a pipe, say).
                     let mappable = file.metadata().is_ok_and(|m| m.is_file());
-                    let other = mappable.then(|| file.try_clone().ok()).flatten();
-                    (Box::new(file), other)
+                    (Box::new(input::SharedFile(file.clone())), mappable.then_some(file))
                 };
                 let reader = progress.count(reader);
                 let name = if name == "-" { "<stdin>".into() } else { name };
@@ -307,11 +306,15 @@ impl DataArgs {
                     }
                     ("<stdin>".into(), Box::new(std::io::stdin()))
                 } else {
-                    let file = File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-                    // A second handle, to map the file by (not a pipe).
+                    let file =
+                        Arc::new(File::open(path).map_err(|e| format!("cannot open `{}`: {e}", path.display()))?);
+                    // Read, or mapped when it is a regular file (not a pipe, say).
                     let mappable = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
-                    other = mappable.then(|| file.try_clone().ok()).flatten();
-                    (path.display().to_string(), Box::new(BufReader::new(file)))
+                    other = mappable.then(|| file.clone());
+                    (
+                        path.display().to_string(),
+                        Box::new(BufReader::new(input::SharedFile(file))),
+                    )
                 };
                 let (reader, as_is) =
                     input::encoding::decoded_as_is(reader, self.encoding, &name).map_err(|e| e.to_string())?;

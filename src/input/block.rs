@@ -48,12 +48,15 @@ enum Data {
 /// took ≈ 5% of the CPU time of a load of the 1M-customer benchmark log,
 /// and the reader's lock was held for it). Only a file whose bytes are read
 /// as they are (UTF-8, not transcoded; lines not ended by a lone CR, which
-/// are rewritten) is mapped, and only past what was read through the reader
-/// (the byte-order mark, the header). A file changed while it is read is
-/// read as it is then, as `read` would; one cut short under a running load
-/// ends the process (a bus error), where `read` would miss its last rows.
+/// are rewritten) is mapped, only past what was read through the reader
+/// (the byte-order mark, the header), only when more than a block is left,
+/// and only when the file system allows it (one that refuses a map is
+/// read). Its length is taken then: rows appended later are not read. A
+/// file cut short under a running load, or a disk's read error in it, ends
+/// the process with a bus error, where `read` would give an error (or miss
+/// the rows cut off): docs/data.md says not to rewrite a log being scored.
 pub struct Mapped {
-    file: File,
+    file: Arc<File>,
     /// The bytes read so far, counted for a progress display; the reader
     /// counted those it read.
     progress: Option<Arc<AtomicU64>>,
@@ -72,11 +75,11 @@ pub struct Mapped {
 
 impl Mapped {
     /// `file`, to be mapped once its header is read; `progress` counts the bytes read.
-    pub fn new(file: File, progress: Option<Arc<AtomicU64>>) -> Mapped {
+    pub fn new(file: Arc<File>, progress: Option<Arc<AtomicU64>>) -> Mapped {
         Mapped::with_window(file, progress, WINDOW)
     }
 
-    fn with_window(file: File, progress: Option<Arc<AtomicU64>>, window_size: u64) -> Mapped {
+    fn with_window(file: Arc<File>, progress: Option<Arc<AtomicU64>>, window_size: u64) -> Mapped {
         Mapped {
             file,
             progress,
@@ -101,6 +104,15 @@ impl Mapped {
         let w = Arc::new(map(&self.file, from, len)?);
         self.window = Some((w.clone(), from));
         Ok((w, 0))
+    }
+}
+
+/// A file read by a reader while it is mapped (`Mapped`): one handle for both.
+pub struct SharedFile(pub Arc<File>);
+
+impl Read for SharedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (&*self.0).read(buf)
     }
 }
 
@@ -380,14 +392,19 @@ impl Blocks {
         if let Some(mut m) = self.mapped.take() {
             if m.pos.is_none() {
                 // The file is mapped from the first byte the reader's bytes
-                // not yet cut into a block came from, when it is read as
-                // is and the reader has not read it all (a short file).
+                // not yet cut into a block came from, when more than a
+                // block is left (a short file is read) and it can be
+                // mapped (a file system may refuse to: it is then read).
                 let from = self.read_total - self.filled as u64;
                 let len = m.file.metadata().map_or(0, |md| md.len());
-                if self.cr_only || self.eof || from > len {
+                if self.cr_only || self.eof || len.saturating_sub(from) <= self.block as u64 {
                     return self.next_block();
                 }
-                (m.pos, m.len, m.counted) = (Some(from), len, self.read_total);
+                m.len = len;
+                if m.view(from, from + 1).is_err() {
+                    return self.next_block();
+                }
+                (m.pos, m.counted) = (Some(from), self.read_total);
                 self.filled = 0;
             }
             let next = self.next_mapped(&mut m);
@@ -693,7 +710,7 @@ mod tests {
         let n = FILES.fetch_add(1, Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!("rulebook-mapped-{}-{n}.csv", std::process::id()));
         std::fs::write(&path, text).expect("a temporary file is written");
-        let file = File::open(&path).expect("the file just written opens");
+        let file = Arc::new(File::open(&path).expect("the file just written opens"));
         let _ = std::fs::remove_file(&path);
         // The header is read seven bytes at a time: a few bytes past it are
         // read into the buffer, and the map takes over from the first of them.

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, TryLockError};
 use rayon::prelude::*;
 
 use crate::date::Date;
-pub use block::Mapped;
+pub use block::{Mapped, SharedFile};
 pub use records::{from_records, Record};
 pub use roster::Roster;
 pub use schema::Schema;
