@@ -346,24 +346,14 @@ impl Roster {
         }
     }
 
-    /// `read_any_order` of a roster file read as it is (UTF-8, not
-    /// transcoded), from memory it is mapped into rather than read into
-    /// (its 20 MB on a million customers took ~15 ms on one core to read);
-    /// `None` when it cannot be mapped (it is then read).
-    pub fn map_any_order(file: &std::fs::File, name: &str, classes: &[&str]) -> Option<Result<Roster, DataError>> {
-        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        let bytes = super::block::map(file, 0, len).ok()?;
-        Some(Roster::parse_any_order(bytes, name, classes))
-    }
-
     /// `read_any_order` of the bytes read.
-    fn parse_any_order(bytes: impl AsRef<[u8]>, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
+    fn parse_any_order(bytes: Vec<u8>, name: &str, classes: &[&str]) -> Result<Roster, DataError> {
         let err = |line: u64, message: String| DataError {
             file: name.to_string(),
             line,
             message,
         };
-        let body = bytes.as_ref().strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes.as_ref());
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let first_line = body.split(|&c| c == b'\n' || c == b'\r').next().unwrap_or(body);
         let delimiter = super::block::sniff_delimiter(first_line);
         let mut rdr = csv::ReaderBuilder::new()

@@ -1159,11 +1159,11 @@ fn a_mapped_log_reads_as_the_same_bytes_read_in() {
     }
 }
 
-/// A roster file read as it is is read from memory it is mapped into: the
-/// same customers, classes and errors as the same bytes read from standard
-/// input (which is read).
+/// A roster file gives the same customers, classes and errors as the same
+/// bytes read from standard input (a file may be read another way: it was
+/// mapped into memory in one version).
 #[test]
-fn a_mapped_roster_reads_as_the_same_bytes_read_in() {
+fn a_roster_file_reads_as_the_same_bytes_on_standard_input() {
     let log = b"customer,date,kind,months\nR1,2026-03-01,theft,\nR9,2026-03-01,arrears,2\n".as_slice();
     let rosters: [&[u8]; 7] = [
         b"\xEF\xBB\xBFcustomer,class,since\r\nR1,power,2020-01-01\r\nR2,lighting,\r\n",
