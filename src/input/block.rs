@@ -665,7 +665,11 @@ mod tests {
 
     /// Every record of a block, with its line: its block's first, and one
     /// more for each newline before it.
-    fn records_of(b: &Block, rdr: &mut csv::Reader<&[u8]>) -> Records {
+    fn records_of(b: &Block) -> Records {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(b.bytes());
         let mut out = Vec::new();
         let mut rec = csv::ByteRecord::new();
         while rdr.read_byte_record(&mut rec).expect("bytes are always CSV") {
@@ -687,20 +691,23 @@ mod tests {
         out
     }
 
+    /// Every record of every block left, with its line (each block's buffer
+    /// or window given back once read).
+    fn every_record(blocks: &mut Blocks) -> Records {
+        let mut out = Vec::new();
+        while let Some(b) = blocks.next_block().expect("reads from memory") {
+            out.extend(records_of(&b));
+            blocks.recycle(vec![b]);
+        }
+        out
+    }
+
     /// The header, then every record of every block, with its line.
     fn read_in_blocks(text: &[u8], block: usize) -> (Vec<u8>, Records) {
         let reader = Box::new(Trickle(text.to_vec(), 0));
         let mut blocks = Blocks::with_block_size(reader, Format::Csv, "x.csv", block).expect("reads from memory");
         let header = blocks.header().unwrap_or_default();
-        let mut out = Vec::new();
-        while let Some(b) = blocks.next_block().expect("reads from memory") {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(b.bytes());
-            out.extend(records_of(&b, &mut rdr));
-        }
-        (header, out)
+        (header, every_record(&mut blocks))
     }
 
     /// `read_in_blocks` of `text` written to a file, its records past the
@@ -718,16 +725,7 @@ mod tests {
         let mut blocks = Blocks::with_block_size(reader, Format::Csv, "x.csv", block).expect("reads from memory");
         let header = blocks.header().unwrap_or_default();
         blocks.map(Mapped::with_window(file, None, window));
-        let mut out = Vec::new();
-        while let Some(b) = blocks.next_block().expect("reads from memory") {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(b.bytes());
-            out.extend(records_of(&b, &mut rdr));
-            blocks.recycle(vec![b]);
-        }
-        (header, out)
+        (header, every_record(&mut blocks))
     }
 
     /// Every cut (a block of 1, 2, … bytes) parses to the records of a
