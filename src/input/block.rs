@@ -422,16 +422,7 @@ impl Blocks {
                 }
                 e
             });
-            // One search for a quote or a CR: without either (most exports),
-            // a record ends at a newline and each line is a record.
-            let plain = self.format == Format::Csv && memchr::memchr2(b'"', b'\r', self.data()).is_none();
-            let cut = if self.eof && failed.is_none() {
-                Some(self.filled)
-            } else if plain {
-                memchr::memrchr(b'\n', self.data()).map(|e| e + 1)
-            } else {
-                record_end(self.data(), self.format, false, self.delimiter).map(|e| e + 1)
-            };
+            let (cut, plain) = self.cut(self.data(), self.eof && failed.is_none());
             if let Some(e) = failed {
                 match cut {
                     // The failure comes after the records before it, and ends the input.
@@ -454,19 +445,8 @@ impl Blocks {
                         .copy_from_slice(rest);
                     self.filled = rest.len();
                     let buf = std::mem::replace(&mut self.carry, next);
-                    let block = Block {
-                        data: Data::Read { buf, len: cut },
-                        first_line: self.line,
-                        open_quote: None,
-                        plain,
-                    };
-                    let bytes = block.bytes();
-                    self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
-                    let open_quote = match self.format {
-                        Format::Csv if self.eof && self.filled == 0 => unterminated_quote(bytes, self.delimiter),
-                        _ => None,
-                    };
-                    return Ok(Some(Block { open_quote, ..block }));
+                    let last = self.eof && self.filled == 0;
+                    return Ok(Some(self.block(Data::Read { buf, len: cut }, plain, last)));
                 }
                 None => want = self.filled + self.block,
             }
@@ -491,26 +471,11 @@ impl Blocks {
                 .get(at..at + want as usize)
                 .expect("a view holds the bytes asked for");
             let last = want == rest;
-            // One search for a quote or a CR, as `next_block`'s.
-            let plain = self.format == Format::Csv && memchr::memchr2(b'"', b'\r', data).is_none();
-            let cut = if last {
-                Some(data.len())
-            } else if plain {
-                memchr::memrchr(b'\n', data).map(|e| e + 1)
-            } else {
-                record_end(data, self.format, false, self.delimiter).map(|e| e + 1)
-            };
+            let (cut, plain) = self.cut(data, last);
             let Some(cut) = cut else {
                 // No record ends within it: a longer view.
                 want = want.saturating_mul(2).min(rest);
                 continue;
-            };
-            let bytes = data.get(..cut).expect("a cut is within its view");
-            let first_line = self.line;
-            self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
-            let open_quote = match self.format {
-                Format::Csv if last => unterminated_quote(bytes, self.delimiter),
-                _ => None,
             };
             let end = pos + cut as u64;
             m.pos = Some(end);
@@ -518,16 +483,48 @@ impl Blocks {
                 p.fetch_add(end.saturating_sub(m.counted), Ordering::Relaxed);
             }
             m.counted = m.counted.max(end);
-            return Ok(Some(Block {
-                data: Data::Mapped {
-                    window,
-                    range: at..at + cut,
-                },
-                first_line,
-                open_quote,
-                plain,
-            }));
+            let data = Data::Mapped {
+                window,
+                range: at..at + cut,
+            };
+            return Ok(Some(self.block(data, plain, last)));
         }
+    }
+
+    /// Where a block of `data` (from a record's start) ends: after its last
+    /// whole record, or at its end when it is all the input left (`whole`);
+    /// none when no record ends in it. And whether it holds no quote and no
+    /// CR (`Block::plain`): one search for both, and without either (most
+    /// exports) a record ends at a newline and each line is a record.
+    fn cut(&self, data: &[u8], whole: bool) -> (Option<usize>, bool) {
+        let plain = self.format == Format::Csv && memchr::memchr2(b'"', b'\r', data).is_none();
+        let cut = if whole {
+            Some(data.len())
+        } else if plain {
+            memchr::memrchr(b'\n', data).map(|e| e + 1)
+        } else {
+            record_end(data, self.format, false, self.delimiter).map(|e| e + 1)
+        };
+        (cut, plain)
+    }
+
+    /// The block of records `data`, numbered from the next line (its lines
+    /// counted for the block after it); in the `last` block of a CSV file,
+    /// where a quoted field that never closes starts.
+    fn block(&mut self, data: Data, plain: bool, last: bool) -> Block {
+        let block = Block {
+            data,
+            first_line: self.line,
+            open_quote: None,
+            plain,
+        };
+        let bytes = block.bytes();
+        self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        let open_quote = match self.format {
+            Format::Csv if last => unterminated_quote(bytes, self.delimiter),
+            _ => None,
+        };
+        Block { open_quote, ..block }
     }
 }
 
