@@ -110,9 +110,15 @@ impl Date {
         if w & AT_DASHES != DASHES || !digits(w, HIGH, LOW) || !digits(t, 0xf0f0, 0x0f0f) {
             return None;
         }
-        let digit = |w: u64, i: u32| ((w >> (8 * i)) & 0x0f) as u32;
-        let y = digit(w, 0) * 1000 + digit(w, 1) * 100 + digit(w, 2) * 10 + digit(w, 3);
-        Date::from_ymd(y as i32, digit(w, 5) * 10 + digit(w, 6), digit(t, 0) * 10 + digit(t, 1))
+        // Each digit's value in its byte; then every byte holds ten times its
+        // digit plus the next byte's (at most 99: no byte carries), so bytes
+        // 0 and 2 hold the year's two halves and byte 5 the month.
+        let v = w & LOW;
+        let pairs = v * 10 + (v >> 8);
+        let byte = |i: u32| ((pairs >> (8 * i)) & 0xff) as u32;
+        let y = byte(0) * 100 + byte(2);
+        let d = ((t & 0x0f) * 10 + ((t >> 8) & 0x0f)) as u32;
+        Date::from_ymd(y as i32, byte(5), d)
     }
 
     /// A date in a data file, as spreadsheets write it: `YYYY-MM-DD`, or
@@ -398,6 +404,22 @@ mod tests {
         }
         // Each base date, and the digits that keep it a date.
         assert!(accepted > 6 * 10, "{accepted}");
+        // Every year, and every two digits of month and day of a leap year,
+        // a century year and a year of the 400s: the digits combined as the
+        // bytes are read.
+        let mut texts: Vec<String> = (0..10_000)
+            .flat_map(|y| ["01-01", "12-31", "02-29", "09-30"].map(|md| format!("{y:04}-{md}")))
+            .collect();
+        for y in ["2024", "1900", "2000", "0400", "9999"] {
+            texts.extend((0..100).flat_map(|m| (0..100).map(move |d| format!("{y}-{m:02}-{d:02}"))));
+        }
+        let mut accepted = 0;
+        for text in &texts {
+            let parsed = Date::parse(text);
+            assert_eq!(parsed, by_bytes(text), "{text:?}");
+            accepted += usize::from(parsed.is_some());
+        }
+        assert!(accepted > 10_000 * 3, "{accepted}");
     }
 
     #[test]
