@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::{DataError, Format};
@@ -38,9 +38,18 @@ enum Data {
     /// A range of a window of the file mapped into memory (`Mapped`): not
     /// copied at all.
     Mapped {
-        window: Arc<memmap2::Mmap>,
+        window: Arc<Window>,
         range: std::ops::Range<usize>,
     },
+}
+
+/// Bytes of a log file mapped into memory, watched for pages that cannot be
+/// read (`fault`): unwatched, then unmapped, with its last block.
+struct Window {
+    /// Dropped first (fields drop in order): the window is no longer
+    /// watched once its memory may be another's.
+    _watch: Option<super::fault::Watch>,
+    map: memmap2::Mmap,
 }
 
 /// A log file whose records are read from memory the file is mapped into,
@@ -52,9 +61,10 @@ enum Data {
 /// (the byte-order mark, the header), only when more than a block is left,
 /// and only when the file system allows it (one that refuses a map is
 /// read). Its length is taken then: rows appended later are not read. A
-/// file cut short under a running load, or a disk's read error in it, ends
-/// the process with a bus error, where `read` would give an error (or miss
-/// the rows cut off): docs/data.md says not to rewrite a log being scored.
+/// page of it that cannot be read — the file cut short under a running
+/// load, a disk's read error — is read as zeros and marks the file failed
+/// (`fault`): its load then ends with an error naming it (`Blocks::faulted`),
+/// where `read` would have given an error (or missed the rows cut off).
 pub struct Mapped {
     file: Arc<File>,
     /// The bytes read so far, counted for a progress display; the reader
@@ -65,12 +75,18 @@ pub struct Mapped {
     /// The file's length when its records were first mapped.
     len: u64,
     /// The window mapped last, and the offset in the file of its first byte.
-    window: Option<(Arc<memmap2::Mmap>, u64)>,
+    window: Option<(Arc<Window>, u64)>,
+    /// Set when a page of a window could not be read (`fault`).
+    failed: Arc<AtomicBool>,
     /// The offset of the next block's first byte; `None` until the first
     /// block (the bytes before it were read through the reader).
     pos: Option<u64>,
     /// How many bytes the progress display was told of.
     counted: u64,
+    /// Tests: the length the file is cut to once its first window is
+    /// mapped, as another program might cut it (`cut_short_once_mapped`).
+    #[cfg(test)]
+    cut_short: Option<u64>,
 }
 
 impl Mapped {
@@ -86,22 +102,43 @@ impl Mapped {
             window_size: window_size.max(1),
             len: 0,
             window: None,
+            failed: Arc::new(AtomicBool::new(false)),
             pos: None,
             counted: 0,
+            #[cfg(test)]
+            cut_short: None,
+        }
+    }
+
+    /// Tests: `self`, its file cut to `len` bytes once its first window is
+    /// mapped (the file must be open for writing).
+    #[cfg(test)]
+    pub(crate) fn cut_short_once_mapped(self, len: u64) -> Mapped {
+        Mapped {
+            cut_short: Some(len),
+            ..self
         }
     }
 
     /// A window holding the file's bytes `from..to` and where they start in
     /// it: the last one mapped, or a new one from `from` on.
-    fn view(&mut self, from: u64, to: u64) -> std::io::Result<(Arc<memmap2::Mmap>, usize)> {
+    fn view(&mut self, from: u64, to: u64) -> std::io::Result<(Arc<Window>, usize)> {
         if let Some((w, start)) = &self.window {
-            if *start <= from && to <= start + w.len() as u64 {
+            if *start <= from && to <= start + w.map.len() as u64 {
                 return Ok((w.clone(), (from - start) as usize));
             }
         }
         let len = (to - from).max(self.window_size).min(self.len - from);
         let len = usize::try_from(len).map_err(|_| std::io::Error::other("a window larger than memory"))?;
-        let w = Arc::new(map(&self.file, from, len)?);
+        let map = map(&self.file, from, len)?;
+        let w = Arc::new(Window {
+            _watch: super::fault::watch(map.as_ptr(), map.len(), &self.failed),
+            map,
+        });
+        #[cfg(test)]
+        if let Some(len) = self.cut_short.take() {
+            self.file.set_len(len)?;
+        }
         self.window = Some((w.clone(), from));
         Ok((w, 0))
     }
@@ -120,9 +157,9 @@ impl Read for SharedFile {
 pub(super) fn map(file: &File, offset: u64, len: usize) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the map is read-only and the file is not written by this
     // process. Another process may change it while it is mapped: its bytes
-    // are then read as they are at that moment (as `read` would read them),
-    // and a file cut short ends the process with a bus error on reading
-    // past its new end (documented on `Mapped`, and in docs/data.md).
+    // are then read as they are at that moment (as `read` would read them);
+    // a page past the end of a file cut short is read as zeros and fails the
+    // file's load (`fault`, `Blocks::faulted`).
     unsafe { memmap2::MmapOptions::new().offset(offset).len(len).map(file) }
 }
 
@@ -162,7 +199,10 @@ impl Block {
     pub fn bytes(&self) -> &[u8] {
         match &self.data {
             Data::Read { buf, len } => buf.get(..*len).expect("a block's length is within its buffer"),
-            Data::Mapped { window, range } => window.get(range.clone()).expect("a block's range is within its window"),
+            Data::Mapped { window, range } => window
+                .map
+                .get(range.clone())
+                .expect("a block's range is within its window"),
         }
     }
 }
@@ -243,6 +283,21 @@ impl Blocks {
     /// The field separator of a CSV log.
     pub fn delimiter(&self) -> u8 {
         self.delimiter
+    }
+
+    /// The error that ends the load of a mapped file a page of which could
+    /// not be read (`fault`): it was cut short while it was read, or the disk
+    /// failed to read it. Whatever was read of the file is not to be used
+    /// (the page was read as zeros), nor any other error in it named.
+    pub fn faulted(&self) -> Option<DataError> {
+        let m = self.mapped.as_ref()?;
+        m.failed.load(Ordering::SeqCst).then(|| DataError {
+            file: self.name.clone(),
+            line: 0,
+            message: "could not be read to its end: another program cut it short while it was being read, \
+                      or the disk failed to read part of it; score it again once no program is writing it"
+                .into(),
+        })
     }
 
     fn io_error(&self, e: std::io::Error) -> DataError {
@@ -468,6 +523,7 @@ impl Blocks {
         loop {
             let (window, at) = m.view(pos, pos + want).map_err(|e| self.io_error(e))?;
             let data = window
+                .map
                 .get(at..at + want as usize)
                 .expect("a view holds the bytes asked for");
             let last = want == rest;

@@ -6,6 +6,7 @@
 mod block;
 mod decode;
 pub mod encoding;
+mod fault;
 mod near;
 mod records;
 pub mod roster;
@@ -574,42 +575,16 @@ fn read(
             only: within.only.as_ref(),
             split: true,
         };
-        if let Some(fold) = merger.fold {
-            merger.fold_file(&ctx, &mut blocks, fold, file)?;
-            continue;
+        let read = match merger.fold {
+            Some(fold) => merger.fold_file(&ctx, &mut blocks, fold, file),
+            None => merger.store_file(&ctx, &mut blocks, file, &name),
+        };
+        // A page of the file that could not be read was read as zeros: no
+        // result of it stands, not even a bad row the zeros made.
+        if let Some(e) = blocks.faulted() {
+            return Err(e);
         }
-        let batch_size = rayon::current_num_threads().max(1) * 2;
-        // Decoding batch k+1 on every core overlaps merging batch k and
-        // reading batch k+2. A failure to read ends the batch it was met in;
-        // the blocks before it are decoded and merged first, so that the
-        // first error in file order is named.
-        let mut pending: Vec<decode::Decoded> = Vec::new();
-        let (mut batch, mut failed) = blocks.next_batch(batch_size);
-        loop {
-            let last = batch.is_empty() || failed.is_some();
-            let (decoded, (merged, next)) = rayon::join(
-                || batch.par_iter().map(|b| decode::block(&ctx, b)).collect::<Vec<_>>(),
-                || {
-                    let merged = merger.absorb_all(std::mem::take(&mut pending), file, &name);
-                    let next = match last {
-                        true => (Vec::new(), None),
-                        false => blocks.next_batch(batch_size),
-                    };
-                    (merged, next)
-                },
-            );
-            merged?;
-            blocks.recycle(std::mem::take(&mut batch));
-            if last {
-                merger.absorb_all(decoded, file, &name)?;
-                if let Some(e) = failed {
-                    return Err(e);
-                }
-                break;
-            }
-            pending = decoded;
-            (batch, failed) = next;
-        }
+        read?;
     }
     crate::timing::phase("log read");
     let log = merger.finish(files);
@@ -1236,6 +1211,49 @@ impl<'f> Merger<'f> {
         }
     }
 
+    /// Reads one file of a stored load (not folded): its blocks decoded on
+    /// every core and merged into the partitions.
+    fn store_file(
+        &mut self,
+        ctx: &decode::Context<'_>,
+        blocks: &mut block::Blocks,
+        file: u16,
+        name: &str,
+    ) -> Result<(), DataError> {
+        let batch_size = rayon::current_num_threads().max(1) * 2;
+        // Decoding batch k+1 on every core overlaps merging batch k and
+        // reading batch k+2. A failure to read ends the batch it was met in;
+        // the blocks before it are decoded and merged first, so that the
+        // first error in file order is named.
+        let mut pending: Vec<decode::Decoded> = Vec::new();
+        let (mut batch, mut failed) = blocks.next_batch(batch_size);
+        loop {
+            let last = batch.is_empty() || failed.is_some();
+            let (decoded, (merged, next)) = rayon::join(
+                || batch.par_iter().map(|b| decode::block(ctx, b)).collect::<Vec<_>>(),
+                || {
+                    let merged = self.absorb_all(std::mem::take(&mut pending), file, name);
+                    let next = match last {
+                        true => (Vec::new(), None),
+                        false => blocks.next_batch(batch_size),
+                    };
+                    (merged, next)
+                },
+            );
+            merged?;
+            blocks.recycle(std::mem::take(&mut batch));
+            if last {
+                self.absorb_all(decoded, file, name)?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                return Ok(());
+            }
+            pending = decoded;
+            (batch, failed) = next;
+        }
+    }
+
     /// Merges decoded blocks of a stored load (decoded with `split`: their
     /// rows by partition); the first bad row ends the load. The summaries,
     /// rejects and values are gathered in order, then each partition takes
@@ -1565,6 +1583,105 @@ impl Merger<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts each customer's events.
+    struct Counting;
+
+    impl Fold for Counting {
+        fn init(&self, _id: &[u8], _class: Option<u16>, words: &mut Vec<u32>) {
+            words.push(0);
+        }
+        fn max_words(&self) -> usize {
+            1
+        }
+        fn fold(&self, _class: Option<u16>, words: &mut [u32], _event: &Event, _vals: &[i64]) {
+            if let Some(n) = words.first_mut() {
+                *n += 1;
+            }
+        }
+    }
+
+    /// A log file cut short by another program while its records are read
+    /// from memory it is mapped into: the pages past its new end are read
+    /// as zeros (not a bus error), and the load — folded, stored, or read
+    /// as sorted — ends with the error that names the file, even where the
+    /// zeros made a row `--keep-going` would have set aside and gone on.
+    #[test]
+    fn a_mapped_log_cut_short_while_it_is_read_is_an_error_naming_it() {
+        let checked = crate::load(include_str!("../../rules/credit.rules")).expect("the published standard");
+        let schema = &checked.program.schema;
+        let mut text = String::from("customer,date,kind,months,verified,reach,persons,dimension,score\n");
+        for i in 0..100_000 {
+            text.push_str(&format!("C{i:07},2026-01-{:02},arrears,1,,,,,\n", i % 28 + 1));
+        }
+        let path = std::env::temp_dir().join(format!("rulebook-cut-short-{}.csv", std::process::id()));
+        // The file as written, read and mapped; cut to `cut` bytes once mapped.
+        let source = |cut: Option<u64>| {
+            std::fs::write(&path, &text).expect("a temporary file is written");
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .expect("the file just written opens");
+            let file = Arc::new(file);
+            let mapped = Mapped::new(file.clone(), None);
+            vec![Source {
+                name: "events.csv".into(),
+                format: Format::Csv,
+                reader: Box::new(SharedFile(file)),
+                mapped: Some(match cut {
+                    Some(len) => mapped.cut_short_once_mapped(len),
+                    None => mapped,
+                }),
+            }]
+        };
+        let roster = Roster::default();
+        for keep_going in [false, true] {
+            let opts = LoadOptions {
+                as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
+                strict: false,
+                keep_going,
+            };
+            let folded = |cut| {
+                fold_within(source(cut), schema, &roster, opts, Within::default(), &Counting)
+                    .map(|log| log.customers.len())
+            };
+            let stored = |cut| load(source(cut), schema, &roster, opts).map(|log| log.customers.len());
+            let sorted = |cut| {
+                let mut customers = 0;
+                fold_sorted(
+                    source(cut),
+                    schema,
+                    &roster,
+                    opts,
+                    None,
+                    Keep::Fold(&Counting),
+                    1000,
+                    |log| {
+                        customers += log.customers.len();
+                        Ok(())
+                    },
+                )
+                .map(|_| customers)
+            };
+            assert_eq!(folded(None), Ok(100_000));
+            assert_eq!(stored(None), Ok(100_000));
+            assert_eq!(sorted(None), Ok(100_000));
+            // Cut within the second block: past the first, within the window.
+            for cut in [1_500_000, 64 + 5] {
+                let named = |e: String| {
+                    assert!(
+                        e.starts_with("events.csv: could not be read to its end: another program cut it short"),
+                        "{e}"
+                    );
+                };
+                named(folded(Some(cut)).expect_err("folded").to_string());
+                named(stored(Some(cut)).expect_err("stored").to_string());
+                named(sorted(Some(cut)).expect_err("sorted"));
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
 
     /// A roster of lines is read without looking for an id listed twice:
     /// the load that puts every customer in its tables finds it there, a

@@ -103,6 +103,12 @@ impl Stream {
         };
         let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
         self.opened.blocks.recycle(batch);
+        // A page of the file that could not be read was read as zeros: none
+        // of these rows is used (the customers already written were read
+        // from blocks decoded, and checked, before it).
+        if let Some(e) = self.opened.blocks.faulted() {
+            return Err(e);
+        }
         for mut block in decoded {
             account(summary, &mut self.rejects, &mut block)?;
             self.ready.push_back(block);
