@@ -275,9 +275,8 @@ impl DataArgs {
                 let name = if name == "-" { "<stdin>".into() } else { name };
                 let (reader, as_is) =
                     input::encoding::decoded_as_is(reader, self.encoding, &name).map_err(|e| e.to_string())?;
-                let mapped = file
-                    .filter(|_| as_is)
-                    .map(|f| input::Mapped::new(f, Some(progress.counter())));
+                // Watched for a cut while it is read, and mapped if its bytes are read as they are.
+                let mapped = file.map(|f| input::Mapped::new(f, Some(progress.counter()), as_is));
                 Ok(Source {
                     name,
                     format,

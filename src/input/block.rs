@@ -63,10 +63,21 @@ struct Window {
 /// read). Its length is taken then: rows appended later are not read. A
 /// page of it that cannot be read — the file cut short under a running
 /// load, a disk's read error — is read as zeros and marks the file failed
-/// (`fault`): its load then ends with an error naming it (`Blocks::faulted`),
-/// where `read` would have given an error (or missed the rows cut off).
+/// (`fault`). A file cut short within its last page reads as zeros without
+/// a fault; so its length is looked at too: shorter than when it was opened,
+/// it was cut short (a file of another encoding, read rather than mapped, is
+/// watched for this as well). Either way its load ends with an error naming
+/// it (`Blocks::faulted`), not with the rows before the cut.
 pub struct Mapped {
     file: Arc<File>,
+    /// Whether its records may be read from memory it is mapped into (its
+    /// bytes are read as they are); if not, it is only watched for a cut.
+    may_map: bool,
+    /// The file's length when it was opened.
+    opened_len: u64,
+    /// Its records are read by the reader, not from a map (decided at the
+    /// first block: `Blocks::next_block`).
+    read_in: bool,
     /// The bytes read so far, counted for a progress display; the reader
     /// counted those it read.
     progress: Option<Arc<AtomicU64>>,
@@ -83,21 +94,30 @@ pub struct Mapped {
     pos: Option<u64>,
     /// How many bytes the progress display was told of.
     counted: u64,
-    /// Tests: the length the file is cut to once its first window is
-    /// mapped, as another program might cut it (`cut_short_once_mapped`).
+    /// Tests: the length the file is cut to at its first block, once its
+    /// first window is mapped, as another program might cut it
+    /// (`cut_short_at_first_block`).
     #[cfg(test)]
     cut_short: Option<u64>,
 }
 
 impl Mapped {
-    /// `file`, to be mapped once its header is read; `progress` counts the bytes read.
-    pub fn new(file: Arc<File>, progress: Option<Arc<AtomicU64>>) -> Mapped {
-        Mapped::with_window(file, progress, WINDOW)
+    /// `file`, to be mapped once its header is read when `may_map` (its
+    /// bytes are read as they are), else only watched for a cut; `progress`
+    /// counts the bytes read.
+    pub fn new(file: Arc<File>, progress: Option<Arc<AtomicU64>>, may_map: bool) -> Mapped {
+        Mapped {
+            may_map,
+            ..Mapped::with_window(file, progress, WINDOW)
+        }
     }
 
     fn with_window(file: Arc<File>, progress: Option<Arc<AtomicU64>>, window_size: u64) -> Mapped {
         Mapped {
+            opened_len: file.metadata().map_or(0, |md| md.len()),
             file,
+            may_map: true,
+            read_in: false,
             progress,
             window_size: window_size.max(1),
             len: 0,
@@ -110,10 +130,11 @@ impl Mapped {
         }
     }
 
-    /// Tests: `self`, its file cut to `len` bytes once its first window is
-    /// mapped (the file must be open for writing).
+    /// Tests: `self`, its file cut to `len` bytes at its first block (once
+    /// its first window is mapped, if it is mapped; the file must be open
+    /// for writing).
     #[cfg(test)]
-    pub(crate) fn cut_short_once_mapped(self, len: u64) -> Mapped {
+    pub(crate) fn cut_short_at_first_block(self, len: u64) -> Mapped {
         Mapped {
             cut_short: Some(len),
             ..self
@@ -135,10 +156,7 @@ impl Mapped {
             _watch: super::fault::watch(map.as_ptr(), map.len(), &self.failed),
             map,
         });
-        #[cfg(test)]
-        if let Some(len) = self.cut_short.take() {
-            self.file.set_len(len)?;
-        }
+
         self.window = Some((w.clone(), from));
         Ok((w, 0))
     }
@@ -291,13 +309,19 @@ impl Blocks {
     /// (the page was read as zeros), nor any other error in it named.
     pub fn faulted(&self) -> Option<DataError> {
         let m = self.mapped.as_ref()?;
-        m.failed.load(Ordering::SeqCst).then(|| DataError {
+        let shorter = || m.file.metadata().is_ok_and(|md| md.len() < m.opened_len);
+        (m.failed.load(Ordering::SeqCst) || shorter()).then(|| self.cut_short())
+    }
+
+    /// `faulted`'s error.
+    fn cut_short(&self) -> DataError {
+        DataError {
             file: self.name.clone(),
             line: 0,
             message: "could not be read to its end: another program cut it short while it was being read, \
                       or the disk failed to read part of it; score it again once no program is writing it"
                 .into(),
-        })
+        }
     }
 
     fn io_error(&self, e: std::io::Error) -> DataError {
@@ -445,26 +469,33 @@ impl Blocks {
             return Err(e);
         }
         if let Some(mut m) = self.mapped.take() {
-            if m.pos.is_none() {
+            if m.pos.is_none() && !m.read_in {
                 // The file is mapped from the first byte the reader's bytes
                 // not yet cut into a block came from, when more than a
                 // block is left (a short file is read) and it can be
                 // mapped (a file system may refuse to: it is then read).
                 let from = self.read_total - self.filled as u64;
                 let len = m.file.metadata().map_or(0, |md| md.len());
-                if self.cr_only || self.eof || len.saturating_sub(from) <= self.block as u64 {
-                    return self.next_block();
+                m.read_in = !m.may_map || self.cr_only || self.eof || len.saturating_sub(from) <= self.block as u64;
+                if !m.read_in {
+                    m.len = len;
+                    m.read_in = m.view(from, from + 1).is_err();
                 }
-                m.len = len;
-                if m.view(from, from + 1).is_err() {
-                    return self.next_block();
+                if !m.read_in {
+                    (m.pos, m.counted) = (Some(from), self.read_total);
+                    self.filled = 0;
                 }
-                (m.pos, m.counted) = (Some(from), self.read_total);
-                self.filled = 0;
+                #[cfg(test)]
+                if let Some(len) = m.cut_short.take() {
+                    m.file.set_len(len).expect("a test's file is cut short");
+                }
             }
-            let next = self.next_mapped(&mut m);
+            if !m.read_in {
+                let next = self.next_mapped(&mut m);
+                self.mapped = Some(m);
+                return next;
+            }
             self.mapped = Some(m);
-            return next;
         }
         let mut want = self.block;
         loop {
@@ -528,6 +559,11 @@ impl Blocks {
                 .expect("a view holds the bytes asked for");
             let last = want == rest;
             let (cut, plain) = self.cut(data, last);
+            // A page that could not be read is zeros, with no record end in
+            // them: not read on through the rest of the file as one record.
+            if m.failed.load(Ordering::SeqCst) {
+                return Err(self.cut_short());
+            }
             let Some(cut) = cut else {
                 // No record ends within it: a longer view.
                 want = want.saturating_mul(2).min(rest);
@@ -878,5 +914,44 @@ mod tests {
             }
             assert!(read == body.as_bytes(), "blocks of {size}, {batch} at a time");
         }
+    }
+
+    /// A mapped file cut short in the middle of a window: the block reader
+    /// stops at the first block the cut reaches (its pages read as zeros,
+    /// with no record end in them) with the error that names the file, and
+    /// does not read the rest of the file as one record of zeros.
+    #[cfg(unix)]
+    #[test]
+    fn a_mapped_file_cut_short_stops_at_the_cut() {
+        let body: String = (0..40_000).map(|i| format!("c{i:06},2026-01-01\n")).collect();
+        let text = format!("customer,date\n{body}");
+        let path = std::env::temp_dir().join(format!("rulebook-mapped-cut-{}.csv", std::process::id()));
+        std::fs::write(&path, &text).expect("a temporary file is written");
+        let file = std::fs::OpenOptions::new().read(true).write(true).open(&path);
+        let _ = std::fs::remove_file(&path);
+        let file = Arc::new(file.expect("the file just written opens"));
+        let reader = Box::new(SharedFile(file.clone()));
+        let mut blocks = Blocks::with_block_size(reader, Format::Csv, "x.csv", 4 << 10).expect("reads the header");
+        assert_eq!(blocks.header().unwrap_or_default(), b"customer,date");
+        let cut = text.len() as u64 / 2;
+        blocks.map(Mapped::with_window(file, None, 1 << 20).cut_short_at_first_block(cut));
+        let (mut read, mut failed) = (0, None);
+        loop {
+            match blocks.next_block() {
+                Ok(Some(b)) => {
+                    assert!(b.bytes().len() <= 8 << 10, "a block of {} bytes", b.bytes().len());
+                    read += b.bytes().len();
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failed = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        assert!(read < text.len() / 2 + (8 << 10), "{read} bytes read");
+        let failed = failed.expect("the cut is an error");
+        assert!(failed.starts_with("x.csv: could not be read to its end"), "{failed}");
+        assert!(blocks.faulted().is_some());
     }
 }

@@ -12,7 +12,13 @@
 //! file then ends with an error naming it (`Blocks::faulted`) — nothing read
 //! from the file is used, whatever the zeros decoded as. Any other SIGBUS
 //! goes to the handler that was there before (the standard library's, then
-//! the default: the process ends, as it did before this module).
+//! the default: the process ends, as it did before this module); that
+//! handler is put back for the rest of the run (as the standard library's
+//! own puts the default back for a fault it does not take).
+//!
+//! A file cut within its last page faults no page (the rest of a page
+//! past a file's end reads as zeros): `Blocks::faulted` also compares the
+//! file's length with its length when it was opened.
 //!
 //! Only Unix raises SIGBUS; elsewhere nothing is watched (Windows does not
 //! let a file that is mapped be cut short).
@@ -67,25 +73,57 @@ mod unix {
     const SLOTS: usize = 1024;
 
     /// One window watched: `start..end` (0 when free), and its file's flag.
-    /// Written in an order the handler can read at any moment: a slot is
-    /// taken (`start`), then given its flag, then its `end` (until then it
-    /// matches no address); freed in the reverse order.
+    /// A slot changes only under its sequence number (odd while it
+    /// changes, `take` and `free`), which the handler reads before and
+    /// after the fields: a slot that changed meanwhile is not the one it
+    /// looks for (a window being watched is not read yet, one being freed
+    /// is read no more), and its fields are never read half-changed.
     pub struct Slot {
+        seq: AtomicUsize,
         start: AtomicUsize,
         end: AtomicUsize,
         failed: AtomicPtr<AtomicBool>,
     }
 
     impl Slot {
+        /// Takes the slot if it is free: its sequence number (odd) then.
+        fn take(&self) -> Option<usize> {
+            let seq = self.seq.load(Ordering::SeqCst);
+            if !seq.is_multiple_of(2) || self.start.load(Ordering::SeqCst) != 0 {
+                return None;
+            }
+            // Unchanged since the slot was seen free: it is still free.
+            self.seq
+                .compare_exchange(seq, seq + 1, Ordering::SeqCst, Ordering::Relaxed)
+                .ok()
+                .map(|_| seq + 1)
+        }
+
+        /// The window `start..end` and its flag, if the slot watches one
+        /// and did not change while it was read.
+        fn read(&self) -> Option<(usize, usize, *mut AtomicBool)> {
+            let seq = self.seq.load(Ordering::SeqCst);
+            let read = (
+                self.start.load(Ordering::SeqCst),
+                self.end.load(Ordering::SeqCst),
+                self.failed.load(Ordering::SeqCst),
+            );
+            let settled = seq.is_multiple_of(2) && self.seq.load(Ordering::SeqCst) == seq;
+            (settled && read.0 != 0 && !read.2.is_null()).then_some(read)
+        }
+
         pub fn free(&self) {
+            self.seq.fetch_add(1, Ordering::SeqCst);
             self.end.store(0, Ordering::SeqCst);
             self.failed.store(std::ptr::null_mut(), Ordering::SeqCst);
             self.start.store(0, Ordering::SeqCst);
+            self.seq.fetch_add(1, Ordering::SeqCst);
         }
     }
 
     static SLOTS_WATCHED: [Slot; SLOTS] = [const {
         Slot {
+            seq: AtomicUsize::new(0),
             start: AtomicUsize::new(0),
             end: AtomicUsize::new(0),
             failed: AtomicPtr::new(std::ptr::null_mut()),
@@ -103,13 +141,11 @@ mod unix {
         if !*INSTALLED.get_or_init(install) || start == 0 || len == 0 {
             return None;
         }
-        let slot = SLOTS_WATCHED.iter().find(|s| {
-            s.start
-                .compare_exchange(0, start, Ordering::SeqCst, Ordering::Relaxed)
-                .is_ok()
-        })?;
-        slot.failed.store(Arc::as_ptr(failed).cast_mut(), Ordering::SeqCst);
+        let (slot, seq) = SLOTS_WATCHED.iter().find_map(|s| Some((s, s.take()?)))?;
+        slot.start.store(start, Ordering::SeqCst);
         slot.end.store(start.saturating_add(len), Ordering::SeqCst);
+        slot.failed.store(Arc::as_ptr(failed).cast_mut(), Ordering::SeqCst);
+        slot.seq.store(seq + 1, Ordering::SeqCst);
         Some(slot)
     }
 
@@ -145,15 +181,16 @@ mod unix {
         let addr = unsafe { (*info).si_addr() } as usize;
         let page = PAGE.load(Ordering::SeqCst);
         for s in &SLOTS_WATCHED {
-            let end = s.end.load(Ordering::SeqCst);
-            if !(s.start.load(Ordering::SeqCst) <= addr && addr < end) {
+            let Some((_, _, failed)) = s.read().filter(|&(start, end, _)| start <= addr && addr < end) else {
                 continue;
-            }
-            let failed = s.failed.load(Ordering::SeqCst);
+            };
+            // The page the address is in: a window starts within a page
+            // its map holds whole (a map starts at a page's start).
             let at = addr & !(page - 1);
             // SAFETY: the page is within a window this process mapped
-            // read-only and still holds (a window is unwatched before it is
-            // unmapped); a private page of zeros takes its place.
+            // read-only and still holds: the thread that read it holds the
+            // window (a window is unwatched before it is unmapped, once no
+            // block of it is left). A private page of zeros takes its place.
             let zeros = unsafe {
                 libc::mmap(
                     at as *mut libc::c_void,
@@ -164,12 +201,12 @@ mod unix {
                     0,
                 )
             };
-            if zeros != libc::MAP_FAILED && !failed.is_null() {
-                // SAFETY: the flag is kept alive by the window's `Watch`.
-                unsafe { (*failed).store(true, Ordering::SeqCst) };
-                return;
+            if zeros == libc::MAP_FAILED {
+                break;
             }
-            break;
+            // SAFETY: the flag is kept alive by the window's `Watch`.
+            unsafe { (*failed).store(true, Ordering::SeqCst) };
+            return;
         }
         // Not a window's page: the previous handler takes the signal when
         // the read is tried again.
@@ -186,10 +223,16 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
+    /// The size of a page of memory.
+    fn page() -> usize {
+        // SAFETY: `sysconf` takes no pointer.
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).expect("a page size")
+    }
+
     /// A file of `pages` pages of `x`, open to read and write, mapped whole.
     fn mapped_file(name: &str, pages: usize) -> (std::fs::File, memmap2::Mmap) {
         let path = std::env::temp_dir().join(format!("rulebook-fault-{name}-{}", std::process::id()));
-        std::fs::write(&path, vec![b'x'; pages * 4096]).expect("a temporary file is written");
+        std::fs::write(&path, vec![b'x'; pages * page()]).expect("a temporary file is written");
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -205,15 +248,16 @@ mod tests {
     /// zeros, and its flag is set; the pages before the end read as they were.
     #[test]
     fn a_page_of_a_watched_window_past_the_files_end_reads_as_zeros() {
+        let page = page();
         let (file, map) = mapped_file("watched", 4);
         let failed = Arc::new(AtomicBool::new(false));
         let watch = super::watch(map.as_ptr(), map.len(), &failed).expect("the handler is installed");
-        file.set_len(4096 + 10).expect("the file is cut short");
-        assert_eq!(map.get(4096 + 9), Some(&b'x'));
+        file.set_len(page as u64 + 10).expect("the file is cut short");
+        assert_eq!(map.get(page + 9), Some(&b'x'));
         assert!(!failed.load(Ordering::SeqCst));
-        assert!(map.get(3 * 4096..).expect("the last page").iter().all(|&b| b == 0));
+        assert!(map.get(3 * page..).expect("the last page").iter().all(|&b| b == 0));
         assert!(failed.load(Ordering::SeqCst));
-        assert_eq!(map.get(2 * 4096 + 5), Some(&0));
+        assert_eq!(map.get(2 * page + 5), Some(&0));
         drop(watch);
     }
 
@@ -223,12 +267,19 @@ mod tests {
     fn a_bus_error_outside_every_window_still_ends_the_process() {
         const CHILD: &str = "RULEBOOK_TEST_STRAY_BUS_ERROR";
         if std::env::var_os(CHILD).is_some() {
+            // No core file where core files are written.
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: `setrlimit` reads the limit given.
+            unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) };
             let (_, watched) = mapped_file("child-watched", 1);
             let failed = Arc::new(AtomicBool::new(false));
             let _watch = super::watch(watched.as_ptr(), watched.len(), &failed).expect("the handler is installed");
             let (file, stray) = mapped_file("child-stray", 3);
             file.set_len(0).expect("the file is cut short");
-            let byte = std::hint::black_box(stray.get(2 * 4096).copied());
+            let byte = std::hint::black_box(stray.get(2 * page()).copied());
             println!("read {byte:?}: the bus error was swallowed");
             std::process::exit(0);
         }

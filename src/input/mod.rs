@@ -1601,56 +1601,70 @@ mod tests {
         }
     }
 
-    /// A log file cut short by another program while its records are read
-    /// from memory it is mapped into: the pages past its new end are read
-    /// as zeros (not a bus error), and the load — folded, stored, or read
-    /// as sorted — ends with the error that names the file, even where the
-    /// zeros made a row `--keep-going` would have set aside and gone on.
+    /// A temporary file, removed when dropped (a failing test leaves none).
+    struct TempFile(std::path::PathBuf);
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// A log file cut short by another program while it is read: from
+    /// memory it is mapped into (the pages past its new end are read as
+    /// zeros, not a bus error; a cut within its last page faults no page at
+    /// all), or read in (a log of another encoding). The load — folded,
+    /// stored, or read as sorted — ends with the error that names the file,
+    /// even where the zeros made a row `--keep-going` would set aside and go
+    /// on, or the read ended early at the new end with every row whole.
     #[test]
-    fn a_mapped_log_cut_short_while_it_is_read_is_an_error_naming_it() {
+    fn a_log_cut_short_while_it_is_read_is_an_error_naming_it() {
         let checked = crate::load(include_str!("../../rules/credit.rules")).expect("the published standard");
         let schema = &checked.program.schema;
         let mut text = String::from("customer,date,kind,months,verified,reach,persons,dimension,score\n");
         for i in 0..100_000 {
             text.push_str(&format!("C{i:07},2026-01-{:02},arrears,1,,,,,\n", i % 28 + 1));
         }
-        let path = std::env::temp_dir().join(format!("rulebook-cut-short-{}.csv", std::process::id()));
-        // The file as written, read and mapped; cut to `cut` bytes once mapped.
-        let source = |cut: Option<u64>| {
-            std::fs::write(&path, &text).expect("a temporary file is written");
+        let whole = text.len() as u64;
+        let row = text.lines().last().map_or(0, |l| l.len() as u64 + 1);
+        let path = TempFile(std::env::temp_dir().join(format!("rulebook-cut-short-{}.csv", std::process::id())));
+        // The file as written, read (and mapped, if `map`); cut to `cut`
+        // bytes at its first block.
+        let source = |map: bool, cut: Option<u64>| {
+            std::fs::write(&path.0, &text).expect("a temporary file is written");
             let file = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
-                .open(&path)
+                .open(&path.0)
                 .expect("the file just written opens");
             let file = Arc::new(file);
-            let mapped = Mapped::new(file.clone(), None);
+            let mapped = Mapped::new(file.clone(), None, map);
             vec![Source {
                 name: "events.csv".into(),
                 format: Format::Csv,
                 reader: Box::new(SharedFile(file)),
                 mapped: Some(match cut {
-                    Some(len) => mapped.cut_short_once_mapped(len),
+                    Some(len) => mapped.cut_short_at_first_block(len),
                     None => mapped,
                 }),
             }]
         };
         let roster = Roster::default();
-        for keep_going in [false, true] {
+        for (map, keep_going) in [(true, false), (true, true), (false, false), (false, true)] {
             let opts = LoadOptions {
                 as_of: Date::from_ymd(2026, 6, 30).expect("a date"),
                 strict: false,
                 keep_going,
             };
             let folded = |cut| {
-                fold_within(source(cut), schema, &roster, opts, Within::default(), &Counting)
+                fold_within(source(map, cut), schema, &roster, opts, Within::default(), &Counting)
                     .map(|log| log.customers.len())
             };
-            let stored = |cut| load(source(cut), schema, &roster, opts).map(|log| log.customers.len());
+            let stored = |cut| load(source(map, cut), schema, &roster, opts).map(|log| log.customers.len());
             let sorted = |cut| {
                 let mut customers = 0;
                 fold_sorted(
-                    source(cut),
+                    source(map, cut),
                     schema,
                     &roster,
                     opts,
@@ -1667,12 +1681,13 @@ mod tests {
             assert_eq!(folded(None), Ok(100_000));
             assert_eq!(stored(None), Ok(100_000));
             assert_eq!(sorted(None), Ok(100_000));
-            // Cut within the second block: past the first, within the window.
-            for cut in [1_500_000, 64 + 5] {
+            // Just past the header; in the second block; within the last
+            // page, in a row and at a row's end.
+            for cut in [64 + 5, 1_500_000, whole - 10, whole - row] {
                 let named = |e: String| {
                     assert!(
                         e.starts_with("events.csv: could not be read to its end: another program cut it short"),
-                        "{e}"
+                        "cut to {cut} (mapped: {map}): {e}"
                     );
                 };
                 named(folded(Some(cut)).expect_err("folded").to_string());
@@ -1680,7 +1695,6 @@ mod tests {
                 named(sorted(Some(cut)).expect_err("sorted"));
             }
         }
-        let _ = std::fs::remove_file(&path);
     }
 
     /// A roster of lines is read without looking for an id listed twice:

@@ -87,10 +87,6 @@ impl Stream {
             // No block is read after it.
             (self.done, self.failed) = (true, failed);
         }
-        if batch.is_empty() {
-            self.done = true;
-            return Ok(());
-        }
         let ctx = decode::Context {
             schema: d.schema,
             known: d.known,
@@ -102,12 +98,18 @@ impl Stream {
             split: false,
         };
         let decoded: Vec<decode::Decoded> = batch.par_iter().map(|b| decode::block(&ctx, b)).collect();
+        let end = batch.is_empty();
         self.opened.blocks.recycle(batch);
-        // A page of the file that could not be read was read as zeros: none
-        // of these rows is used (the customers already written were read
-        // from blocks decoded, and checked, before it).
+        // A page of the file that could not be read was read as zeros, or
+        // the file is shorter than it was: none of these rows is used (the
+        // customers already written were read from blocks decoded, and
+        // checked, before it), and the end of the file is no end.
         if let Some(e) = self.opened.blocks.faulted() {
             return Err(e);
+        }
+        if end {
+            self.done = true;
+            return Ok(());
         }
         for mut block in decoded {
             account(summary, &mut self.rejects, &mut block)?;
