@@ -77,6 +77,7 @@ impl Table {
 
     /// The slot where a probe for `hash` starts: the low 32 bits (well mixed
     /// by the id hash) scaled to the table's size.
+    #[inline(always)]
     fn home(&self, hash: u64) -> usize {
         (((hash & 0xffff_ffff) * self.slots.len() as u64) >> 32) as usize
     }
@@ -107,7 +108,10 @@ impl Table {
 
     /// The slot `eq` accepts among those probed from `hash`'s home
     /// (`Ok`), or the empty slot that ends the probe (`Err`): where the
-    /// customer goes, unless `make_room` then grows the table.
+    /// customer goes, unless `make_room` then grows the table. Inline:
+    /// every row's lookup; out of line (as unrelated code changed the
+    /// compiler's choice), the log read took ≈ 3% more CPU.
+    #[inline(always)]
     pub fn find(&self, hash: u64, eq: impl Fn(&Slot) -> bool) -> Result<usize, usize> {
         let n = self.slots.len();
         let mut at = self.home(hash);
