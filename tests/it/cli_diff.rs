@@ -54,7 +54,7 @@ fn diff(old: &str, new: &str, extra: &[&str]) -> Run {
 /// A scratch directory for the test `name`, holding the fixed log with
 /// `extra` rows after its own: the directory, the log's text and its path.
 fn log_with(name: &str, extra: &str) -> (std::path::PathBuf, String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("rulebook-diff-{name}-{}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-diff-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let mut log = std::fs::read_to_string(format!("{DIR}/events.csv")).unwrap_or_else(|e| panic!("{e}"));
     log.push_str(extra);
@@ -387,7 +387,7 @@ fn the_2027_revision_clause_by_clause() {
 fn a_usage_error_leaves_no_file_behind() {
     // `--customer` with `--format csv` is refused before the output is opened:
     // no report, and no temporary file beside where it would have gone.
-    let dir = std::env::temp_dir().join(format!("rulebook-diff-usage-{}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-diff-usage-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     let out = dir.join("movers.csv");
     let out_arg = out.to_string_lossy().into_owned();

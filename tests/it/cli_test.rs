@@ -3,16 +3,14 @@
 //! in a test file. Each test works in its own temporary folder holding a copy
 //! of `rules/credit.rules`, so the paths in the output are stable.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const RULES: &str = include_str!("../../rules/credit.rules");
 
 /// A fresh folder with `credit.rules` and the given test files.
-fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
+fn folder(name: &str, files: &[(&str, &str)]) -> crate::scratch::Scratch {
+    let dir = crate::scratch::folder("rulebook-cli-test", name);
     std::fs::write(dir.join("credit.rules"), RULES).expect("write credit.rules");
     for (file, text) in files {
         std::fs::write(dir.join(file), text).expect("write a test file");

@@ -196,7 +196,7 @@ fn by_a_column_the_roster_lacks_is_a_usage_error() {
 /// impact pass finds it as it scores everyone, `--customer` checks first.
 #[test]
 fn a_customer_whose_points_overflow_stops_the_comparison_in_every_format() {
-    let dir = std::env::temp_dir().join(format!("rulebook-diff-overflow-{}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-diff-overflow-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let book = |points: &str| {
         format!(

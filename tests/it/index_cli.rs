@@ -56,7 +56,7 @@ fn ok(run: Run) -> String {
 
 /// A temporary file with `text`, unique to this test process.
 fn temp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-index-{}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-index-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));

@@ -22,5 +22,6 @@ mod robustness;
 mod rules_by_hand;
 mod score_cli;
 mod score_outputs;
+mod scratch;
 mod syntax;
 mod texts;

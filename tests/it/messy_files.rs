@@ -3,17 +3,15 @@
 //! or refused with a clear error; none gives a quietly wrong score. One test
 //! per item of the issue, named after it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 const RULES: &str = include_str!("../../rules/credit.rules");
 const AS_OF: &str = "2026-06-30";
 
 /// A fresh folder holding `credit.rules` and the given files.
-fn folder(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-messy-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
+fn folder(name: &str, files: &[(&str, &[u8])]) -> crate::scratch::Scratch {
+    let dir = crate::scratch::folder("rulebook-messy", name);
     std::fs::write(dir.join("credit.rules"), RULES).expect("write credit.rules");
     for (file, bytes) in files {
         std::fs::write(dir.join(file), bytes).expect("write a file");

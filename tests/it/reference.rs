@@ -393,7 +393,7 @@ fn lighting_customers_have_payment_and_legal_at_fifty() {
 // ── The streaming path against the oracle ───────────────────────────────────
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-reference-{}-{name}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-reference-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     dir
 }

@@ -11,7 +11,7 @@ const AFTER: &str = "tests/data/committee/customers-2027.csv";
 const BEFORE: &str = "examples/customers-branches.csv";
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-report-html-{}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-report-html-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     dir.join(name)
 }

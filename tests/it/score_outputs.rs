@@ -172,7 +172,7 @@ fn by_a_column_the_roster_lacks_is_a_usage_error() {
 }
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-score-outputs-{}", std::process::id()));
+    let dir = crate::scratch::root().join(format!("rulebook-score-outputs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     dir.join(name)
 }
