@@ -52,6 +52,13 @@ pub struct DataArgs {
     /// Worker threads for reading and scoring (default: one per core)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// Each event log's length when the logs were first opened, for the
+    /// commands that read them more than once (`diff --customer`, `score
+    /// --explain` in passes): a file shorter at a later read was cut short
+    /// by another program between the reads, which is that error (not the
+    /// bad row the cut made, or rows missing from one read).
+    #[arg(skip)]
+    first_lengths: std::sync::OnceLock<Vec<Option<u64>>>,
 }
 
 /// The customers a load keeps.
@@ -241,9 +248,12 @@ impl DataArgs {
 
     fn sources(&self, progress: &Progress) -> Result<Vec<Source>, String> {
         let mut stdin_used = false;
-        self.events
+        let mut lengths = Vec::with_capacity(self.events.len());
+        let sources = self
+            .events
             .iter()
-            .map(|path| {
+            .enumerate()
+            .map(|(i, path)| {
                 let name = path.display().to_string();
                 let format = match (self.events_format, Format::from_name(&name)) {
                     (Some(EventsFormat::Csv), _) => Format::Csv,
@@ -264,12 +274,23 @@ impl DataArgs {
                         return Err("standard input (`-`) can be read only once".into());
                     }
                     stdin_used = true;
+                    lengths.push(None);
                     (Box::new(std::io::stdin()), None)
                 } else {
                     let file = Arc::new(File::open(path).map_err(|e| format!("cannot open `{name}`: {e}"))?);
                     // Read, and mapped past its header when it is a regular file (not a pipe, say).
-                    let mappable = file.metadata().is_ok_and(|m| m.is_file());
-                    (Box::new(input::SharedFile(file.clone())), mappable.then_some(file))
+                    let length = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    let first = self.first_lengths.get().and_then(|f| f.get(i).copied().flatten());
+                    if let (Some(now), Some(first)) = (length, first) {
+                        if now < first {
+                            return Err(format!(
+                                "{name}: is shorter than when it was first read ({now} bytes, was {first}): \
+                                 another program cut it short between two reads of it; run again once no program is writing it"
+                            ));
+                        }
+                    }
+                    lengths.push(length);
+                    (Box::new(input::SharedFile(file.clone())), length.is_some().then_some(file))
                 };
                 let reader = progress.count(reader);
                 let name = if name == "-" { "<stdin>".into() } else { name };
@@ -284,7 +305,10 @@ impl DataArgs {
                     mapped,
                 })
             })
-            .collect()
+            .collect::<Result<_, String>>()?;
+        // The first read's lengths are kept; later reads are held to them.
+        let _ = self.first_lengths.set(lengths);
+        Ok(sources)
     }
 
     pub fn roster(&self, class_names: &[&str]) -> Result<Roster, String> {
@@ -754,6 +778,38 @@ pub fn summary_of(customers: usize, summary: &input::Summary, as_of: Date) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A log read twice (`diff --customer`, `score --explain` in passes)
+    /// that another program cut short between the reads: the second read
+    /// says so, before any row; one that grew, or stayed, is read again.
+    #[test]
+    fn a_log_shorter_at_its_second_read_is_that_error() {
+        #[derive(clap::Parser)]
+        struct Args {
+            #[command(flatten)]
+            data: DataArgs,
+        }
+        let path = std::env::temp_dir().join(format!("rulebook-second-read-{}.csv", std::process::id()));
+        let rows = "customer,date,kind\nC1,2026-01-01,arrears\nC2,2026-01-02,arrears\n";
+        std::fs::write(&path, rows).expect("a temporary file is written");
+        let given = ["rulebook", "--events", path.to_str().expect("a UTF-8 path"), "--quiet"];
+        let args = <Args as clap::Parser>::try_parse_from(given).expect("the arguments parse");
+        let progress = Progress::start(0, false);
+        let read = |args: &Args| args.data.sources(&progress).map(|s| s.len());
+        assert_eq!(read(&args), Ok(1));
+        assert_eq!(read(&args), Ok(1));
+        std::fs::write(&path, format!("{rows}C3,2026-01-03,arrears\n")).expect("the file grows");
+        assert_eq!(read(&args), Ok(1));
+        std::fs::write(&path, "customer,date,kind\nC1,2026-01-01,arrears\n").expect("the file is cut");
+        let e = read(&args).expect_err("a log cut short between reads");
+        let _ = std::fs::remove_file(&path);
+        assert!(e.ends_with("is shorter than when it was first read (41 bytes, was 63): another program cut it short between two reads of it; run again once no program is writing it"), "{e}");
+        // A new run holds its reads to its own first read.
+        let args = <Args as clap::Parser>::try_parse_from(given).expect("the arguments parse");
+        std::fs::write(&path, rows).expect("a temporary file is written");
+        assert_eq!(read(&args), Ok(1));
+        let _ = std::fs::remove_file(&path);
+    }
 
     #[test]
     fn eight_ascii_bytes_are_lowercased_as_each_would_be() {

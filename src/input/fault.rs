@@ -37,9 +37,10 @@ pub struct Watch {
 
 /// Watches `len` bytes of memory from `start` (a window of a mapped file):
 /// a page of them that cannot be read is read as zeros and sets `failed`.
-/// None when the handler cannot be installed, or every slot is taken (a
-/// test that keeps over a thousand windows): a page that cannot be read
-/// then ends the process with a bus error, as it did before.
+/// None when the handler cannot be installed, or when 262,144 windows are
+/// watched at once (2 TB of 8 MiB windows; a `--sorted` load of the most
+/// logs it takes, 65,535, keeps one or two windows of each): a page that
+/// cannot be read then ends the process with a bus error, as it did before.
 pub fn watch(start: *const u8, len: usize, failed: &Arc<AtomicBool>) -> Option<Watch> {
     #[cfg(unix)]
     {
@@ -68,9 +69,15 @@ mod unix {
     use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     use std::sync::{Arc, OnceLock};
 
-    /// Windows watched at once: a load keeps a few (its blocks in flight
-    /// span one or two 8 MiB windows), tests with tiny windows keep more.
-    const SLOTS: usize = 1024;
+    /// Slots in a chunk, and chunks at most. A load keeps a few windows
+    /// (its blocks in flight span one or two 8 MiB windows), a `--sorted`
+    /// load one or two of every log (up to 65,535): when every slot of the
+    /// chunks there are is taken, a chunk is added, kept for the rest of
+    /// the run.
+    pub const CHUNK: usize = 1024;
+    const CHUNKS: usize = 256;
+
+    type Chunk = [Slot; CHUNK];
 
     /// One window watched: `start..end` (0 when free), and its file's flag.
     /// A slot changes only under its sequence number (odd while it
@@ -86,6 +93,15 @@ mod unix {
     }
 
     impl Slot {
+        const fn free_slot() -> Slot {
+            Slot {
+                seq: AtomicUsize::new(0),
+                start: AtomicUsize::new(0),
+                end: AtomicUsize::new(0),
+                failed: AtomicPtr::new(std::ptr::null_mut()),
+            }
+        }
+
         /// Takes the slot if it is free: its sequence number (odd) then.
         fn take(&self) -> Option<usize> {
             let seq = self.seq.load(Ordering::SeqCst);
@@ -121,14 +137,19 @@ mod unix {
         }
     }
 
-    static SLOTS_WATCHED: [Slot; SLOTS] = [const {
-        Slot {
-            seq: AtomicUsize::new(0),
-            start: AtomicUsize::new(0),
-            end: AtomicUsize::new(0),
-            failed: AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }; SLOTS];
+    /// The first chunk of slots, and the ones added (`watch`): the first
+    /// null ends them, and a chunk once added is never freed.
+    static FIRST: Chunk = [const { Slot::free_slot() }; CHUNK];
+    static MORE: [AtomicPtr<Chunk>; CHUNKS - 1] = [const { AtomicPtr::new(std::ptr::null_mut()) }; CHUNKS - 1];
+
+    /// Every chunk of slots there is (only atomic loads: the handler reads them).
+    fn chunks() -> impl Iterator<Item = &'static Chunk> {
+        std::iter::once(&FIRST).chain(MORE.iter().map_while(|c| {
+            let c = c.load(Ordering::SeqCst);
+            // SAFETY: a chunk added is a leaked `Box`, never freed.
+            (!c.is_null()).then(|| unsafe { &*c })
+        }))
+    }
 
     /// Whether our handler is installed (tried once).
     static INSTALLED: OnceLock<bool> = OnceLock::new();
@@ -141,7 +162,22 @@ mod unix {
         if !*INSTALLED.get_or_init(install) || start == 0 || len == 0 {
             return None;
         }
-        let (slot, seq) = SLOTS_WATCHED.iter().find_map(|s| Some((s, s.take()?)))?;
+        let (slot, seq) = loop {
+            if let Some(taken) = chunks().flatten().find_map(|s| Some((s, s.take()?))) {
+                break taken;
+            }
+            // Every slot is taken: one more chunk, after the last (unless
+            // another thread added it first).
+            let next = MORE.iter().find(|c| c.load(Ordering::SeqCst).is_null())?;
+            let chunk = Box::into_raw(Box::new([const { Slot::free_slot() }; CHUNK]));
+            if next
+                .compare_exchange(std::ptr::null_mut(), chunk, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+            {
+                // SAFETY: the chunk was never added: no one else holds it.
+                drop(unsafe { Box::from_raw(chunk) });
+            }
+        };
         slot.start.store(start, Ordering::SeqCst);
         slot.end.store(start.saturating_add(len), Ordering::SeqCst);
         slot.failed.store(Arc::as_ptr(failed).cast_mut(), Ordering::SeqCst);
@@ -180,7 +216,7 @@ mod unix {
         // SAFETY: the kernel hands a valid `siginfo_t` to a handler installed with `SA_SIGINFO`.
         let addr = unsafe { (*info).si_addr() } as usize;
         let page = PAGE.load(Ordering::SeqCst);
-        for s in &SLOTS_WATCHED {
+        for s in chunks().flatten() {
             let Some((_, _, failed)) = s.read().filter(|&(start, end, _)| start <= addr && addr < end) else {
                 continue;
             };
@@ -242,6 +278,27 @@ mod tests {
         // SAFETY: the file is this test's own; it is cut short on purpose.
         let map = unsafe { memmap2::Mmap::map(&file) }.expect("the file maps");
         (file, map)
+    }
+
+    /// With more windows watched at once than a chunk of slots holds (a
+    /// `--sorted` load of a thousand logs), the next is watched all the same.
+    #[test]
+    fn windows_past_the_first_chunk_of_slots_are_watched() {
+        let page = page();
+        let others = Arc::new(AtomicBool::new(false));
+        let held = vec![0u8; 3 * super::unix::CHUNK];
+        let watches: Vec<_> = (0..held.len())
+            .map(|i| super::watch(held[i..].as_ptr(), 1, &others).expect("another slot"))
+            .collect();
+        let (file, map) = mapped_file("past-a-chunk", 2);
+        let failed = Arc::new(AtomicBool::new(false));
+        let watch = super::watch(map.as_ptr(), map.len(), &failed).expect("a slot of a chunk added");
+        file.set_len(10).expect("the file is cut short");
+        assert_eq!(map.get(page + 1), Some(&0));
+        assert!(failed.load(Ordering::SeqCst));
+        assert!(!others.load(Ordering::SeqCst));
+        drop(watch);
+        drop(watches);
     }
 
     /// A watched window of a file cut short reads, past the new end, as
