@@ -10,7 +10,8 @@
 //! both ids. Nothing guesses sortedness: output is written before the end of
 //! a file is seen.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use rayon::prelude::*;
 
@@ -279,21 +280,29 @@ pub fn fold_sorted(
             rejects: Vec::new(),
         });
     }
+    // The files by the id of their next row, then in file order: the
+    // smallest first. A file is looked at when its turn comes, not for
+    // every customer (hundreds of daily files merge at the cost of a few).
+    let mut at: BinaryHeap<Reverse<(Vec<u8>, usize)>> = BinaryHeap::with_capacity(streams.len());
+    for (i, s) in streams.iter_mut().enumerate() {
+        if let Some(id) = s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? {
+            at.push(Reverse((id.bytes().to_vec(), i)));
+        }
+    }
     let mut listed = roster.entries().peekable();
     let mut out = Batch::default();
     let mut next: Vec<u8> = Vec::new();
+    let mut here: Vec<(Vec<u8>, usize)> = Vec::new();
     loop {
         // The smallest id any file is at.
-        let mut found = false;
-        for s in &mut streams {
-            if let Some(id) = s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? {
-                if !found || id.bytes() < next.as_slice() {
-                    next.clear();
-                    next.extend_from_slice(id.bytes());
-                    found = true;
-                }
+        let found = match at.peek() {
+            Some(Reverse((id, _))) => {
+                next.clear();
+                next.extend_from_slice(id);
+                true
             }
-        }
+            None => false,
+        };
         // Roster customers without rows come in their place.
         while let Some((id, entry)) = listed.next_if(|(id, _)| !found || id.as_bytes() < next.as_slice()) {
             let c = Customer {
@@ -319,13 +328,26 @@ pub fn fold_sorted(
             since: entry.and_then(|e| e.since),
         };
         let start = out.open(&next, c.class, keep);
-        for s in &mut streams {
+        // Every file at this id, in file order: its rows of the customer
+        // taken, then back in its place by the id of its next row (an id
+        // below this one is taken next, and `take` names it — after the
+        // customer has all its rows of the other files).
+        while at.peek().is_some_and(|Reverse((id, _))| *id == next) {
+            here.push(at.pop().expect("a file was just seen at this id").0);
+        }
+        for (mut id, i) in here.drain(..) {
+            let s = streams.get_mut(i).expect("the files' order holds stream numbers");
             while s
                 .peek(&d, &mut read.summary)
                 .map_err(|e| e.to_string())?
                 .is_some_and(|id| id.bytes() == next.as_slice())
             {
                 s.take(keep, c.class, &mut out, start).map_err(|e| e.to_string())?;
+            }
+            if let Some(then) = s.peek(&d, &mut read.summary).map_err(|e| e.to_string())? {
+                id.clear();
+                id.extend_from_slice(then.bytes());
+                at.push(Reverse((id, i)));
             }
         }
         out.push(c, start, keep);

@@ -358,27 +358,39 @@ proptest! {
 
     #[test]
     fn a_sorted_log_streams_as_it_folds(
-        (c, book, cut) in case().prop_flat_map(|c| {
+        (c, book, mut cuts) in case().prop_flat_map(|c| {
             let len = c.events.len();
-            (Just(c), prop::sample::select(vec![CREDIT, CREDIT_2027]), 0..=len)
+            (Just(c), prop::sample::select(vec![CREDIT, CREDIT_2027]), prop::collection::vec(0..=len, 1..6))
         }),
         batch in 1usize..4,
     ) {
-        // Two files, each sorted by customer: streamed, they give what the whole log gives.
-        let (mut a, mut b) = (c.events[..cut].to_vec(), c.events[cut..].to_vec());
-        a.sort_by_key(Ev::id);
-        b.sort_by_key(Ev::id);
+        // Two to six files, each sorted by customer (a customer's rows often
+        // in several): streamed, they give what the whole log gives.
+        cuts.sort_unstable();
+        let parts: Vec<Vec<Ev>> = std::iter::once(0)
+            .chain(cuts.iter().copied())
+            .zip(cuts.iter().copied().chain(std::iter::once(c.events.len())))
+            .map(|(from, to)| {
+                let mut part = c.events[from..to].to_vec();
+                part.sort_by_key(Ev::id);
+                part
+            })
+            .collect();
         let checked = rulebook::load(book).unwrap_or_else(|d| panic!("{d:?}"));
         let prog = &checked.program;
         let roster = Roster::read(c.roster.as_bytes(), "customers.csv", &prog.class_names()).unwrap_or_else(|e| panic!("{e}"));
         let sources = || -> Vec<Source> {
-            [("a.csv", &a), ("b.jsonl", &b)]
-                .into_iter()
-                .map(|(name, events)| Source {
-                    name: name.into(),
-                    format: if name.ends_with("csv") { Format::Csv } else { Format::Jsonl },
-                    reader: Box::new(Cursor::new(if name.ends_with("csv") { csv_file(events) } else { jsonl_file(events) }.into_bytes())),
-                    mapped: None,
+            parts
+                .iter()
+                .enumerate()
+                .map(|(i, events)| {
+                    let csv = i % 2 == 0;
+                    Source {
+                        name: format!("part{i}.{}", if csv { "csv" } else { "jsonl" }),
+                        format: if csv { Format::Csv } else { Format::Jsonl },
+                        reader: Box::new(Cursor::new(if csv { csv_file(events) } else { jsonl_file(events) }.into_bytes())),
+                        mapped: None,
+                    }
                 })
                 .collect()
         };
@@ -791,6 +803,51 @@ fn a_customer_no_event_was_folded_into_keeps_no_state() {
         let json: Value = serde_json::from_str(&report::json_object(&s, false)).expect("JSON");
         assert_eq!(Some(&json), stored.get(&*c.id), "customer {}", c.id);
     }
+}
+
+#[test]
+fn a_sorted_read_that_finds_a_file_out_of_order_hands_on_no_customer_short_of_rows() {
+    // Both files hold C3; the first then goes back to C2. C3 is handed on
+    // with its rows of both files before the error names the first file's
+    // C2, never with the first file's row only.
+    let checked = rulebook::load(CREDIT).unwrap_or_else(|d| panic!("{d:?}"));
+    let prog = &checked.program;
+    let a = format!("{HEADER}\nC1,2026-01-01,theft,,,,,,,\nC3,2026-01-02,theft,,,,,,,\nC2,2026-01-03,theft,,,,,,,\n");
+    let b = format!("{HEADER}\nC3,2026-01-04,theft,,,,,,,\nC4,2026-01-05,theft,,,,,,,\n");
+    let as_of = Date::parse("2026-06-30").unwrap_or_else(|| panic!("a date"));
+    let opts = LoadOptions {
+        as_of,
+        strict: false,
+        keep_going: false,
+    };
+    let sources = [("a.csv", a), ("b.csv", b)]
+        .into_iter()
+        .map(|(name, text)| Source {
+            name: name.into(),
+            format: Format::Csv,
+            reader: Box::new(Cursor::new(text.into_bytes())),
+            mapped: None,
+        })
+        .collect();
+    let mut handed = Vec::new();
+    let read = input::fold_sorted(
+        sources,
+        &prog.schema,
+        &Roster::default(),
+        opts,
+        None,
+        input::Keep::Events(&prog.schema),
+        1,
+        |log| {
+            for (i, c) in log.customers.iter().enumerate() {
+                handed.push((c.id.to_string(), log.events_of(i).len()));
+            }
+            Ok(())
+        },
+    );
+    let e = read.expect_err("a file out of order");
+    assert!(e.starts_with("a.csv:4: customer `C2` comes after `C3`"), "{e}");
+    assert_eq!(handed, [("C1".to_string(), 1), ("C3".to_string(), 2)]);
 }
 
 #[test]
